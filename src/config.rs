@@ -1,0 +1,370 @@
+//! clusters.yaml: where it is, what it may contain, who may write it, and which token to use.
+//!
+//! The format is the Python original's, so the same file works with both servers.
+//! Parsing ([`parse`]) is pure and fuzzable; [`load`] adds the file system.
+
+use crate::redact::Secret;
+use crate::validate::{self, ServerUrl, quote};
+use serde_yaml::Value as Yaml;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// Keys a cluster entry may have. Anything else is refused, as the original does.
+const CLUSTER_KEYS: &[&str] = &["server", "token", "default_project", "description"];
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub clusters: Vec<Cluster>,
+    pub default_cluster: Option<String>,
+    /// `$ACP_TOKEN`, the fallback for clusters without a token.
+    pub env_token: Option<Secret>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    pub name: String,
+    pub server: ServerUrl,
+    pub token: Option<Secret>,
+    pub default_project: String,
+    pub description: Option<String>,
+}
+
+/// Where the token for a request came from (shown by `acp_whoami`, used in 401 hints).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenSource {
+    ConfigFile,
+    EnvVar,
+}
+
+impl fmt::Display for TokenSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            TokenSource::ConfigFile => "the cluster's `token` in clusters.yaml",
+            TokenSource::EnvVar => "the ACP_TOKEN environment variable",
+        })
+    }
+}
+
+impl Config {
+    pub fn cluster(&self, name: &str) -> Option<&Cluster> {
+        self.clusters.iter().find(|c| c.name == name)
+    }
+
+    pub fn cluster_names(&self) -> Vec<&str> {
+        self.clusters.iter().map(|c| c.name.as_str()).collect()
+    }
+
+    /// The token for `cluster`: its own, else `$ACP_TOKEN`, else an error naming both.
+    pub fn token_for<'a>(&'a self, cluster: &'a Cluster) -> Result<(&'a Secret, TokenSource), String> {
+        match (&cluster.token, &self.env_token) {
+            (Some(t), _) => Ok((t, TokenSource::ConfigFile)),
+            (None, Some(t)) => Ok((t, TokenSource::EnvVar)),
+            (None, None) => Err(format!(
+                "No authentication token available for cluster '{}'. Set `token` for it in \
+                 clusters.yaml or set the ACP_TOKEN environment variable.",
+                cluster.name
+            )),
+        }
+    }
+}
+
+/// `$ACP_CLUSTER_CONFIG`, else `$MCP_ACP_CONFIG_PATH`, else `~/.config/acp/clusters.yaml`.
+pub fn config_path() -> PathBuf {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    env("ACP_CLUSTER_CONFIG")
+        .or_else(|| env("MCP_ACP_CONFIG_PATH"))
+        .unwrap_or_else(|| env("HOME").unwrap_or_default().join(".config/acp/clusters.yaml"))
+}
+
+/// A minimal clusters.yaml, shown whenever the file is missing or unusable.
+pub const EXAMPLE: &str = "clusters:
+  dev:
+    server: https://public-api-ambient.apps.cluster.example.com
+    default_project: my-project
+    token: <your token>        # or leave this out and set ACP_TOKEN
+default_cluster: dev";
+
+/// Read, check and parse the file at `path`. Warnings (loose permissions) are logged.
+pub fn load(path: &Path) -> Result<Config, String> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(format!(
+                "Cluster configuration not found: {}\nCreate it with mode 0600 (or point \
+                 ACP_CLUSTER_CONFIG at one). Minimal example:\n\n{EXAMPLE}",
+                path.display()
+            ));
+        }
+        Err(e) => return Err(format!("Cannot read cluster configuration {}: {e}", path.display())),
+    };
+    for warning in check_permissions(path)? {
+        log::warn!("{warning}");
+    }
+    let env_token = std::env::var("ACP_TOKEN").ok().and_then(|t| clean_token(&t).ok().flatten());
+    parse(&text, env_token).map_err(|e| format!("Invalid cluster configuration {}: {e}", path.display()))
+}
+
+/// Refuse a file others can write (they could point us, with our token, at their server);
+/// warn about one others can read, or a directory others can enter.
+#[cfg(unix)]
+pub fn check_permissions(path: &Path) -> Result<Vec<String>, String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777);
+    let file_mode = mode(path).map_err(|e| format!("Cannot inspect {}: {e}", path.display()))?;
+    let shown = path.display();
+    if file_mode & 0o022 != 0 {
+        return Err(format!(
+            "Refusing to use {shown}: its mode is {file_mode:04o}, so users other than you can \
+             write it and could point this server (and your token) at a server of theirs. \
+             Fix it with: chmod 600 {shown}"
+        ));
+    }
+    let mut warnings = Vec::new();
+    if file_mode & 0o044 != 0 {
+        warnings.push(format!(
+            "{shown} has mode {file_mode:04o}: other users can read the tokens in it. Fix it with: chmod 600 {shown}"
+        ));
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Ok(dir_mode) = mode(dir) {
+            if dir_mode & 0o077 != 0 {
+                warnings.push(format!(
+                    "{} has mode {dir_mode:04o}: it should be private. Fix it with: chmod 700 {}",
+                    dir.display(),
+                    dir.display()
+                ));
+            }
+        }
+    }
+    Ok(warnings)
+}
+
+#[cfg(not(unix))]
+pub fn check_permissions(_path: &Path) -> Result<Vec<String>, String> {
+    Ok(Vec::new())
+}
+
+/// Parse and validate the text of a clusters.yaml. Pure: no I/O, no environment.
+pub fn parse(text: &str, env_token: Option<Secret>) -> Result<Config, String> {
+    if text.trim().is_empty() {
+        return Err("the file is empty. Minimal example:\n\n".to_string() + EXAMPLE);
+    }
+    let doc: Yaml = serde_yaml::from_str(text).map_err(|e| match e.location() {
+        Some(at) => format!("YAML error at line {}, column {}: {e}", at.line(), at.column()),
+        None => format!("YAML error: {e}"),
+    })?;
+    let Yaml::Mapping(top) = doc else {
+        return Err("the top level must be a mapping with `clusters` and `default_cluster`".into());
+    };
+    let mut clusters = Vec::new();
+    match top.get("clusters") {
+        None | Some(Yaml::Null) => {}
+        Some(Yaml::Mapping(entries)) => {
+            for (name, entry) in entries {
+                let Yaml::String(name) = name else {
+                    return Err(format!("cluster names must be strings (found {})", describe(name)));
+                };
+                clusters.push(parse_cluster(name, entry).map_err(|e| format!("cluster '{name}': {e}"))?);
+            }
+        }
+        Some(other) => return Err(format!("`clusters` must be a mapping of name → settings (found {})", describe(other))),
+    }
+    let default_cluster = match top.get("default_cluster") {
+        None | Some(Yaml::Null) => None,
+        Some(Yaml::String(d)) => {
+            if !clusters.iter().any(|c| c.name == *d) {
+                let names: Vec<&str> = clusters.iter().map(|c| c.name.as_str()).collect();
+                return Err(format!("default_cluster '{d}' not found in clusters: {names:?}"));
+            }
+            Some(d.clone())
+        }
+        Some(other) => return Err(format!("default_cluster must be a string (found {})", describe(other))),
+    };
+    Ok(Config { clusters, default_cluster, env_token })
+}
+
+fn parse_cluster(name: &str, entry: &Yaml) -> Result<Cluster, String> {
+    let Yaml::Mapping(map) = entry else {
+        return Err(format!("settings must be a mapping (found {})", describe(entry)));
+    };
+    for key in map.keys() {
+        match key.as_str() {
+            Some(k) if CLUSTER_KEYS.contains(&k) => {}
+            _ => {
+                let shown = key.as_str().map(quote).unwrap_or_else(|| describe(key));
+                return Err(format!("unknown key {shown} (allowed: {})", CLUSTER_KEYS.join(", ")));
+            }
+        }
+    }
+    let text = |key: &str| -> Result<Option<&str>, String> {
+        match map.get(key) {
+            None | Some(Yaml::Null) => Ok(None),
+            Some(Yaml::String(s)) => Ok(Some(s.as_str())),
+            Some(other) => Err(format!("{key} must be a string (found {})", describe(other))),
+        }
+    };
+    let server_raw = text("server")?.ok_or("server is required")?;
+    let server = validate::parse_server_url(server_raw).map_err(|e| format!("server: {e}"))?;
+    let default_project = text("default_project")?.ok_or("default_project is required")?;
+    validate::check_name("default_project", default_project)?;
+    let token = match text("token")? {
+        Some(t) => clean_token(t)?,
+        None => None,
+    };
+    Ok(Cluster {
+        name: name.to_string(),
+        server,
+        token,
+        default_project: default_project.to_string(),
+        description: text("description")?.map(str::to_string),
+    })
+}
+
+/// Trim surrounding whitespace (a pasted newline is a common mistake); an empty token is
+/// no token. A token with characters an HTTP header cannot carry is refused, and the
+/// message never includes it.
+fn clean_token(raw: &str) -> Result<Option<Secret>, String> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Ok(None);
+    }
+    if !t.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err("token contains spaces, control or non-ASCII characters, which an HTTP header \
+                    cannot carry; check that it was pasted whole"
+            .into());
+    }
+    Ok(Some(Secret::new(t.to_string())))
+}
+
+fn describe(v: &Yaml) -> String {
+    match v {
+        Yaml::Null => "nothing".into(),
+        Yaml::Bool(b) => format!("the boolean {b}"),
+        Yaml::Number(n) => format!("the number {n}"),
+        Yaml::String(s) => format!("the string {}", quote(s)),
+        Yaml::Sequence(_) => "a list".into(),
+        Yaml::Mapping(_) => "a mapping".into(),
+        Yaml::Tagged(_) => "a tagged value".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = "
+clusters:
+  dev:
+    server: https://gw.example.com/
+    token: tok-config-123456
+    default_project: team-a
+    description: Dev
+  prod:
+    server: http://127.0.0.1:8081
+    default_project: prod
+default_cluster: dev
+";
+
+    #[test]
+    fn parses_the_original_format_in_file_order() {
+        let c = parse(GOOD, None).unwrap();
+        assert_eq!(c.cluster_names(), ["dev", "prod"]);
+        assert_eq!(c.default_cluster.as_deref(), Some("dev"));
+        let dev = c.cluster("dev").unwrap();
+        assert_eq!(dev.server.base(), "https://gw.example.com");
+        assert_eq!(dev.description.as_deref(), Some("Dev"));
+    }
+
+    #[test]
+    fn token_comes_from_the_cluster_then_the_environment() {
+        let env = Some(Secret::new("tok-env-abcdef".into()));
+        let c = parse(GOOD, env).unwrap();
+        let (t, src) = c.token_for(c.cluster("dev").unwrap()).unwrap();
+        assert_eq!((t.expose(), src), ("tok-config-123456", TokenSource::ConfigFile));
+        let (t, src) = c.token_for(c.cluster("prod").unwrap()).unwrap();
+        assert_eq!((t.expose(), src), ("tok-env-abcdef", TokenSource::EnvVar));
+        let c = parse(GOOD, None).unwrap();
+        let err = c.token_for(c.cluster("prod").unwrap()).unwrap_err();
+        assert!(err.contains("clusters.yaml") && err.contains("ACP_TOKEN"), "{err}");
+    }
+
+    fn err_of(yaml: &str) -> String {
+        parse(yaml, None).unwrap_err()
+    }
+
+    #[test]
+    fn rejects_kubernetes_api_urls_naming_the_cluster() {
+        let e = err_of("clusters:\n  k8s:\n    server: https://api.x:6443\n    default_project: p\n");
+        assert!(e.starts_with("cluster 'k8s': server: Direct Kubernetes API URLs"), "{e}");
+        assert!(e.contains("public-api gateway URL"));
+    }
+
+    #[test]
+    fn rejects_bad_entries_with_the_rule() {
+        let e = err_of("clusters:\n  a:\n    server: ftp://x\n    default_project: p\n");
+        assert!(e.contains("must start with https:// or http://"), "{e}");
+        let e = err_of("clusters:\n  a:\n    server: https://x\n    default_project: My_Proj\n");
+        assert!(e.contains("cluster 'a': default_project \"My_Proj\" is invalid"), "{e}");
+        let e = err_of("clusters:\n  a:\n    server: https://x\n");
+        assert!(e.contains("default_project is required"), "{e}");
+        let e = err_of("clusters:\n  a:\n    server: https://x\n    default_project: p\n    tokn: x\n");
+        assert!(e.contains("unknown key \"tokn\""), "{e}");
+        let e = err_of("clusters:\n  a:\n    server: 5\n    default_project: p\n");
+        assert!(e.contains("server must be a string (found the number 5)"), "{e}");
+        let e = err_of("clusters:\n  a:\n    server: https://x\n    default_project: p\n    token: \"a b\"\n");
+        assert!(e.contains("token contains spaces") && !e.contains("a b"), "{e}");
+    }
+
+    #[test]
+    fn default_cluster_must_exist() {
+        let e = err_of("clusters:\n  a:\n    server: https://x\n    default_project: p\ndefault_cluster: b\n");
+        assert_eq!(e, "default_cluster 'b' not found in clusters: [\"a\"]");
+    }
+
+    #[test]
+    fn yaml_errors_carry_line_and_column() {
+        let e = err_of("clusters:\n  a: [\n");
+        assert!(e.starts_with("YAML error at line "), "{e}");
+        assert!(e.contains("column"), "{e}");
+    }
+
+    #[test]
+    fn empty_file_is_explained_with_an_example() {
+        assert!(err_of("  \n").contains("default_cluster: dev"));
+    }
+
+    #[test]
+    fn missing_clusters_is_an_empty_configuration() {
+        let c = parse("default_cluster:\n", None).unwrap();
+        assert!(c.clusters.is_empty());
+    }
+
+    #[test]
+    fn blank_token_counts_as_no_token() {
+        let c = parse("clusters:\n  a:\n    server: https://x\n    default_project: p\n    token: '  '\n", None).unwrap();
+        assert!(c.clusters[0].token.is_none());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn permissions_refuse_writable_and_warn_on_readable() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = std::env::temp_dir().join(format!("mcp-acp-perm-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let f = dir.join("clusters.yaml");
+        std::fs::write(&f, GOOD).unwrap();
+        let set = |m| std::fs::set_permissions(&f, std::fs::Permissions::from_mode(m)).unwrap();
+        set(0o600);
+        assert!(check_permissions(&f).unwrap().is_empty());
+        set(0o644);
+        let w = check_permissions(&f).unwrap();
+        assert!(w[0].contains("0644") && w[0].contains("chmod 600"), "{w:?}");
+        set(0o620);
+        assert!(check_permissions(&f).unwrap_err().contains("Refusing"));
+        set(0o600);
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(check_permissions(&f).unwrap()[0].contains("chmod 700"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

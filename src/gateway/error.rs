@@ -1,0 +1,111 @@
+//! Every way a call can fail, each with a message an LLM can act on.
+
+use crate::config::TokenSource;
+use crate::validate::quote;
+use std::fmt;
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ApiError {
+    /// An error status with the API's own `error` text (or a summary of the body).
+    Status { status: u16, message: String },
+    /// 404 with the router's plain `404 page not found`: the route does not exist on this
+    /// server, which is not the same as "session not found".
+    RouteNotServed { method: &'static str, path: String },
+    /// 401: the token was refused.
+    Unauthorized { message: String, source: TokenSource, cluster: String },
+    /// 429, with the API's `retry_after` when it gave one.
+    RateLimited { retry_after: Option<String> },
+    Timeout { secs: u64 },
+    /// Nothing listens there, or the connection could not be made.
+    Connect { server: String, detail: String },
+    Dns { server: String },
+    Tls { server: String, detail: String },
+    /// A redirect we will not follow (another origin, https → http, too many, a method change).
+    Redirect { location: String, reason: String },
+    TooLarge { limit: u64 },
+    /// A success status whose body is not what the API promises (not JSON, wrong shape, cut off).
+    BadResponse { detail: String },
+    Transport { detail: String },
+}
+
+impl ApiError {
+    /// A 404 from the API itself (the thing asked for does not exist).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, ApiError::Status { status: 404, .. })
+    }
+
+    /// Worth retrying a read for: the gateway's intermittent 500 and passing upstream trouble.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, ApiError::Status { status: 500 | 502 | 503, .. })
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Status { status: 403, message } => write!(
+                f,
+                "The gateway refused access (403: {message}). The token is valid but has no \
+                 right to this project; check the project name or ask for access."
+            ),
+            ApiError::Status { status: 400, message } if message.starts_with("Project required") => write!(
+                f,
+                "The gateway answered 400: {message} This happens when a project-scoped token \
+                 belongs to a different project than the one requested."
+            ),
+            ApiError::Status { status, message } if *status >= 500 => write!(
+                f,
+                "The gateway failed ({status}: {message}). This is a server-side problem; \
+                 try again shortly."
+            ),
+            ApiError::Status { status, message } => write!(f, "The gateway answered {status}: {message}"),
+            ApiError::RouteNotServed { method, path } => write!(
+                f,
+                "This gateway does not serve {method} {path} (404 page not found): the operation \
+                 is not available through the public-api gateway. This is not a missing session."
+            ),
+            ApiError::Unauthorized { message, source, cluster } => write!(
+                f,
+                "The gateway rejected the token (401: {message}). The token was taken from \
+                 {source} for cluster '{cluster}'; it may be expired or wrong. Replace it and try again."
+            ),
+            ApiError::RateLimited { retry_after } => write!(
+                f,
+                "The gateway is rate limiting requests (429){}. Wait and try again.",
+                retry_after.as_deref().map(|r| format!("; it asks to retry after {}", quote(r))).unwrap_or_default()
+            ),
+            ApiError::Timeout { secs } => write!(
+                f,
+                "The gateway did not answer within {secs} s. It may be overloaded or unreachable; \
+                 try again later. A create or delete may still have taken effect: check before repeating it."
+            ),
+            ApiError::Connect { server, detail } => write!(
+                f,
+                "Cannot connect to the gateway at {server} ({detail}). Check the cluster's `server` \
+                 URL and that the gateway is running and reachable from this host."
+            ),
+            ApiError::Dns { server } => write!(
+                f,
+                "Cannot resolve the gateway's host name in {server}. Check the cluster's `server` URL \
+                 and this host's DNS."
+            ),
+            ApiError::Tls { server, detail } => write!(
+                f,
+                "TLS connection to {server} failed: {detail}. The gateway's certificate is not \
+                 trusted for this host name, so nothing was sent."
+            ),
+            ApiError::Redirect { location, reason } => write!(
+                f,
+                "The gateway redirected to {} ({reason}); not followed, and the token was not sent there.",
+                quote(location)
+            ),
+            ApiError::TooLarge { limit } => write!(
+                f,
+                "The gateway's answer is larger than {} MiB, the most this server reads; it was discarded.",
+                limit / (1024 * 1024)
+            ),
+            ApiError::BadResponse { detail } => write!(f, "The gateway's answer could not be used: {detail}"),
+            ApiError::Transport { detail } => write!(f, "The request to the gateway failed: {detail}"),
+        }
+    }
+}

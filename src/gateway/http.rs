@@ -1,0 +1,207 @@
+//! The one place that sends HTTP: one reused agent, verified TLS, a timeout on every call,
+//! a cap on every body, and redirects followed only within the gateway's own origin.
+
+use super::{ApiError, Target};
+use crate::validate::{self, ServerUrl, quote};
+use std::io;
+use ureq::http::{self, Request};
+
+/// Largest response body we read.
+pub const MAX_BODY: u64 = 16 * 1024 * 1024;
+/// Most redirects followed for one call.
+pub const MAX_REDIRECTS: usize = 3;
+
+pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
+
+/// An answer with its body read.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: String,
+    pub body: Vec<u8>,
+}
+
+#[derive(Default)]
+pub struct Transport {
+    agent: Option<ureq::Agent>,
+}
+
+impl Transport {
+    /// Built on first use, so start-up costs nothing (no TLS roots loaded for `tools/list`).
+    fn agent(&mut self) -> &ureq::Agent {
+        self.agent.get_or_insert_with(|| {
+            ureq::Agent::config_builder()
+                .http_status_as_error(false)
+                // We follow redirects ourselves, to check where they go before the token does.
+                .max_redirects(0)
+                .user_agent(concat!("mcp-acp/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .new_agent()
+        })
+    }
+
+    /// Send one request to `path` on the target's server and read the answer.
+    pub fn send(&mut self, t: &Target, method: &'static str, path: &str, body: Option<&[u8]>) -> Result<Reply, ApiError> {
+        let mut url = format!("{}{path}", t.server.base());
+        for _ in 0..=MAX_REDIRECTS {
+            let reply = self.send_once(t, method, &url, body)?;
+            if !matches!(reply.status, 301 | 302 | 303 | 307 | 308) {
+                return Ok(reply);
+            }
+            url = next_hop(t.server, method, &reply)?;
+            log::info!("following redirect to {url}");
+        }
+        Err(ApiError::Redirect { location: url, reason: format!("more than {MAX_REDIRECTS} redirects") })
+    }
+
+    fn send_once(&mut self, t: &Target, method: &'static str, url: &str, body: Option<&[u8]>) -> Result<Reply, ApiError> {
+        log::debug!("{method} {url} (project {})", t.project);
+        let builder = Request::builder()
+            .method(method)
+            .uri(url)
+            .header("Authorization", format!("Bearer {}", t.token.expose()))
+            .header("X-Ambient-Project", t.project)
+            .header("Accept", "application/json");
+        let agent = self.agent();
+        let timeout = Some(t.timeout);
+        let result = match body {
+            Some(b) => builder
+                .header("Content-Type", "application/json")
+                .body(b)
+                .map_err(request_error)
+                .and_then(|r| run(agent, r, timeout)),
+            None => builder.body(()).map_err(request_error).and_then(|r| run(agent, r, timeout)),
+        };
+        let mut response = result.map_err(|e| map_error(e, t))?;
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
+        };
+        let content_type = header("content-type");
+        let location = header("location");
+        let mut body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY)
+            .read_to_vec()
+            .map_err(|e| map_error(e, t))?;
+        if (300..400).contains(&status) {
+            body = location.into_bytes(); // a redirect's body is of no use; its Location is
+        }
+        log::debug!("{method} {url} → {status}, {} bytes", body.len());
+        Ok(Reply { status, content_type, body })
+    }
+}
+
+fn run<S: ureq::AsSendBody>(
+    agent: &ureq::Agent,
+    request: Request<S>,
+    timeout: Option<std::time::Duration>,
+) -> Result<http::Response<ureq::Body>, ureq::Error> {
+    let request = agent.configure_request(request).timeout_global(timeout).build();
+    agent.run(request)
+}
+
+fn request_error(e: http::Error) -> ureq::Error {
+    ureq::Error::Http(e)
+}
+
+/// Where a redirect leads, if we may follow it: same scheme, host and port only, and no
+/// method change (a POST turned into a GET would silently do something else).
+fn next_hop(server: &ServerUrl, method: &str, reply: &Reply) -> Result<String, ApiError> {
+    let location = String::from_utf8_lossy(&reply.body).into_owned();
+    let refuse = |reason: &str| ApiError::Redirect { location: location.clone(), reason: reason.into() };
+    if location.is_empty() {
+        return Err(ApiError::BadResponse { detail: format!("a {} redirect without a Location", reply.status) });
+    }
+    if method != "GET" && (301..=303).contains(&reply.status) {
+        return Err(refuse("it would turn the request into a GET"));
+    }
+    if location.starts_with('/') && !location.starts_with("//") {
+        return Ok(format!("{}://{}{}", server.scheme.as_str(), host_port(server), location));
+    }
+    let target = validate::parse_server_url(&location).map_err(|_| refuse("not an absolute http(s) URL"))?;
+    if target.scheme != server.scheme {
+        return Err(refuse(&format!("{} → {}", server.scheme.as_str(), target.scheme.as_str())));
+    }
+    if target.origin() != server.origin() {
+        return Err(refuse(&format!("another origin than {}", server.origin())));
+    }
+    Ok(location)
+}
+
+fn host_port(server: &ServerUrl) -> String {
+    format!("{}:{}", server.host, server.port)
+}
+
+/// Turn a transport failure into what it means for the user.
+fn map_error(e: ureq::Error, t: &Target) -> ApiError {
+    let server = t.server.base();
+    match e {
+        ureq::Error::Timeout(_) => ApiError::Timeout { secs: t.timeout.as_secs() },
+        ureq::Error::HostNotFound => ApiError::Dns { server },
+        ureq::Error::ConnectionFailed => ApiError::Connect { server, detail: "connection failed".into() },
+        ureq::Error::BodyExceedsLimit(limit) => ApiError::TooLarge { limit },
+        ureq::Error::Rustls(e) => ApiError::Tls { server, detail: e.to_string() },
+        ureq::Error::Tls(msg) => ApiError::Tls { server, detail: msg.to_string() },
+        ureq::Error::Io(io) => map_io(io, server, t.timeout.as_secs()),
+        ureq::Error::Protocol(p) => ApiError::BadResponse { detail: format!("malformed HTTP answer ({p})") },
+        ureq::Error::Http(h) => ApiError::Transport { detail: format!("the request could not be built ({h})") },
+        other => ApiError::Transport { detail: quote(&other.to_string()) },
+    }
+}
+
+fn map_io(io: io::Error, server: String, timeout_secs: u64) -> ApiError {
+    if let Some(tls) = io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+        return ApiError::Tls { server, detail: tls.to_string() };
+    }
+    match io.kind() {
+        io::ErrorKind::ConnectionRefused => ApiError::Connect { server, detail: "connection refused".into() },
+        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => ApiError::Timeout { secs: timeout_secs },
+        io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted | io::ErrorKind::UnexpectedEof => {
+            ApiError::Transport { detail: format!("the gateway closed the connection before a complete answer ({io})") }
+        }
+        _ => ApiError::Transport { detail: io.to_string() },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn redirect(status: u16, location: &str) -> Reply {
+        Reply { status, content_type: String::new(), body: location.as_bytes().to_vec() }
+    }
+
+    fn server(url: &str) -> ServerUrl {
+        validate::parse_server_url(url).unwrap()
+    }
+
+    #[test]
+    fn same_origin_redirects_are_followed() {
+        let s = server("https://gw.example.com/api");
+        assert_eq!(next_hop(&s, "GET", &redirect(301, "/v1/sessions")).unwrap(), "https://gw.example.com:443/v1/sessions");
+        let abs = "https://gw.example.com:443/v1/x";
+        assert_eq!(next_hop(&s, "DELETE", &redirect(307, abs)).unwrap(), abs);
+    }
+
+    #[test]
+    fn cross_origin_and_downgrade_redirects_are_refused() {
+        let s = server("https://gw.example.com");
+        let err = next_hop(&s, "GET", &redirect(302, "https://evil.example.com/v1")).unwrap_err();
+        assert!(err.to_string().contains("another origin"), "{err}");
+        let err = next_hop(&s, "GET", &redirect(302, "http://gw.example.com/v1")).unwrap_err();
+        assert!(err.to_string().contains("https → http"), "{err}");
+        let err = next_hop(&s, "GET", &redirect(302, "https://gw.example.com:8443/v1")).unwrap_err();
+        assert!(err.to_string().contains("another origin"), "{err}");
+        let err = next_hop(&s, "GET", &redirect(302, "//evil.example.com/v1")).unwrap_err();
+        assert!(matches!(err, ApiError::Redirect { .. }), "{err}");
+    }
+
+    #[test]
+    fn method_changing_redirects_are_refused() {
+        let s = server("https://gw.example.com");
+        let err = next_hop(&s, "POST", &redirect(301, "/v1/sessions")).unwrap_err();
+        assert!(err.to_string().contains("into a GET"), "{err}");
+    }
+}

@@ -1,0 +1,94 @@
+//! The seam between the tools and the ACP API.
+//!
+//! Tools speak [`SessionApi`] in terms of [`Session`], [`NewSession`] and [`ApiError`];
+//! only the implementation ([`v1`], over the [`http`] transport) knows paths, headers,
+//! bodies and status codes. A second API kind (the ambient API server) is one more
+//! implementation of the trait, and the tools do not change.
+
+mod error;
+pub mod http;
+pub mod v1;
+
+pub use error::ApiError;
+
+use crate::config::TokenSource;
+use crate::redact::Secret;
+use crate::validate::ServerUrl;
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+
+/// Where a call goes and with which credentials.
+pub struct Target<'a> {
+    pub cluster: &'a str,
+    pub server: &'a ServerUrl,
+    pub token: &'a Secret,
+    pub token_source: TokenSource,
+    pub project: &'a str,
+    pub timeout: Duration,
+}
+
+/// A session as the API reports it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    pub id: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub task: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(default, rename = "createdAt", skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    #[serde(default, rename = "completedAt", skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// What a list call returned, and whether the API may be hiding older sessions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionList {
+    pub sessions: Vec<Session>,
+    /// The API returned as many sessions as it ever returns: there may be more that it
+    /// cannot list.
+    pub maybe_more: bool,
+    /// That maximum, for the message.
+    pub page_limit: usize,
+}
+
+/// What to create.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewSession {
+    pub task: String,
+    pub model: Option<String>,
+    pub repos: Vec<Repo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Repo {
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+}
+
+/// The exact request a mutating call would send, for dry runs. The token is masked.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RequestPreview {
+    pub method: &'static str,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: serde_json::Value,
+}
+
+/// Everything the tools can ask of the platform.
+pub trait SessionApi {
+    fn list(&mut self, t: &Target) -> Result<SessionList, ApiError>;
+    fn get(&mut self, t: &Target, id: &str) -> Result<Session, ApiError>;
+    /// Create a session and return its id.
+    fn create(&mut self, t: &Target, new: &NewSession) -> Result<String, ApiError>;
+    fn delete(&mut self, t: &Target, id: &str) -> Result<(), ApiError>;
+    /// What [`SessionApi::create`] would send, without sending it.
+    fn preview_create(&self, t: &Target, new: &NewSession) -> RequestPreview;
+}

@@ -1,0 +1,12 @@
+//! mcp-acp: an MCP server for the Ambient Code Platform's public-api gateway.
+//!
+//! `main.rs` parses arguments and starts [`server::serve`]; everything else lives in one
+//! module per concern.
+
+pub mod config;
+pub mod gateway;
+pub mod jsonrpc;
+pub mod redact;
+pub mod server;
+pub mod tools;
+pub mod validate;

@@ -1,0 +1,74 @@
+//! The `mcp-acp` binary: arguments, logging, then the stdio loop.
+
+use mcp_acp::gateway::v1::GatewayV1;
+use mcp_acp::server::{self, Server};
+use mcp_acp::tools::Context;
+use mcp_acp::{config, redact};
+use std::io::Write;
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+mcp-acp: an MCP server for the Ambient Code Platform public-api gateway.
+
+Usage: mcp-acp [--help | --version]
+
+With no arguments it serves MCP (JSON-RPC 2.0) over stdin/stdout; an MCP client starts it.
+
+Configuration: clusters.yaml from $ACP_CLUSTER_CONFIG, else $MCP_ACP_CONFIG_PATH,
+else ~/.config/acp/clusters.yaml. Token: the cluster's `token`, else $ACP_TOKEN.
+Logs go to stderr; the level comes from RUST_LOG (default: warn).
+";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        None => serve(),
+        Some("--help" | "-h") if args.len() == 1 => print(USAGE),
+        Some("--version" | "-V") if args.len() == 1 => print(&format!("mcp-acp {}\n", env!("CARGO_PKG_VERSION"))),
+        Some(_) => {
+            let shown: Vec<String> = args.iter().map(|a| mcp_acp::validate::quote(a)).collect();
+            eprintln!("mcp-acp: unexpected argument(s) {}; try --help", shown.join(" "));
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn print(text: &str) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(_) => ExitCode::FAILURE,
+    }
+}
+
+fn serve() -> ExitCode {
+    init_logging();
+    server::install_panic_hook();
+    let ctx = Context::new(config::config_path(), Box::new(GatewayV1::default()));
+    let mut server = Server::new(ctx);
+    let stdin = std::io::stdin().lock();
+    let stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    match server::serve(&mut server, stdin, stdout) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            log::error!("stdio failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// stderr only, every line redacted. RUST_LOG, else MCP_ACP_LOG_LEVEL, else warn.
+fn init_logging() {
+    let spec = ["RUST_LOG", "MCP_ACP_LOG_LEVEL"]
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .unwrap_or_else(|| "warn".into());
+    env_logger::Builder::new()
+        .target(env_logger::Target::Stderr)
+        .parse_filters(&spec)
+        .format(|buf, record| {
+            let message = record.args().to_string();
+            writeln!(buf, "[mcp-acp {} {}] {}", record.level(), record.target(), redact::redact(&message))
+        })
+        .init();
+}

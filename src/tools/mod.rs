@@ -1,0 +1,372 @@
+//! The tool table and what every tool shares: the context (configuration, active cluster,
+//! API) and the shape of a result.
+
+mod clusters;
+pub mod params;
+mod sessions;
+
+use crate::config::{self, Cluster, Config};
+use crate::gateway::{ApiError, SessionApi, Target};
+use crate::gateway::http::DEFAULT_TIMEOUT_SECS;
+use params::{Args, Kind, Param};
+use serde::Serialize;
+use serde_json::Value;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Most sessions one bulk call may touch (the original's limit; it stops accidents).
+pub const MAX_BULK: usize = 3;
+
+pub struct Tool {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub params: &'static [Param],
+    pub read_only: bool,
+    pub destructive: bool,
+    pub idempotent: bool,
+    /// Calls the gateway (as opposed to reading local configuration only).
+    pub open_world: bool,
+    pub run: fn(&mut Context, &Args) -> Result<Output, ToolError>,
+}
+
+const PROJECT: Param = Param {
+    name: "project",
+    kind: Kind::Name,
+    required: false,
+    description: "Project (namespace) name, a DNS-1123 label. Defaults to the active cluster's default_project.",
+};
+const SESSION: Param = Param {
+    name: "session",
+    kind: Kind::Name,
+    required: true,
+    description: "Session ID (its name, e.g. session-1a2b…), a DNS-1123 label.",
+};
+const DRY_RUN: Param = Param {
+    name: "dry_run",
+    kind: Kind::Bool,
+    required: false,
+    description: "Show what would happen without changing anything.",
+};
+
+/// Every tool, in the order `tools/list` shows them.
+pub static TOOLS: &[Tool] = &[
+    Tool {
+        name: "acp_list_sessions",
+        title: "List sessions",
+        description: "List and filter AgenticSessions in a project. Filter by status and age, sort, limit. \
+            The gateway returns only the 20 newest sessions and cannot page; the result says when older ones may exist.",
+        params: &[
+            PROJECT,
+            Param {
+                name: "status",
+                kind: Kind::Enum(sessions::STATUS_FILTERS),
+                required: false,
+                description: "Only sessions with this status. Gateway statuses: pending, running, completed, failed; \
+                    stopping and stopped are passed through from the platform. The original's 'creating' means pending.",
+            },
+            Param {
+                name: "older_than",
+                kind: Kind::Age,
+                required: false,
+                description: "Only sessions created longer ago than this: a number and d, h or m, e.g. '7d', '24h', '30m'.",
+            },
+            Param {
+                name: "sort_by",
+                kind: Kind::Enum(&["created", "stopped", "name"]),
+                required: false,
+                description: "created: newest first (default order); stopped: most recently completed first; name: by ID.",
+            },
+            Param {
+                name: "limit",
+                kind: Kind::Int { min: 1, max: 1000 },
+                required: false,
+                description: "Show at most this many sessions.",
+            },
+        ],
+        read_only: true,
+        destructive: false,
+        idempotent: true,
+        open_world: true,
+        run: sessions::list,
+    },
+    Tool {
+        name: "acp_get_session",
+        title: "Get session",
+        description: "Get the details of one session by its ID: status, task, model, timestamps, result or error.",
+        params: &[PROJECT, SESSION],
+        read_only: true,
+        destructive: false,
+        idempotent: true,
+        open_world: true,
+        run: sessions::get,
+    },
+    Tool {
+        name: "acp_create_session",
+        title: "Create session",
+        description: "Create an AgenticSession that runs a prompt. Supports dry_run, which shows the exact request \
+            and sends nothing. After creating, the session is read back and the result says what the gateway \
+            really stored: today's gateway can lose the prompt and model, and has no field for display_name, \
+            interactive or timeout (reported as not applied).",
+        params: &[
+            PROJECT,
+            Param {
+                name: "initial_prompt",
+                kind: Kind::Text { max: params::MAX_PROMPT_CHARS },
+                required: true,
+                description: "The task for the session (sent as the gateway's `task`).",
+            },
+            Param {
+                name: "display_name",
+                kind: Kind::Label { max: 50 },
+                required: false,
+                description: "Human-readable name. The gateway cannot apply it; the result says so.",
+            },
+            Param {
+                name: "repos",
+                kind: Kind::Repos { max: 10 },
+                required: false,
+                description: "Repositories to work on: URL strings, or objects {url, branch}.",
+            },
+            Param {
+                name: "interactive",
+                kind: Kind::Bool,
+                required: false,
+                description: "Interactive session. The gateway cannot apply it; the result says so.",
+            },
+            Param {
+                name: "model",
+                kind: Kind::Model,
+                required: false,
+                description: "Model to use, e.g. claude-sonnet-4-6. Omit for the platform's default.",
+            },
+            Param {
+                name: "timeout",
+                kind: Kind::Int { min: 60, max: 86_400 },
+                required: false,
+                description: "Timeout in seconds. The gateway cannot apply it; the result says so.",
+            },
+            DRY_RUN,
+        ],
+        read_only: false,
+        destructive: false,
+        idempotent: false,
+        open_world: true,
+        run: sessions::create,
+    },
+    Tool {
+        name: "acp_delete_session",
+        title: "Delete session",
+        description: "Delete one session. With dry_run, fetch it and show what would be deleted, without deleting.",
+        params: &[PROJECT, SESSION, DRY_RUN],
+        read_only: false,
+        destructive: true,
+        idempotent: true,
+        open_world: true,
+        run: sessions::delete,
+    },
+    Tool {
+        name: "acp_bulk_delete_sessions",
+        title: "Delete several sessions",
+        description: "Delete up to 3 sessions in one call. DESTRUCTIVE: requires confirm=true; use dry_run=true \
+            first to preview. Each session's outcome is reported separately; one failure does not stop the others.",
+        params: &[
+            PROJECT,
+            Param {
+                name: "sessions",
+                kind: Kind::Names { max: MAX_BULK },
+                required: true,
+                description: "Session IDs to delete: 1 to 3 distinct DNS-1123 names.",
+            },
+            Param {
+                name: "confirm",
+                kind: Kind::Bool,
+                required: false,
+                description: "Must be true to delete (not needed with dry_run).",
+            },
+            DRY_RUN,
+        ],
+        read_only: false,
+        destructive: true,
+        idempotent: true,
+        open_world: true,
+        run: sessions::bulk_delete,
+    },
+    Tool {
+        name: "acp_list_clusters",
+        title: "List clusters",
+        description: "List the clusters configured in clusters.yaml and which one is active. Reads local configuration only.",
+        params: &[],
+        read_only: true,
+        destructive: false,
+        idempotent: true,
+        open_world: false,
+        run: clusters::list,
+    },
+    Tool {
+        name: "acp_whoami",
+        title: "Show current identity",
+        description: "Show the active cluster, its server, the default project and where the token comes from \
+            (never the token itself). Reads local configuration only; does not check the token with the server.",
+        params: &[],
+        read_only: true,
+        destructive: false,
+        idempotent: true,
+        open_world: false,
+        run: clusters::whoami,
+    },
+    Tool {
+        name: "acp_switch_cluster",
+        title: "Switch cluster",
+        description: "Make another configured cluster the active one for the rest of this server's life. \
+            Does not change clusters.yaml.",
+        params: &[Param {
+            name: "cluster",
+            kind: Kind::ClusterName,
+            required: true,
+            description: "Name of a cluster from acp_list_clusters.",
+        }],
+        read_only: false,
+        destructive: false,
+        idempotent: true,
+        open_world: false,
+        run: clusters::switch,
+    },
+];
+
+pub fn find(name: &str) -> Option<&'static Tool> {
+    TOOLS.iter().find(|t| t.name == name)
+}
+
+/// A tool's answer: text for the model, and the same data as JSON.
+#[derive(Debug)]
+pub struct Output {
+    pub is_error: bool,
+    pub text: String,
+    pub structured: Value,
+}
+
+impl Output {
+    fn new(is_error: bool, text: String, data: &impl Serialize) -> Output {
+        Output { is_error, text, structured: serde_json::to_value(data).unwrap_or(Value::Null) }
+    }
+}
+
+/// Why a tool could not do its work at all.
+#[derive(Debug)]
+pub enum ToolError {
+    /// Bad arguments: nothing was sent.
+    Invalid(String),
+    /// clusters.yaml missing, unreadable or wrong, or no token.
+    Config(String),
+    /// The gateway call failed; the string gives the context ("Failed to delete session 'x'").
+    Api(String, ApiError),
+}
+
+impl std::fmt::Display for ToolError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ToolError::Invalid(m) => write!(f, "Invalid argument: {m}. Nothing was sent."),
+            ToolError::Config(m) => f.write_str(m),
+            ToolError::Api(context, e) => write!(f, "{context}: {e}"),
+        }
+    }
+}
+
+/// What tools share across calls.
+pub struct Context {
+    config_path: PathBuf,
+    config: Option<Config>,
+    active: Option<String>,
+    api: Box<dyn SessionApi>,
+    /// Seconds since the epoch; a field so tests can fix the clock.
+    pub now: fn() -> i64,
+}
+
+fn system_now() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    since.map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+impl Context {
+    pub fn new(config_path: PathBuf, api: Box<dyn SessionApi>) -> Context {
+        Context { config_path, config: None, active: None, api, now: system_now }
+    }
+
+    /// The configuration, read on first use. A failed read is retried on the next call,
+    /// so fixing the file does not need a restart; a good one is kept.
+    fn config(&mut self) -> Result<&Config, ToolError> {
+        if self.config.is_none() {
+            let loaded = config::load(&self.config_path).map_err(ToolError::Config)?;
+            self.active = loaded.default_cluster.clone();
+            self.config = Some(loaded);
+        }
+        Ok(self.config.as_ref().expect("loaded above"))
+    }
+
+    /// The active cluster, or an error saying how to choose one.
+    fn active_cluster(&mut self) -> Result<(&Config, &Cluster), ToolError> {
+        self.config()?;
+        let config = self.config.as_ref().expect("loaded above");
+        if config.clusters.is_empty() {
+            let path = self.config_path.display();
+            return Err(ToolError::Config(format!(
+                "No clusters configured in {path}. Minimal example:\n\n{}",
+                config::EXAMPLE
+            )));
+        }
+        let Some(name) = self.active.as_deref() else {
+            return Err(ToolError::Config(format!(
+                "No active cluster: clusters.yaml sets no default_cluster. Choose one with \
+                 acp_switch_cluster (configured: {}).",
+                config.cluster_names().join(", ")
+            )));
+        };
+        let cluster = config.cluster(name).expect("active is always a configured cluster");
+        Ok((config, cluster))
+    }
+
+    /// Run `f` against the API for `project` (or the cluster's default project).
+    fn with_api<R>(
+        &mut self,
+        project: Option<&str>,
+        f: impl FnOnce(&mut dyn SessionApi, &Target) -> R,
+    ) -> Result<R, ToolError> {
+        self.active_cluster()?;
+        let config = self.config.as_ref().expect("loaded");
+        let cluster = config.cluster(self.active.as_deref().expect("set")).expect("configured");
+        let (token, token_source) = config.token_for(cluster).map_err(ToolError::Config)?;
+        let target = Target {
+            cluster: &cluster.name,
+            server: &cluster.server,
+            token,
+            token_source,
+            project: project.unwrap_or(&cluster.default_project),
+            timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
+        };
+        Ok(f(self.api.as_mut(), &target))
+    }
+}
+
+/// Validate and run one tool. Never panics on input; failures become `is_error` outputs.
+pub fn call(ctx: &mut Context, tool: &Tool, arguments: &Value) -> Output {
+    let started = std::time::Instant::now();
+    log::info!("tool_call_started tool={} arguments={}", tool.name, crate::redact::mask_arguments(arguments));
+    let result = params::parse(tool.params, arguments).map_err(ToolError::Invalid).and_then(|args| (tool.run)(ctx, &args));
+    let elapsed = started.elapsed().as_secs_f64();
+    match result {
+        Ok(out) => {
+            log::info!("tool_call_completed tool={} is_error={} elapsed_seconds={elapsed:.3}", tool.name, out.is_error);
+            out
+        }
+        Err(e) => {
+            match &e {
+                ToolError::Invalid(_) => log::warn!("tool_validation_error tool={} error={e}", tool.name),
+                ToolError::Api(_, ApiError::Timeout { .. }) => log::error!("tool_timeout tool={} error={e}", tool.name),
+                ToolError::Api(..) => log::warn!("api_request_failed tool={} error={e}", tool.name),
+                ToolError::Config(_) => log::error!("config_error tool={} error={e}", tool.name),
+            }
+            Output::new(true, e.to_string(), &serde_json::json!({"error": e.to_string()}))
+        }
+    }
+}

@@ -1,0 +1,366 @@
+//! Tool parameters: one declaration per parameter gives both the JSON Schema a client sees
+//! and the validation the server enforces, so the two cannot drift apart.
+//!
+//! Validation is complete before any request is built, and pure (fuzzable): it sees only
+//! the arguments. Every error names the argument and the rule.
+
+use crate::gateway::Repo;
+use crate::validate::{self, DNS1123_RULE, quote};
+use serde_json::{Map, Value, json};
+
+pub enum Kind {
+    /// A project or session name: DNS-1123 label.
+    Name,
+    /// Free text (a prompt): non-blank, no NUL, at most `max` characters.
+    Text { max: usize },
+    /// A short label (display name): no control characters, at most `max` characters.
+    Label { max: usize },
+    /// A model identifier: letters, digits and `._:@/-`.
+    Model,
+    Enum(&'static [&'static str]),
+    Bool,
+    Int { min: i64, max: i64 },
+    /// An age such as `7d`, `24h` or `30m`.
+    Age,
+    /// Distinct session names, 1..=`max` of them.
+    Names { max: usize },
+    /// Repositories: URL strings or `{url, branch}` objects, at most `max`.
+    Repos { max: usize },
+    /// A cluster name from clusters.yaml (checked against the file by the tool).
+    ClusterName,
+}
+
+pub struct Param {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub required: bool,
+    pub description: &'static str,
+}
+
+pub const MAX_PROMPT_CHARS: usize = 100_000;
+const MAX_URL_LEN: usize = 2048;
+
+/// Arguments that passed validation. Accessors cannot fail: the rules were checked.
+#[derive(Debug, Default)]
+pub struct Args(Map<String, Value>);
+
+impl Args {
+    pub fn str(&self, name: &str) -> Option<&str> {
+        self.0.get(name).and_then(Value::as_str)
+    }
+    pub fn flag(&self, name: &str) -> bool {
+        self.0.get(name).and_then(Value::as_bool).unwrap_or(false)
+    }
+    pub fn int(&self, name: &str) -> Option<i64> {
+        self.0.get(name).and_then(Value::as_i64)
+    }
+    pub fn has(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
+    pub fn names(&self, name: &str) -> Vec<String> {
+        let items = self.0.get(name).and_then(Value::as_array);
+        items.into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect()
+    }
+    pub fn repos(&self, name: &str) -> Vec<Repo> {
+        let items = self.0.get(name).and_then(Value::as_array);
+        items.into_iter().flatten().filter_map(repo_of).collect()
+    }
+}
+
+fn repo_of(v: &Value) -> Option<Repo> {
+    match v {
+        Value::String(url) => Some(Repo { url: url.clone(), branch: None }),
+        Value::Object(o) => Some(Repo {
+            url: o.get("url")?.as_str()?.to_string(),
+            branch: o.get("branch").and_then(Value::as_str).map(str::to_string),
+        }),
+        _ => None,
+    }
+}
+
+/// Check `args` against `params`. `null` (or, for `project`, `""`) counts as absent,
+/// because models often send them for optional arguments.
+pub fn parse(params: &[Param], args: &Value) -> Result<Args, String> {
+    let obj = match args {
+        Value::Null => return check_required(params, Map::new()),
+        Value::Object(o) => o,
+        other => return Err(format!("arguments must be a JSON object, not {}", type_name(other))),
+    };
+    let mut out = Map::new();
+    for (key, value) in obj {
+        let Some(param) = params.iter().find(|p| p.name == key) else {
+            let known: Vec<&str> = params.iter().map(|p| p.name).collect();
+            return Err(match known.is_empty() {
+                true => format!("unknown argument {}: this tool takes no arguments", quote(key)),
+                false => format!("unknown argument {}: this tool accepts {}", quote(key), known.join(", ")),
+            });
+        };
+        if value.is_null() || (key == "project" && value.as_str() == Some("")) {
+            continue;
+        }
+        check(param, value)?;
+        out.insert(key.clone(), value.clone());
+    }
+    check_required(params, out)
+}
+
+fn check_required(params: &[Param], out: Map<String, Value>) -> Result<Args, String> {
+    match params.iter().find(|p| p.required && !out.contains_key(p.name)) {
+        Some(p) => Err(format!("{} is required: {}", p.name, p.description)),
+        None => Ok(Args(out)),
+    }
+}
+
+fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn want(name: &str, expected: &str, got: &Value) -> String {
+    format!("{name} must be {expected}, not {}", type_name(got))
+}
+
+fn string<'a>(name: &str, v: &'a Value) -> Result<&'a str, String> {
+    v.as_str().ok_or_else(|| want(name, "a string", v))
+}
+
+fn check(p: &Param, v: &Value) -> Result<(), String> {
+    let name = p.name;
+    match &p.kind {
+        Kind::Name => validate::check_name(name, string(name, v)?),
+        Kind::Text { max } => check_text(name, string(name, v)?, *max),
+        Kind::Label { max } => check_label(name, string(name, v)?, *max),
+        Kind::Model => check_model(string(name, v)?),
+        Kind::Enum(allowed) => {
+            let s = string(name, v)?;
+            match allowed.contains(&s) {
+                true => Ok(()),
+                false => Err(format!("{name} {} is not one of: {}", quote(s), allowed.join(", "))),
+            }
+        }
+        Kind::Bool => v.as_bool().map(|_| ()).ok_or_else(|| want(name, "a boolean (true or false)", v)),
+        Kind::Int { min, max } => match v.as_i64() {
+            Some(n) if (*min..=*max).contains(&n) => Ok(()),
+            _ if v.is_number() => Err(format!("{name} must be a whole number from {min} to {max}, not {v}")),
+            _ => Err(want(name, "a whole number", v)),
+        },
+        Kind::Age => validate::parse_age(string(name, v)?).map(|_| ()),
+        Kind::Names { max } => check_names(name, v, *max),
+        Kind::Repos { max } => check_repos(name, v, *max),
+        Kind::ClusterName => {
+            let s = string(name, v)?;
+            match !s.is_empty() && s.len() <= 253 && !s.chars().any(char::is_control) {
+                true => Ok(()),
+                false => Err(format!("{name} {} is not a cluster name: 1-253 characters, no control characters", quote(s))),
+            }
+        }
+    }
+}
+
+fn check_text(name: &str, s: &str, max: usize) -> Result<(), String> {
+    if s.trim().is_empty() {
+        return Err(format!("{name} must not be empty"));
+    }
+    if s.contains('\0') {
+        return Err(format!("{name} must not contain NUL characters"));
+    }
+    match s.chars().count() > max {
+        true => Err(format!("{name} is too long: at most {max} characters")),
+        false => Ok(()),
+    }
+}
+
+fn check_label(name: &str, s: &str, max: usize) -> Result<(), String> {
+    if s.trim().is_empty() || s.chars().count() > max || s.chars().any(char::is_control) {
+        return Err(format!("{name} {} is invalid: 1-{max} characters, no control characters", quote(s)));
+    }
+    Ok(())
+}
+
+fn check_model(s: &str) -> Result<(), String> {
+    let ok_char = |c: char| c.is_ascii_alphanumeric() || "._:@/-".contains(c);
+    match !s.is_empty() && s.len() <= 100 && s.chars().all(ok_char) {
+        true => Ok(()),
+        false => Err(format!(
+            "model {} is invalid: 1-100 characters from letters, digits and . _ : @ / -",
+            quote(s)
+        )),
+    }
+}
+
+fn check_names(name: &str, v: &Value, max: usize) -> Result<(), String> {
+    let items = v.as_array().ok_or_else(|| want(name, "an array of session names", v))?;
+    if items.is_empty() {
+        return Err(format!("{name} must list at least one session"));
+    }
+    if items.len() > max {
+        return Err(format!(
+            "{name} lists {} sessions, more than the limit of {max} per call. Split into several calls.",
+            items.len()
+        ));
+    }
+    for (i, item) in items.iter().enumerate() {
+        let s = string(&format!("{name}[{i}]"), item)?;
+        validate::check_name(&format!("{name}[{i}]"), s)?;
+        if items[..i].iter().any(|prev| prev.as_str() == Some(s)) {
+            return Err(format!("{name} names {} more than once; list each session once", quote(s)));
+        }
+    }
+    Ok(())
+}
+
+fn check_repos(name: &str, v: &Value, max: usize) -> Result<(), String> {
+    let items = v.as_array().ok_or_else(|| want(name, "an array of repositories", v))?;
+    if items.len() > max {
+        return Err(format!("{name} lists {} repositories, more than {max}", items.len()));
+    }
+    for (i, item) in items.iter().enumerate() {
+        let field = format!("{name}[{i}]");
+        match item {
+            Value::String(url) => check_repo_url(&field, url)?,
+            Value::Object(o) => {
+                if let Some(k) = o.keys().find(|k| *k != "url" && *k != "branch") {
+                    return Err(format!("{field} has unknown key {}: a repository has url and branch", quote(k)));
+                }
+                let url = o.get("url").ok_or_else(|| format!("{field}.url is required"))?;
+                check_repo_url(&format!("{field}.url"), string(&format!("{field}.url"), url)?)?;
+                if let Some(b) = o.get("branch").filter(|b| !b.is_null()) {
+                    check_branch(&format!("{field}.branch"), string(&format!("{field}.branch"), b)?)?;
+                }
+            }
+            other => return Err(want(&field, "a URL string or an object {url, branch}", other)),
+        }
+    }
+    Ok(())
+}
+
+fn check_repo_url(field: &str, url: &str) -> Result<(), String> {
+    let scheme_ok = ["https://", "http://", "ssh://", "git@"].iter().any(|p| url.starts_with(p));
+    let chars_ok = !url.chars().any(|c| c.is_whitespace() || c.is_control());
+    match scheme_ok && chars_ok && url.len() > 8 && url.len() <= MAX_URL_LEN {
+        true => Ok(()),
+        false => Err(format!(
+            "{field} {} is not a repository URL: https://, http://, ssh:// or git@, no spaces, at most {MAX_URL_LEN} characters",
+            quote(url)
+        )),
+    }
+}
+
+/// Git's ref-name rules, the parts that matter for safety and typos.
+fn check_branch(field: &str, b: &str) -> Result<(), String> {
+    let bad_char = |c: char| c.is_whitespace() || c.is_control() || "~^:?*[\\".contains(c);
+    let ok = !b.is_empty()
+        && b.len() <= 255
+        && !b.starts_with(['-', '/'])
+        && !b.ends_with(['/', '.'])
+        && !b.contains("..")
+        && !b.contains("@{")
+        && !b.chars().any(bad_char);
+    match ok {
+        true => Ok(()),
+        false => Err(format!("{field} {} is not a valid git branch name", quote(b))),
+    }
+}
+
+/// The JSON Schema for `params`, from the same declarations that drive [`parse`].
+pub fn schema(params: &[Param]) -> Value {
+    let mut props = Map::new();
+    for p in params {
+        let mut s = match &p.kind {
+            Kind::Name => json!({"type": "string", "minLength": 1, "maxLength": validate::MAX_NAME_LEN,
+                                 "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"}),
+            Kind::Text { max } => json!({"type": "string", "minLength": 1, "maxLength": max}),
+            Kind::Label { max } => json!({"type": "string", "minLength": 1, "maxLength": max}),
+            Kind::Model => json!({"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[A-Za-z0-9._:@/-]+$"}),
+            Kind::Enum(values) => json!({"type": "string", "enum": values}),
+            Kind::Bool => json!({"type": "boolean", "default": false}),
+            Kind::Int { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
+            Kind::Age => json!({"type": "string", "pattern": "^[0-9]+[dhmDHM]$"}),
+            Kind::Names { max } => json!({"type": "array", "minItems": 1, "maxItems": max, "uniqueItems": true,
+                "items": {"type": "string", "minLength": 1, "maxLength": validate::MAX_NAME_LEN,
+                          "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"}}),
+            Kind::Repos { max } => json!({"type": "array", "maxItems": max, "items": {"anyOf": [
+                {"type": "string", "description": "repository URL"},
+                {"type": "object", "properties": {"url": {"type": "string"}, "branch": {"type": "string"}},
+                 "required": ["url"], "additionalProperties": false}]}}),
+            Kind::ClusterName => json!({"type": "string", "minLength": 1, "maxLength": 253}),
+        };
+        s["description"] = json!(p.description);
+        props.insert(p.name.to_string(), s);
+    }
+    let required: Vec<&str> = params.iter().filter(|p| p.required).map(|p| p.name).collect();
+    json!({"type": "object", "properties": props, "required": required, "additionalProperties": false})
+}
+
+/// The description of a DNS-1123 argument, for [`Param::description`] texts.
+pub const NAME_RULE: &str = DNS1123_RULE;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const P: &[Param] = &[
+        Param { name: "project", kind: Kind::Name, required: false, description: "project" },
+        Param { name: "session", kind: Kind::Name, required: true, description: "the session" },
+        Param { name: "confirm", kind: Kind::Bool, required: false, description: "" },
+        Param { name: "limit", kind: Kind::Int { min: 1, max: 1000 }, required: false, description: "" },
+        Param { name: "sessions", kind: Kind::Names { max: 3 }, required: false, description: "" },
+        Param { name: "repos", kind: Kind::Repos { max: 10 }, required: false, description: "" },
+        Param { name: "status", kind: Kind::Enum(&["running", "failed"]), required: false, description: "" },
+    ];
+
+    fn err(args: Value) -> String {
+        parse(P, &args).unwrap_err()
+    }
+
+    #[test]
+    fn valid_arguments_pass_and_read_back() {
+        let a = parse(P, &json!({"session": "s-1", "confirm": true, "limit": 5, "project": ""})).unwrap();
+        assert_eq!((a.str("session"), a.flag("confirm"), a.int("limit"), a.str("project")), (Some("s-1"), true, Some(5), None));
+    }
+
+    #[test]
+    fn every_error_names_the_argument() {
+        assert_eq!(err(json!({})), "session is required: the session");
+        assert!(err(json!({"session": "A"})).starts_with("session \"A\" is invalid"));
+        assert_eq!(err(json!({"session": "a", "confirm": "true"})), "confirm must be a boolean (true or false), not a string");
+        assert!(err(json!({"session": "a", "limit": 0})).starts_with("limit must be a whole number from 1 to 1000"));
+        assert!(err(json!({"session": "a", "limit": 1e300})).starts_with("limit must be a whole number"));
+        assert!(err(json!({"session": "a", "limit": 99999999999999999999u128})).starts_with("limit must be"));
+        assert!(err(json!({"session": "a", "extra": 1})).starts_with("unknown argument \"extra\""));
+        assert!(err(json!({"session": "a", "status": "RUNNING"})).contains("is not one of: running, failed"));
+        assert_eq!(err(json!([1])), "arguments must be a JSON object, not an array");
+    }
+
+    #[test]
+    fn bulk_lists_are_capped_and_distinct() {
+        assert!(err(json!({"session": "a", "sessions": ["a", "b", "c", "d"]})).contains("more than the limit of 3"));
+        assert!(err(json!({"session": "a", "sessions": ["a", "a"]})).contains("more than once"));
+        assert!(err(json!({"session": "a", "sessions": []})).contains("at least one"));
+        assert!(err(json!({"session": "a", "sessions": ["ok", "Bad"]})).starts_with("sessions[1] \"Bad\" is invalid"));
+    }
+
+    #[test]
+    fn repos_accept_strings_and_objects() {
+        let a = parse(P, &json!({"session": "a", "repos": ["https://g/x.git", {"url": "git@github.com:o/y.git", "branch": "main"}]})).unwrap();
+        assert_eq!(a.repos("repos")[1], Repo { url: "git@github.com:o/y.git".into(), branch: Some("main".into()) });
+        assert!(err(json!({"session": "a", "repos": ["file:///etc/passwd"]})).contains("not a repository URL"));
+        assert!(err(json!({"session": "a", "repos": [{"url": "https://g/x", "branch": "../x"}]})).contains("branch"));
+        assert!(err(json!({"session": "a", "repos": [{"url": "https://g/x", "ref": "x"}]})).contains("unknown key"));
+    }
+
+    #[test]
+    fn schema_matches_the_declarations() {
+        let s = schema(P);
+        assert_eq!(s["required"], json!(["session"]));
+        assert_eq!(s["additionalProperties"], json!(false));
+        assert_eq!(s["properties"]["session"]["pattern"], json!("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"));
+        assert_eq!(s["properties"]["sessions"]["maxItems"], json!(3));
+    }
+}

@@ -1,0 +1,343 @@
+//! Pure validators: no I/O, no allocation on the happy path, fuzzable.
+//!
+//! Every function here answers one question about untrusted text and, when the answer
+//! is no, says which rule was broken in words an LLM (or a person) can act on.
+
+use std::fmt;
+
+/// The gateway's limit for project names and session IDs (contract §5).
+pub const MAX_NAME_LEN: usize = 63;
+
+/// `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`, 1–63 bytes: a DNS-1123 label.
+///
+/// Hand-written so the server needs no regex engine; the fuzz target
+/// `dns1123` checks it against the `regex` crate.
+pub fn is_dns1123_label(s: &str) -> bool {
+    let b = s.as_bytes();
+    let alnum = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+    match (b.first(), b.last()) {
+        (Some(first), Some(last)) => {
+            b.len() <= MAX_NAME_LEN
+                && alnum(first)
+                && alnum(last)
+                && b.iter().all(|c| alnum(c) || *c == b'-')
+        }
+        _ => false,
+    }
+}
+
+/// The rule as one sentence, for error messages and schema descriptions.
+pub const DNS1123_RULE: &str = "must be a DNS-1123 label: 1-63 characters, lowercase letters a-z, digits \
+     0-9 and '-', starting and ending with a letter or digit";
+
+/// Check a project or session name; the error names the field and quotes the value.
+pub fn check_name(field: &str, value: &str) -> Result<(), String> {
+    if is_dns1123_label(value) {
+        Ok(())
+    } else {
+        Err(format!("{field} {} is invalid: {field} {DNS1123_RULE}", quote(value)))
+    }
+}
+
+/// Quote untrusted text for an error message: escaped (no raw control characters
+/// such as `\r\n` reach a log or a result) and cut to a readable length.
+pub fn quote(value: &str) -> String {
+    const MAX: usize = 80;
+    let mut cut: String = value.chars().take(MAX).collect();
+    if cut.len() < value.len() {
+        cut.push('…');
+    }
+    format!("{cut:?}")
+}
+
+/// A server URL split into the parts that decide where a request (and its token) goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerUrl {
+    pub scheme: Scheme,
+    /// Host as written (IPv6 keeps its brackets), lower-cased.
+    pub host: String,
+    pub port: u16,
+    /// Path prefix without trailing `/` (usually empty).
+    pub path: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+impl Scheme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+    fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+}
+
+impl ServerUrl {
+    /// `scheme://host:port`, the origin a redirect must stay on.
+    pub fn origin(&self) -> String {
+        format!("{}://{}:{}", self.scheme.as_str(), self.host, self.port)
+    }
+
+    /// The base every API path is appended to.
+    pub fn base(&self) -> String {
+        if self.port == self.scheme.default_port() {
+            format!("{}://{}{}", self.scheme.as_str(), self.host, self.path)
+        } else {
+            format!("{}://{}:{}{}", self.scheme.as_str(), self.host, self.port, self.path)
+        }
+    }
+}
+
+impl fmt::Display for ServerUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.base())
+    }
+}
+
+/// Validate and split a clusters.yaml `server` value.
+///
+/// The first two rules are the original's (same wording); the rest close holes it left:
+/// a URL with credentials, a query or fragment, or control characters is refused rather
+/// than passed on to the HTTP client.
+pub fn parse_server_url(raw: &str) -> Result<ServerUrl, String> {
+    let (scheme, rest) = if let Some(rest) = raw.strip_prefix("https://") {
+        (Scheme::Https, rest)
+    } else if let Some(rest) = raw.strip_prefix("http://") {
+        (Scheme::Http, rest)
+    } else {
+        return Err("Server URL must start with https:// or http://".into());
+    };
+    if raw.contains(":6443") {
+        return Err("Direct Kubernetes API URLs (port 6443) are not supported. Use the public-api \
+                    gateway URL instead (e.g., https://public-api-ambient.apps.cluster.example.com)."
+            .into());
+    }
+    if let Some(c) = raw.chars().find(|c| c.is_whitespace() || c.is_control()) {
+        return Err(format!("Server URL must not contain whitespace or control characters (found {c:?})"));
+    }
+    if raw.contains(['?', '#']) {
+        return Err("Server URL must not contain a query (?) or fragment (#)".into());
+    }
+    let (authority, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], rest[i..].trim_end_matches('/')),
+        None => (rest, ""),
+    };
+    if authority.contains('@') {
+        return Err("Server URL must not contain credentials (user@host); put the token in `token` \
+                    or ACP_TOKEN"
+            .into());
+    }
+    let (host, port) = split_host_port(authority, scheme)?;
+    Ok(ServerUrl { scheme, host: host.to_ascii_lowercase(), port, path: path.to_string() })
+}
+
+fn split_host_port(authority: &str, scheme: Scheme) -> Result<(&str, u16), String> {
+    // IPv6 literal: [::1] or [::1]:8080
+    let (host, port) = if authority.starts_with('[') {
+        let end = authority.find(']').ok_or("Server URL has an unclosed IPv6 bracket")?;
+        let after = &authority[end + 1..];
+        let port = match after.strip_prefix(':') {
+            Some(p) => Some(p),
+            None if after.is_empty() => None,
+            None => return Err("Server URL has text after the IPv6 address".into()),
+        };
+        (&authority[..=end], port)
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    if host.is_empty() || host == "[]" {
+        return Err("Server URL has no host name".into());
+    }
+    if !host.starts_with('[') && !host.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'.') {
+        return Err("Server URL host may contain only letters, digits, '-' and '.'".into());
+    }
+    let port = match port {
+        None => scheme.default_port(),
+        Some(p) => match p.parse::<u16>() {
+            Ok(n) if n > 0 && p.bytes().all(|c| c.is_ascii_digit()) => n,
+            _ => return Err(format!("Server URL port {} is not a number from 1 to 65535", quote(p))),
+        },
+    };
+    Ok((host, port))
+}
+
+/// Parse `older_than` (`7d`, `24h`, `30m`) into seconds. Stricter than the original,
+/// which matched a prefix (`7dxyz` passed): the whole value must be digits + one unit.
+pub fn parse_age(value: &str) -> Result<u64, String> {
+    let bad = || {
+        format!(
+            "older_than {} is invalid: use a whole number followed by d, h or m, e.g. '7d', '24h' or '30m'",
+            quote(value)
+        )
+    };
+    let unit = value.chars().last().ok_or_else(bad)?;
+    let digits = &value[..value.len() - unit.len_utf8()];
+    let per_unit: u64 = match unit {
+        'd' | 'D' => 86_400,
+        'h' | 'H' => 3_600,
+        'm' | 'M' => 60,
+        _ => return Err(bad()),
+    };
+    if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
+        return Err(bad());
+    }
+    let n: u64 = digits.parse().map_err(|_| bad())?;
+    n.checked_mul(per_unit)
+        .filter(|s| *s <= 100 * 365 * 86_400)
+        .ok_or_else(|| format!("older_than {} is too large: at most 100 years", quote(value)))
+}
+
+/// Seconds since the Unix epoch for an RFC 3339 timestamp as Kubernetes writes it
+/// (`2026-01-02T03:04:05Z`, optional fraction, `Z` or `±hh:mm`). `None` if it is not one.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || !matches!(b[10], b'T' | b't') || b[13] != b':' || b[16] != b':' {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| -> Option<i64> {
+        let part = s.get(r)?;
+        part.bytes().all(|c| c.is_ascii_digit()).then(|| part.parse().ok())?
+    };
+    let (year, month, day) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (hour, min, sec) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || min > 59 || sec > 60 {
+        return None;
+    }
+    let mut rest = &s[19..];
+    if let Some(frac) = rest.strip_prefix('.') {
+        let n = frac.bytes().take_while(u8::is_ascii_digit).count();
+        if n == 0 {
+            return None;
+        }
+        rest = &frac[n..];
+    }
+    let offset = match rest {
+        "Z" | "z" => 0,
+        _ if rest.len() == 6 && matches!(rest.as_bytes()[0], b'+' | b'-') && rest.as_bytes()[3] == b':' => {
+            let sign = if rest.starts_with('-') { -1 } else { 1 };
+            sign * (num_at(rest, 1..3)? * 3600 + num_at(rest, 4..6)? * 60)
+        }
+        _ => return None,
+    };
+    Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + min * 60 + sec - offset)
+}
+
+fn num_at(s: &str, r: std::ops::Range<usize>) -> Option<i64> {
+    let part = s.get(r)?;
+    if part.bytes().all(|c| c.is_ascii_digit()) { part.parse().ok() } else { None }
+}
+
+/// Days since 1970-01-01 for a proleptic Gregorian date (Howard Hinnant's algorithm).
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dns1123_accepts_valid_labels() {
+        for ok in ["a", "0", "a-b", "abc123", "session-0f8e", &"a".repeat(63)] {
+            assert!(is_dns1123_label(ok), "{ok}");
+        }
+    }
+
+    #[test]
+    fn dns1123_rejects_everything_else() {
+        for bad in ["", "-a", "a-", "A", "a_b", "a.b", "a/b", "../x", "a\n", " a", "é", &"a".repeat(64)] {
+            assert!(!is_dns1123_label(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn check_name_names_the_field_and_escapes_the_value() {
+        let err = check_name("session", "a\r\nX-Evil: 1").unwrap_err();
+        assert!(err.starts_with("session \"a\\r\\nX-Evil: 1\" is invalid"), "{err}");
+        assert!(!err.contains('\r'));
+    }
+
+    #[test]
+    fn quote_cuts_long_values() {
+        let q = quote(&"x".repeat(1000));
+        assert!(q.len() < 100 && q.contains('…'));
+    }
+
+    #[test]
+    fn server_url_keeps_the_original_rules() {
+        assert_eq!(parse_server_url("ftp://x").unwrap_err(), "Server URL must start with https:// or http://");
+        assert!(parse_server_url("https://api.c.example.com:6443").unwrap_err().contains("port 6443"));
+        assert!(parse_server_url("https://a:64430").unwrap_err().contains("port 6443"));
+    }
+
+    #[test]
+    fn server_url_splits_origin_and_strips_trailing_slashes() {
+        let u = parse_server_url("https://Gw.Example.com/prefix//").unwrap();
+        assert_eq!(u.origin(), "https://gw.example.com:443");
+        assert_eq!(u.base(), "https://gw.example.com/prefix");
+        let u = parse_server_url("http://127.0.0.1:8081").unwrap();
+        assert_eq!(u.base(), "http://127.0.0.1:8081");
+        let u = parse_server_url("http://[::1]:9/").unwrap();
+        assert_eq!((u.host.as_str(), u.port), ("[::1]", 9));
+    }
+
+    #[test]
+    fn server_url_refuses_credentials_queries_and_junk() {
+        for bad in [
+            "https://user:pw@host",
+            "https://host/?a=1",
+            "https://host#x",
+            "https://ho st",
+            "https://host\n",
+            "https://",
+            "https://host:0",
+            "https://host:99999",
+            "https://host:+1",
+            "https://ho_st",
+            "https://[::1",
+        ] {
+            assert!(parse_server_url(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn age_parses_units_and_rejects_prefix_matches() {
+        assert_eq!(parse_age("7d"), Ok(7 * 86_400));
+        assert_eq!(parse_age("24h"), Ok(86_400));
+        assert_eq!(parse_age("30m"), Ok(1_800));
+        assert_eq!(parse_age("2H"), Ok(7_200));
+        for bad in ["", "d", "7", "7dxyz", "-1d", "1.5h", "7 d", "99999999999999999999d", "1w", "٣d"] {
+            assert!(parse_age(bad).is_err(), "{bad:?}");
+        }
+        assert!(parse_age("36501d").unwrap_err().contains("too large"));
+    }
+
+    #[test]
+    fn rfc3339_parses_kubernetes_timestamps() {
+        assert_eq!(parse_rfc3339("1970-01-01T00:00:00Z"), Some(0));
+        assert_eq!(parse_rfc3339("2026-11-25T01:00:00Z"), Some(1_795_568_400));
+        assert_eq!(parse_rfc3339("2026-11-25T02:00:00.123+01:00"), Some(1_795_568_400));
+        for bad in ["", "2026-11-25", "2026-13-01T00:00:00Z", "2026-11-25T00:00:00", "2026-11-25T00:00:00Zjunk"] {
+            assert_eq!(parse_rfc3339(bad), None, "{bad:?}");
+        }
+    }
+}
