@@ -167,7 +167,9 @@ pub fn parse(text: &str, env_token: Option<Secret>) -> Result<Config, String> {
                 clusters.push(parse_cluster(name, entry).map_err(|e| format!("cluster '{name}': {e}"))?);
             }
         }
-        Some(other) => return Err(format!("`clusters` must be a mapping of name → settings (found {})", describe(other))),
+        Some(other) => {
+            return Err(format!("`clusters` must be a mapping of name → settings (found {})", describe(other)));
+        }
     }
     let default_cluster = match top.get("default_cluster") {
         None | Some(Yaml::Null) => None,
@@ -341,7 +343,8 @@ default_cluster: dev
 
     #[test]
     fn blank_token_counts_as_no_token() {
-        let c = parse("clusters:\n  a:\n    server: https://x\n    default_project: p\n    token: '  '\n", None).unwrap();
+        let c =
+            parse("clusters:\n  a:\n    server: https://x\n    default_project: p\n    token: '  '\n", None).unwrap();
         assert!(c.clusters[0].token.is_none());
     }
 

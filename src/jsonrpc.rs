@@ -70,8 +70,15 @@ pub fn read_line(input: &mut impl BufRead, buf: &mut Vec<u8>, max: usize) -> io:
 /// A message from the client, after the envelope has been checked.
 #[derive(Debug, PartialEq)]
 pub enum Incoming {
-    Request { id: Value, method: String, params: Value },
-    Notification { method: String, params: Value },
+    Request {
+        id: Value,
+        method: String,
+        params: Value,
+    },
+    Notification {
+        method: String,
+        params: Value,
+    },
     /// A response to something we sent (we send no requests): ignored.
     Response,
 }
@@ -167,11 +174,7 @@ mod tests {
         let got = lines(b"ab\r\ncd\nef", 100);
         assert_eq!(
             got,
-            vec![
-                (Line::Complete, b"ab".to_vec()),
-                (Line::Complete, b"cd".to_vec()),
-                (Line::Complete, b"ef".to_vec())
-            ]
+            vec![(Line::Complete, b"ab".to_vec()), (Line::Complete, b"cd".to_vec()), (Line::Complete, b"ef".to_vec())]
         );
     }
 
@@ -203,7 +206,10 @@ mod tests {
         else {
             panic!()
         };
-        assert_eq!(ok(id, json!({})).to_string(), r#"{"id":123456789012345678901234567890,"jsonrpc":"2.0","result":{}}"#);
+        assert_eq!(
+            ok(id, json!({})).to_string(),
+            r#"{"id":123456789012345678901234567890,"jsonrpc":"2.0","result":{}}"#
+        );
     }
 
     #[test]

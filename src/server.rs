@@ -56,7 +56,11 @@ impl Server {
             },
             _ => {
                 log::warn!("unknown method {}", crate::validate::quote(method));
-                jsonrpc::error(id, jsonrpc::METHOD_NOT_FOUND, &format!("Method not found: {}", crate::validate::quote(method)))
+                jsonrpc::error(
+                    id,
+                    jsonrpc::METHOD_NOT_FOUND,
+                    &format!("Method not found: {}", crate::validate::quote(method)),
+                )
             }
         }
     }
@@ -156,10 +160,10 @@ pub fn install_panic_hook() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gateway::v1::GatewayV1;
+    use crate::gateway::memory::MemoryApi;
 
     fn server() -> Server {
-        Server::new(Context::new("/nonexistent/clusters.yaml".into(), Box::new(GatewayV1::default())))
+        Server::new(Context::new("/nonexistent/clusters.yaml".into(), Box::new(MemoryApi::default())))
     }
 
     fn ask(s: &mut Server, line: &str) -> Value {
@@ -169,10 +173,16 @@ mod tests {
     #[test]
     fn initialize_echoes_supported_versions_and_offers_newest_otherwise() {
         for v in SUPPORTED_VERSIONS {
-            let r = ask(&mut server(), &format!(r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"{v}"}}}}"#));
+            let r = ask(
+                &mut server(),
+                &format!(r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"{v}"}}}}"#),
+            );
             assert_eq!(r["result"]["protocolVersion"], json!(v));
         }
-        let r = ask(&mut server(), r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"1999-01-01"}}"#);
+        let r = ask(
+            &mut server(),
+            r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"1999-01-01"}}"#,
+        );
         assert_eq!(r["result"]["protocolVersion"], json!("2025-11-25"));
         assert_eq!(r["result"]["capabilities"], json!({"tools": {"listChanged": false}}));
         assert_eq!(r["result"]["serverInfo"]["name"], json!("mcp-acp"));
@@ -186,7 +196,10 @@ mod tests {
     #[test]
     fn unknown_methods_and_tools_get_protocol_errors() {
         let mut s = server();
-        assert_eq!(ask(&mut s, r#"{"jsonrpc":"2.0","id":1,"method":"server/discover"}"#)["error"]["code"], json!(-32601));
+        assert_eq!(
+            ask(&mut s, r#"{"jsonrpc":"2.0","id":1,"method":"server/discover"}"#)["error"]["code"],
+            json!(-32601)
+        );
         let r = ask(&mut s, r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"nope"}}"#);
         assert_eq!(r["error"]["code"], json!(-32602));
         let r = ask(&mut s, r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{}}"#);
@@ -206,7 +219,8 @@ mod tests {
         let input = b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n\xff\n\n{bad\n";
         let mut out = Vec::new();
         serve(&mut server(), &input[..], &mut out).unwrap();
-        let lines: Vec<Value> = out.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(|l| serde_json::from_slice(l).unwrap()).collect();
+        let lines: Vec<Value> =
+            out.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(|l| serde_json::from_slice(l).unwrap()).collect();
         assert_eq!(lines.len(), 3);
         assert_eq!(lines[0]["result"], json!({}));
         assert_eq!(lines[1]["error"]["code"], json!(-32700));

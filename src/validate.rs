@@ -17,10 +17,7 @@ pub fn is_dns1123_label(s: &str) -> bool {
     let alnum = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
     match (b.first(), b.last()) {
         (Some(first), Some(last)) => {
-            b.len() <= MAX_NAME_LEN
-                && alnum(first)
-                && alnum(last)
-                && b.iter().all(|c| alnum(c) || *c == b'-')
+            b.len() <= MAX_NAME_LEN && alnum(first) && alnum(last) && b.iter().all(|c| alnum(c) || *c == b'-')
         }
         _ => false,
     }

@@ -7,25 +7,56 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApiError {
     /// An error status with the API's own `error` text (or a summary of the body).
-    Status { status: u16, message: String },
+    Status {
+        status: u16,
+        message: String,
+    },
     /// 404 with the router's plain `404 page not found`: the route does not exist on this
     /// server, which is not the same as "session not found".
-    RouteNotServed { method: &'static str, path: String },
+    RouteNotServed {
+        method: &'static str,
+        path: String,
+    },
     /// 401: the token was refused.
-    Unauthorized { message: String, source: TokenSource, cluster: String },
+    Unauthorized {
+        message: String,
+        source: TokenSource,
+        cluster: String,
+    },
     /// 429, with the API's `retry_after` when it gave one.
-    RateLimited { retry_after: Option<String> },
-    Timeout { secs: u64 },
+    RateLimited {
+        retry_after: Option<String>,
+    },
+    Timeout {
+        secs: u64,
+    },
     /// Nothing listens there, or the connection could not be made.
-    Connect { server: String, detail: String },
-    Dns { server: String },
-    Tls { server: String, detail: String },
+    Connect {
+        server: String,
+        detail: String,
+    },
+    Dns {
+        server: String,
+    },
+    Tls {
+        server: String,
+        detail: String,
+    },
     /// A redirect we will not follow (another origin, https → http, too many, a method change).
-    Redirect { location: String, reason: String },
-    TooLarge { limit: u64 },
+    Redirect {
+        location: String,
+        reason: String,
+    },
+    TooLarge {
+        limit: u64,
+    },
     /// A success status whose body is not what the API promises (not JSON, wrong shape, cut off).
-    BadResponse { detail: String },
-    Transport { detail: String },
+    BadResponse {
+        detail: String,
+    },
+    Transport {
+        detail: String,
+    },
 }
 
 impl ApiError {

@@ -11,8 +11,6 @@ pub const MAX_BODY: u64 = 16 * 1024 * 1024;
 /// Most redirects followed for one call.
 pub const MAX_REDIRECTS: usize = 3;
 
-pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
-
 /// An answer with its body read.
 #[derive(Debug)]
 pub struct Reply {
@@ -41,7 +39,13 @@ impl Transport {
     }
 
     /// Send one request to `path` on the target's server and read the answer.
-    pub fn send(&mut self, t: &Target, method: &'static str, path: &str, body: Option<&[u8]>) -> Result<Reply, ApiError> {
+    pub fn send(
+        &mut self,
+        t: &Target,
+        method: &'static str,
+        path: &str,
+        body: Option<&[u8]>,
+    ) -> Result<Reply, ApiError> {
         let mut url = format!("{}{path}", t.server.base());
         for _ in 0..=MAX_REDIRECTS {
             let reply = self.send_once(t, method, &url, body)?;
@@ -54,7 +58,13 @@ impl Transport {
         Err(ApiError::Redirect { location: url, reason: format!("more than {MAX_REDIRECTS} redirects") })
     }
 
-    fn send_once(&mut self, t: &Target, method: &'static str, url: &str, body: Option<&[u8]>) -> Result<Reply, ApiError> {
+    fn send_once(
+        &mut self,
+        t: &Target,
+        method: &'static str,
+        url: &str,
+        body: Option<&[u8]>,
+    ) -> Result<Reply, ApiError> {
         log::debug!("{method} {url} (project {})", t.project);
         let builder = Request::builder()
             .method(method)
@@ -74,17 +84,11 @@ impl Transport {
         };
         let mut response = result.map_err(|e| map_error(e, t))?;
         let status = response.status().as_u16();
-        let header = |name: &str| {
-            response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string()
-        };
+        let header =
+            |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
         let content_type = header("content-type");
         let location = header("location");
-        let mut body = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_BODY)
-            .read_to_vec()
-            .map_err(|e| map_error(e, t))?;
+        let mut body = response.body_mut().with_config().limit(MAX_BODY).read_to_vec().map_err(|e| map_error(e, t))?;
         if (300..400).contains(&status) {
             body = location.into_bytes(); // a redirect's body is of no use; its Location is
         }
@@ -180,7 +184,10 @@ mod tests {
     #[test]
     fn same_origin_redirects_are_followed() {
         let s = server("https://gw.example.com/api");
-        assert_eq!(next_hop(&s, "GET", &redirect(301, "/v1/sessions")).unwrap(), "https://gw.example.com:443/v1/sessions");
+        assert_eq!(
+            next_hop(&s, "GET", &redirect(301, "/v1/sessions")).unwrap(),
+            "https://gw.example.com:443/v1/sessions"
+        );
         let abs = "https://gw.example.com:443/v1/x";
         assert_eq!(next_hop(&s, "DELETE", &redirect(307, abs)).unwrap(), abs);
     }

@@ -6,7 +6,10 @@
 //! implementation of the trait, and the tools do not change.
 
 mod error;
+#[cfg(feature = "http")]
 pub mod http;
+pub mod memory;
+#[cfg(feature = "http")]
 pub mod v1;
 
 pub use error::ApiError;
@@ -16,6 +19,9 @@ use crate::redact::Secret;
 use crate::validate::ServerUrl;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
+
+/// Every gateway call must finish within this many seconds.
+pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
 
 /// Where a call goes and with which credentials.
 pub struct Target<'a> {

@@ -173,7 +173,10 @@ mod tests {
         let new = NewSession {
             task: "do it".into(),
             model: Some("claude-x".into()),
-            repos: vec![Repo { url: "https://g/r".into(), branch: None }, Repo { url: "https://g/s".into(), branch: Some("dev".into()) }],
+            repos: vec![
+                Repo { url: "https://g/r".into(), branch: None },
+                Repo { url: "https://g/s".into(), branch: Some("dev".into()) },
+            ],
         };
         assert_eq!(
             create_body(&new),

@@ -73,10 +73,7 @@ pub fn whoami(ctx: &mut Context, _: &Args) -> Result<Output, ToolError> {
             crate::config::TokenSource::EnvVar => "env",
         }),
     };
-    let mut text = format!(
-        "Cluster: {}\nServer: {}\nProject: {}\n",
-        me.cluster, me.server, me.project
-    );
+    let mut text = format!("Cluster: {}\nServer: {}\nProject: {}\n", me.cluster, me.server, me.project);
     match &token {
         Ok((_, src)) => {
             let _ = writeln!(text, "Token: configured, from {src} (not shown, and not checked with the server)");

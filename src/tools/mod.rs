@@ -6,8 +6,8 @@ pub mod params;
 mod sessions;
 
 use crate::config::{self, Cluster, Config};
+use crate::gateway::DEFAULT_TIMEOUT_SECS;
 use crate::gateway::{ApiError, SessionApi, Target};
-use crate::gateway::http::DEFAULT_TIMEOUT_SECS;
 use params::{Args, Kind, Param};
 use serde::Serialize;
 use serde_json::Value;
@@ -293,6 +293,12 @@ impl Context {
         Context { config_path, config: None, active: None, api, now: system_now }
     }
 
+    /// A context with configuration already in hand (tests, fuzzing): no file is read.
+    pub fn with_config(config: Config, api: Box<dyn SessionApi>) -> Context {
+        let active = config.default_cluster.clone();
+        Context { config_path: PathBuf::from("(in memory)"), config: Some(config), active, api, now: system_now }
+    }
+
     /// The configuration, read on first use. A failed read is retried on the next call,
     /// so fixing the file does not need a restart; a good one is kept.
     fn config(&mut self) -> Result<&Config, ToolError> {
@@ -352,7 +358,8 @@ impl Context {
 pub fn call(ctx: &mut Context, tool: &Tool, arguments: &Value) -> Output {
     let started = std::time::Instant::now();
     log::info!("tool_call_started tool={} arguments={}", tool.name, crate::redact::mask_arguments(arguments));
-    let result = params::parse(tool.params, arguments).map_err(ToolError::Invalid).and_then(|args| (tool.run)(ctx, &args));
+    let result =
+        params::parse(tool.params, arguments).map_err(ToolError::Invalid).and_then(|args| (tool.run)(ctx, &args));
     let elapsed = started.elapsed().as_secs_f64();
     match result {
         Ok(out) => {

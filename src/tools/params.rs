@@ -12,20 +12,31 @@ pub enum Kind {
     /// A project or session name: DNS-1123 label.
     Name,
     /// Free text (a prompt): non-blank, no NUL, at most `max` characters.
-    Text { max: usize },
+    Text {
+        max: usize,
+    },
     /// A short label (display name): no control characters, at most `max` characters.
-    Label { max: usize },
+    Label {
+        max: usize,
+    },
     /// A model identifier: letters, digits and `._:@/-`.
     Model,
     Enum(&'static [&'static str]),
     Bool,
-    Int { min: i64, max: i64 },
+    Int {
+        min: i64,
+        max: i64,
+    },
     /// An age such as `7d`, `24h` or `30m`.
     Age,
     /// Distinct session names, 1..=`max` of them.
-    Names { max: usize },
+    Names {
+        max: usize,
+    },
     /// Repositories: URL strings or `{url, branch}` objects, at most `max`.
-    Repos { max: usize },
+    Repos {
+        max: usize,
+    },
     /// A cluster name from clusters.yaml (checked against the file by the tool).
     ClusterName,
 }
@@ -157,7 +168,9 @@ fn check(p: &Param, v: &Value) -> Result<(), String> {
             let s = string(name, v)?;
             match !s.is_empty() && s.len() <= 253 && !s.chars().any(char::is_control) {
                 true => Ok(()),
-                false => Err(format!("{name} {} is not a cluster name: 1-253 characters, no control characters", quote(s))),
+                false => {
+                    Err(format!("{name} {} is not a cluster name: 1-253 characters, no control characters", quote(s)))
+                }
             }
         }
     }
@@ -187,10 +200,7 @@ fn check_model(s: &str) -> Result<(), String> {
     let ok_char = |c: char| c.is_ascii_alphanumeric() || "._:@/-".contains(c);
     match !s.is_empty() && s.len() <= 100 && s.chars().all(ok_char) {
         true => Ok(()),
-        false => Err(format!(
-            "model {} is invalid: 1-100 characters from letters, digits and . _ : @ / -",
-            quote(s)
-        )),
+        false => Err(format!("model {} is invalid: 1-100 characters from letters, digits and . _ : @ / -", quote(s))),
     }
 }
 
@@ -277,7 +287,9 @@ pub fn schema(params: &[Param]) -> Value {
                                  "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"}),
             Kind::Text { max } => json!({"type": "string", "minLength": 1, "maxLength": max}),
             Kind::Label { max } => json!({"type": "string", "minLength": 1, "maxLength": max}),
-            Kind::Model => json!({"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[A-Za-z0-9._:@/-]+$"}),
+            Kind::Model => {
+                json!({"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[A-Za-z0-9._:@/-]+$"})
+            }
             Kind::Enum(values) => json!({"type": "string", "enum": values}),
             Kind::Bool => json!({"type": "boolean", "default": false}),
             Kind::Int { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
@@ -322,14 +334,20 @@ mod tests {
     #[test]
     fn valid_arguments_pass_and_read_back() {
         let a = parse(P, &json!({"session": "s-1", "confirm": true, "limit": 5, "project": ""})).unwrap();
-        assert_eq!((a.str("session"), a.flag("confirm"), a.int("limit"), a.str("project")), (Some("s-1"), true, Some(5), None));
+        assert_eq!(
+            (a.str("session"), a.flag("confirm"), a.int("limit"), a.str("project")),
+            (Some("s-1"), true, Some(5), None)
+        );
     }
 
     #[test]
     fn every_error_names_the_argument() {
         assert_eq!(err(json!({})), "session is required: the session");
         assert!(err(json!({"session": "A"})).starts_with("session \"A\" is invalid"));
-        assert_eq!(err(json!({"session": "a", "confirm": "true"})), "confirm must be a boolean (true or false), not a string");
+        assert_eq!(
+            err(json!({"session": "a", "confirm": "true"})),
+            "confirm must be a boolean (true or false), not a string"
+        );
         assert!(err(json!({"session": "a", "limit": 0})).starts_with("limit must be a whole number from 1 to 1000"));
         assert!(err(json!({"session": "a", "limit": 1e300})).starts_with("limit must be a whole number"));
         assert!(err(json!({"session": "a", "limit": 99999999999999999999u128})).starts_with("limit must be"));
@@ -348,7 +366,11 @@ mod tests {
 
     #[test]
     fn repos_accept_strings_and_objects() {
-        let a = parse(P, &json!({"session": "a", "repos": ["https://g/x.git", {"url": "git@github.com:o/y.git", "branch": "main"}]})).unwrap();
+        let a = parse(
+            P,
+            &json!({"session": "a", "repos": ["https://g/x.git", {"url": "git@github.com:o/y.git", "branch": "main"}]}),
+        )
+        .unwrap();
         assert_eq!(a.repos("repos")[1], Repo { url: "git@github.com:o/y.git".into(), branch: Some("main".into()) });
         assert!(err(json!({"session": "a", "repos": ["file:///etc/passwd"]})).contains("not a repository URL"));
         assert!(err(json!({"session": "a", "repos": [{"url": "https://g/x", "branch": "../x"}]})).contains("branch"));

@@ -153,7 +153,9 @@ pub fn get(ctx: &mut Context, args: &Args) -> Result<Output, ToolError> {
             let shown = Shown { cluster: t.cluster.into(), project: t.project.into(), session };
             Ok(Output::new(false, text, &shown))
         }
-        Err(e) if e.is_not_found() => Ok(Output::new(true, not_found(t, id), &serde_json::json!({"error": "not found"}))),
+        Err(e) if e.is_not_found() => {
+            Ok(Output::new(true, not_found(t, id), &serde_json::json!({"error": "not found"})))
+        }
         Err(e) => Err(ToolError::Api(format!("Failed to get session '{id}'"), e)),
     })?
 }
@@ -201,7 +203,8 @@ pub fn create(ctx: &mut Context, args: &Args) -> Result<Output, ToolError> {
             c.request = Some(api.preview_create(t, &new));
             return Ok(Output::new(false, creation_text(&c), &c));
         }
-        let id = api.create(t, &new).map_err(api_error(format!("Failed to create session in project '{}'", t.project)))?;
+        let id =
+            api.create(t, &new).map_err(api_error(format!("Failed to create session in project '{}'", t.project)))?;
         c.session = Some(id.clone());
         check_what_was_stored(api, t, &new, &id, &mut c);
         Ok(Output::new(!c.prompt_stored, creation_text(&c), &c))
@@ -404,7 +407,12 @@ mod tests {
         const P: &[Param] = &[
             Param { name: "status", kind: Kind::Enum(STATUS_FILTERS), required: false, description: "" },
             Param { name: "older_than", kind: Kind::Age, required: false, description: "" },
-            Param { name: "sort_by", kind: Kind::Enum(&["created", "stopped", "name"]), required: false, description: "" },
+            Param {
+                name: "sort_by",
+                kind: Kind::Enum(&["created", "stopped", "name"]),
+                required: false,
+                description: "",
+            },
             Param { name: "limit", kind: Kind::Int { min: 1, max: 1000 }, required: false, description: "" },
         ];
         params::parse(P, &v).unwrap()
