@@ -10,7 +10,11 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// Keys a cluster entry may have. Anything else is refused, as the original does.
-const CLUSTER_KEYS: &[&str] = &["server", "token", "default_project", "description"];
+/// `timeout_seconds` and `ca_cert` are ours; the original's files never contain them.
+const CLUSTER_KEYS: &[&str] = &["server", "token", "default_project", "description", "timeout_seconds", "ca_cert"];
+
+/// Bounds for `timeout_seconds`.
+pub const MAX_TIMEOUT_SECS: u64 = 300;
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -27,6 +31,10 @@ pub struct Cluster {
     pub token: Option<Secret>,
     pub default_project: String,
     pub description: Option<String>,
+    /// Overall deadline for each gateway call.
+    pub timeout: std::time::Duration,
+    /// A PEM file of extra CA certificates trusted for this cluster only (beside the public roots).
+    pub ca_cert: Option<PathBuf>,
 }
 
 /// Where the token for a request came from (shown by `acp_whoami`, used in 401 hints).
@@ -101,7 +109,28 @@ pub fn load(path: &Path) -> Result<Config, String> {
         log::warn!("{warning}");
     }
     let env_token = std::env::var("ACP_TOKEN").ok().and_then(|t| clean_token(&t).ok().flatten());
-    parse(&text, env_token).map_err(|e| format!("Invalid cluster configuration {}: {e}", path.display()))
+    let mut config =
+        parse(&text, env_token).map_err(|e| format!("Invalid cluster configuration {}: {e}", path.display()))?;
+    for cluster in &mut config.clusters {
+        if let Some(ca) = cluster.ca_cert.take() {
+            let ca = path.parent().map(|dir| dir.join(&ca)).unwrap_or(ca);
+            check_ca_file(&ca).map_err(|e| {
+                format!("Invalid cluster configuration {}: cluster '{}': {e}", path.display(), cluster.name)
+            })?;
+            cluster.ca_cert = Some(ca);
+        }
+    }
+    Ok(config)
+}
+
+/// A `ca_cert` must be a readable file holding at least one PEM certificate.
+fn check_ca_file(ca: &Path) -> Result<(), String> {
+    let pem = std::fs::read(ca).map_err(|e| format!("ca_cert {}: cannot read it ({e})", ca.display()))?;
+    let needle = b"-----BEGIN CERTIFICATE-----";
+    match pem.windows(needle.len()).any(|w| w == needle) {
+        true => Ok(()),
+        false => Err(format!("ca_cert {}: no PEM certificate (-----BEGIN CERTIFICATE-----) in it", ca.display())),
+    }
 }
 
 /// Refuse a file others can write (they could point us, with our token, at their server);
@@ -213,12 +242,26 @@ fn parse_cluster(name: &str, entry: &Yaml) -> Result<Cluster, String> {
         Some(t) => clean_token(t)?,
         None => None,
     };
+    let timeout = match map.get("timeout_seconds") {
+        None | Some(Yaml::Null) => crate::gateway::DEFAULT_TIMEOUT_SECS,
+        Some(Yaml::Number(n)) if n.as_u64().is_some_and(|n| (1..=MAX_TIMEOUT_SECS).contains(&n)) => {
+            n.as_u64().unwrap_or(0)
+        }
+        Some(other) => {
+            return Err(format!(
+                "timeout_seconds must be a whole number from 1 to {MAX_TIMEOUT_SECS} (found {})",
+                describe(other)
+            ));
+        }
+    };
     Ok(Cluster {
         name: name.to_string(),
         server,
         token,
         default_project: default_project.to_string(),
         description: text("description")?.map(str::to_string),
+        timeout: std::time::Duration::from_secs(timeout),
+        ca_cert: text("ca_cert")?.filter(|p| !p.is_empty()).map(PathBuf::from),
     })
 }
 
@@ -315,6 +358,19 @@ default_cluster: dev
         assert!(e.contains("server must be a string (found the number 5)"), "{e}");
         let e = err_of("clusters:\n  a:\n    server: https://x\n    default_project: p\n    token: \"a b\"\n");
         assert!(e.contains("token contains spaces") && !e.contains("a b"), "{e}");
+    }
+
+    #[test]
+    fn timeout_and_ca_cert_are_optional_and_checked() {
+        let c = parse(GOOD, None).unwrap();
+        assert_eq!(c.clusters[0].timeout.as_secs(), 30);
+        let base = "clusters:\n  a:\n    server: https://x\n    default_project: p\n";
+        let c = parse(&format!("{base}    timeout_seconds: 2\n    ca_cert: ca.pem\n"), None).unwrap();
+        assert_eq!((c.clusters[0].timeout.as_secs(), c.clusters[0].ca_cert.as_deref()), (2, Some(Path::new("ca.pem"))));
+        for bad in ["0", "301", "-1", "1.5", "'10'"] {
+            let e = err_of(&format!("{base}    timeout_seconds: {bad}\n"));
+            assert!(e.contains("timeout_seconds must be a whole number from 1 to 300"), "{e}");
+        }
     }
 
     #[test]

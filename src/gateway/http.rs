@@ -4,7 +4,9 @@
 use super::{ApiError, Target};
 use crate::validate::{self, ServerUrl, quote};
 use std::io;
+use std::path::{Path, PathBuf};
 use ureq::http::{self, Request};
+use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 
 /// Largest response body we read.
 pub const MAX_BODY: u64 = 16 * 1024 * 1024;
@@ -19,23 +21,33 @@ pub struct Reply {
     pub body: Vec<u8>,
 }
 
+/// HTTP agents, built on first use (so start-up costs nothing) and then reused, which keeps
+/// connections alive: one with the public roots, and one per private CA file in use.
 #[derive(Default)]
 pub struct Transport {
-    agent: Option<ureq::Agent>,
+    agents: Vec<(Option<PathBuf>, ureq::Agent)>,
 }
 
 impl Transport {
-    /// Built on first use, so start-up costs nothing (no TLS roots loaded for `tools/list`).
-    fn agent(&mut self) -> &ureq::Agent {
-        self.agent.get_or_insert_with(|| {
-            ureq::Agent::config_builder()
-                .http_status_as_error(false)
-                // We follow redirects ourselves, to check where they go before the token does.
-                .max_redirects(0)
-                .user_agent(concat!("mcp-acp/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .new_agent()
-        })
+    fn agent(&mut self, t: &Target) -> Result<&ureq::Agent, ApiError> {
+        let ca = t.ca_cert;
+        if let Some(i) = self.agents.iter().position(|(key, _)| key.as_deref() == ca) {
+            return Ok(&self.agents[i].1);
+        }
+        let roots = match ca {
+            None => RootCerts::WebPki,
+            Some(path) => public_roots_and(path).map_err(|detail| ApiError::Tls { server: t.server.base(), detail })?,
+        };
+        let agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            // We follow redirects ourselves, to check where they go before the token does.
+            .max_redirects(0)
+            .user_agent(concat!("mcp-acp/", env!("CARGO_PKG_VERSION")))
+            .tls_config(TlsConfig::builder().root_certs(roots).build())
+            .build()
+            .new_agent();
+        self.agents.push((ca.map(Path::to_path_buf), agent));
+        Ok(&self.agents[self.agents.len() - 1].1)
     }
 
     /// Send one request to `path` on the target's server and read the answer.
@@ -72,7 +84,7 @@ impl Transport {
             .header("Authorization", format!("Bearer {}", t.token.expose()))
             .header("X-Ambient-Project", t.project)
             .header("Accept", "application/json");
-        let agent = self.agent();
+        let agent = self.agent(t)?;
         let timeout = Some(t.timeout);
         let result = match body {
             Some(b) => builder
@@ -95,6 +107,25 @@ impl Transport {
         log::debug!("{method} {url} → {status}, {} bytes", body.len());
         Ok(Reply { status, content_type, body })
     }
+}
+
+/// The Mozilla roots plus every certificate in the PEM file at `path`.
+fn public_roots_and(path: &Path) -> Result<RootCerts, String> {
+    let pem = std::fs::read(path).map_err(|e| format!("cannot read ca_cert {} ({e})", path.display()))?;
+    let mut certs: Vec<Certificate<'static>> =
+        webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().map(|c| Certificate::from_der(c.as_ref()).to_owned()).collect();
+    let public = certs.len();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(PemItem::Certificate(c)) => certs.push(c),
+            Ok(_) => {}
+            Err(e) => return Err(format!("ca_cert {} is not valid PEM ({e})", path.display())),
+        }
+    }
+    if certs.len() == public {
+        return Err(format!("ca_cert {} holds no certificate", path.display()));
+    }
+    Ok(RootCerts::from(certs))
 }
 
 fn run<S: ureq::AsSendBody>(

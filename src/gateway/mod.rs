@@ -31,6 +31,8 @@ pub struct Target<'a> {
     pub token_source: TokenSource,
     pub project: &'a str,
     pub timeout: Duration,
+    /// Extra CA certificates (PEM file) trusted for this cluster, beside the public roots.
+    pub ca_cert: Option<&'a std::path::Path>,
 }
 
 /// A session as the API reports it.

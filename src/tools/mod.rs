@@ -6,13 +6,11 @@ pub mod params;
 mod sessions;
 
 use crate::config::{self, Cluster, Config};
-use crate::gateway::DEFAULT_TIMEOUT_SECS;
 use crate::gateway::{ApiError, SessionApi, Target};
 use params::{Args, Kind, Param};
 use serde::Serialize;
 use serde_json::Value;
 use std::path::PathBuf;
-use std::time::Duration;
 
 /// Most sessions one bulk call may touch (the original's limit; it stops accidents).
 pub const MAX_BULK: usize = 3;
@@ -348,7 +346,8 @@ impl Context {
             token,
             token_source,
             project: project.unwrap_or(&cluster.default_project),
-            timeout: Duration::from_secs(DEFAULT_TIMEOUT_SECS),
+            timeout: cluster.timeout,
+            ca_cert: cluster.ca_cert.as_deref(),
         };
         Ok(f(self.api.as_mut(), &target))
     }

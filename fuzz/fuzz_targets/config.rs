@@ -1,0 +1,43 @@
+//! `config::parse` on arbitrary text: never panics, and an accepted configuration keeps
+//! the promises the tools rely on.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use mcp_acp::config;
+use mcp_acp::redact::Secret;
+use mcp_acp::validate::{is_dns1123_label, parse_server_url};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(c) = config::parse(text, None) else { return };
+
+    assert!(c.env_token.is_none(), "env_token appeared from nowhere");
+    let names = c.cluster_names();
+    for (i, cl) in c.clusters.iter().enumerate() {
+        assert!(
+            is_dns1123_label(&cl.default_project),
+            "cluster {:?}: default_project {:?} is not a DNS-1123 label",
+            cl.name,
+            cl.default_project
+        );
+        assert!(!names[..i].contains(&cl.name.as_str()), "cluster {:?} appears twice", cl.name);
+        // The stored server is what parse_server_url makes of its own base().
+        let base = cl.server.base();
+        assert_eq!(parse_server_url(&base).as_ref(), Ok(&cl.server), "cluster {:?}: server {base:?}", cl.name);
+        if let Some(t) = &cl.token {
+            let t = t.expose();
+            assert!(!t.is_empty() && t.bytes().all(|b| b.is_ascii_graphic()), "cluster {:?}: token not clean", cl.name);
+        }
+    }
+    // Debug output does not depend on the token values: tokens are never shown.
+    let mut masked = c.clone();
+    for cl in &mut masked.clusters {
+        if cl.token.is_some() {
+            cl.token = Some(Secret::new("fuzz-placeholder-token".into()));
+        }
+    }
+    assert_eq!(format!("{c:?}"), format!("{masked:?}"), "Debug of the configuration shows a token");
+    if let Some(d) = &c.default_cluster {
+        assert!(c.cluster(d).is_some(), "default_cluster {d:?} names no cluster (clusters: {names:?})");
+    }
+});
