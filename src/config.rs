@@ -178,10 +178,8 @@ pub fn parse(text: &str, env_token: Option<Secret>) -> Result<Config, String> {
     if text.trim().is_empty() {
         return Err("the file is empty. Minimal example:\n\n".to_string() + EXAMPLE);
     }
-    let doc: Yaml = serde_yaml::from_str(text).map_err(|e| match e.location() {
-        Some(at) => format!("YAML error at line {}, column {}: {e}", at.line(), at.column()),
-        None => format!("YAML error: {e}"),
-    })?;
+    // The parser's message already ends with "at line L column C".
+    let doc: Yaml = serde_yaml::from_str(text).map_err(|e| format!("YAML error: {e}"))?;
     let Yaml::Mapping(top) = doc else {
         return Err("the top level must be a mapping with `clusters` and `default_cluster`".into());
     };
@@ -382,8 +380,7 @@ default_cluster: dev
     #[test]
     fn yaml_errors_carry_line_and_column() {
         let e = err_of("clusters:\n  a: [\n");
-        assert!(e.starts_with("YAML error at line "), "{e}");
-        assert!(e.contains("column"), "{e}");
+        assert!(e.starts_with("YAML error: ") && e.contains(" at line 3 column 1"), "{e}");
     }
 
     #[test]

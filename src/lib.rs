@@ -6,6 +6,7 @@
 pub mod config;
 pub mod gateway;
 pub mod jsonrpc;
+pub mod logging;
 pub mod redact;
 pub mod server;
 pub mod tools;

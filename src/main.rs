@@ -3,7 +3,7 @@
 use mcp_acp::gateway::v1::GatewayV1;
 use mcp_acp::server::{self, Server};
 use mcp_acp::tools::Context;
-use mcp_acp::{config, redact};
+use mcp_acp::{config, logging};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -57,18 +57,11 @@ fn serve() -> ExitCode {
     }
 }
 
-/// stderr only, every line redacted. RUST_LOG, else MCP_ACP_LOG_LEVEL, else warn.
+/// RUST_LOG, else MCP_ACP_LOG_LEVEL, else warn.
 fn init_logging() {
     let spec = ["RUST_LOG", "MCP_ACP_LOG_LEVEL"]
         .iter()
         .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
         .unwrap_or_else(|| "warn".into());
-    env_logger::Builder::new()
-        .target(env_logger::Target::Stderr)
-        .parse_filters(&spec)
-        .format(|buf, record| {
-            let message = record.args().to_string();
-            writeln!(buf, "[mcp-acp {} {}] {}", record.level(), record.target(), redact::redact(&message))
-        })
-        .init();
+    logging::init(&spec);
 }
