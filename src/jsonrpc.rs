@@ -14,6 +14,22 @@ pub const INVALID_REQUEST: i64 = -32600;
 pub const METHOD_NOT_FOUND: i64 = -32601;
 pub const INVALID_PARAMS: i64 = -32602;
 pub const INTERNAL_ERROR: i64 = -32603;
+/// MCP 2026-07-28: the request's protocol version is not one we speak.
+pub const UNSUPPORTED_PROTOCOL_VERSION: i64 = -32022;
+
+/// An error answer: code, message and optional data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RpcError {
+    pub code: i64,
+    pub message: String,
+    pub data: Option<Value>,
+}
+
+impl RpcError {
+    pub fn new(code: i64, message: String) -> RpcError {
+        RpcError { code, message, data: None }
+    }
+}
 
 /// One line read from stdin.
 #[derive(Debug, PartialEq)]
@@ -124,13 +140,16 @@ pub fn classify(msg: Value) -> Result<Incoming, Value> {
     })
 }
 
-/// Parse one line: bytes → UTF-8 → JSON → envelope.
-pub fn parse_line(line: &[u8]) -> Result<Incoming, Value> {
+/// Parse one line: bytes → UTF-8 → JSON. The envelope is checked by [`classify`].
+pub fn parse_json(line: &[u8]) -> Result<Value, Value> {
     let text = std::str::from_utf8(line)
         .map_err(|e| error(Value::Null, PARSE_ERROR, &format!("line is not valid UTF-8 ({e})")))?;
-    let value: Value = serde_json::from_str(text)
-        .map_err(|e| error(Value::Null, PARSE_ERROR, &format!("line is not valid JSON ({e})")))?;
-    classify(value)
+    serde_json::from_str(text).map_err(|e| error(Value::Null, PARSE_ERROR, &format!("line is not valid JSON ({e})")))
+}
+
+/// [`parse_json`] then [`classify`]: one line that must hold one message.
+pub fn parse_line(line: &[u8]) -> Result<Incoming, Value> {
+    classify(parse_json(line)?)
 }
 
 pub fn ok(id: Value, result: Value) -> Value {
@@ -139,6 +158,14 @@ pub fn ok(id: Value, result: Value) -> Value {
 
 pub fn error(id: Value, code: i64, message: &str) -> Value {
     json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
+}
+
+pub fn failure(id: Value, e: RpcError) -> Value {
+    let mut response = error(id, e.code, &e.message);
+    if let Some(data) = e.data {
+        response["error"]["data"] = data;
+    }
+    response
 }
 
 pub fn notification(method: &str, params: Value) -> Value {

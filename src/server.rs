@@ -1,127 +1,328 @@
 //! MCP over the wire: lifecycle, version negotiation, dispatch. One message at a time.
+//!
+//! Two eras share one loop. Legacy clients (2024-11-05 … 2025-11-25) open with `initialize`
+//! and the agreed version holds for the process. Stateless clients (2026-07-28) send the
+//! version in every request's `_meta` and may call `server/discover`; each such request is
+//! served on its own. What a result contains follows the revision it is served under.
 
-use crate::jsonrpc::{self, Incoming, Line};
-use crate::redact;
-use crate::tools::{self, Context};
+use crate::jsonrpc::{self, Incoming, Line, RpcError};
+use crate::tools::{self, Context, Progress};
+use crate::{logging, redact};
 use serde_json::{Value, json};
+use std::cell::RefCell;
 use std::io::{self, BufRead, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::rc::Rc;
 
-/// Protocol revisions we speak, newest first.
-pub const SUPPORTED_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
+/// Revisions that open with `initialize`, newest first.
+pub const HANDSHAKE_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
+/// The stateless revision: no handshake, the version travels in each request's `_meta`.
+pub const STATELESS_VERSION: &str = "2026-07-28";
+/// Every revision we speak, newest first.
+pub const ALL_VERSIONS: &[&str] = &["2026-07-28", "2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
+
+const META_VERSION: &str = "io.modelcontextprotocol/protocolVersion";
+const META_CAPABILITIES: &str = "io.modelcontextprotocol/clientCapabilities";
+const META_LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
+const META_SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
 
 const INSTRUCTIONS: &str = "mcp-acp manages agentic sessions on the Ambient Code Platform through its \
 public-api gateway: list, inspect, create and delete sessions in a project, and see or switch the \
-configured cluster. `project` defaults to the active cluster's default project. Deletes of several \
-sessions need confirm=true and are limited to 3; use dry_run=true to preview any change.";
+configured cluster. `project` defaults to the active cluster's default project. Deleting several \
+sessions needs confirm=true and is limited to 3 per call; use dry_run=true to preview any change.";
+
+/// The revision a request is served under. Revisions are dates, so they compare as strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rev(pub &'static str);
+
+impl Rev {
+    pub fn stateless(self) -> bool {
+        self.0 == STATELESS_VERSION
+    }
+    /// Tool annotations and progress messages exist from 2025-03-26 on.
+    pub fn has_annotations(self) -> bool {
+        self.0 >= "2025-03-26"
+    }
+    /// `title`, `outputSchema` and `structuredContent` exist from 2025-06-18 on.
+    pub fn has_structured_output(self) -> bool {
+        self.0 >= "2025-06-18"
+    }
+}
 
 pub struct Server {
     ctx: Context,
     /// The version agreed in `initialize`, once it has happened.
-    version: Option<&'static str>,
+    handshake: Option<&'static str>,
 }
 
 impl Server {
     pub fn new(ctx: Context) -> Server {
-        Server { ctx, version: None }
+        Server { ctx, handshake: None }
     }
 
     /// Handle one input line; the answer to write, if any (notifications get none).
     pub fn handle_line(&mut self, line: &[u8]) -> Option<Value> {
-        match jsonrpc::parse_line(line) {
+        match jsonrpc::parse_json(line) {
             Err(error_response) => {
                 log::warn!("rejected input line: {}", error_response["error"]["message"]);
                 Some(error_response)
             }
-            Ok(Incoming::Request { id, method, params }) => Some(self.request(id, &method, params)),
-            Ok(Incoming::Notification { method, .. }) => {
-                log::debug!("notification {method}");
+            Ok(Value::Array(items)) => self.batch(items),
+            Ok(message) => self.message(message),
+        }
+    }
+
+    fn message(&mut self, message: Value) -> Option<Value> {
+        match jsonrpc::classify(message) {
+            Err(error_response) => {
+                log::warn!("rejected message: {}", error_response["error"]["message"]);
+                Some(error_response)
+            }
+            Ok(Incoming::Request { id, method, params }) => Some(self.request(id, &method, &params)),
+            Ok(Incoming::Notification { method, params }) => {
+                notification(&method, &params);
                 None
             }
             Ok(Incoming::Response) => {
-                log::debug!("ignored a response from the client (we send no requests)");
+                log::debug!("ignored a response from the client (this server sends no requests)");
                 None
             }
         }
     }
 
-    fn request(&mut self, id: Value, method: &str, params: Value) -> Value {
-        match method {
-            "initialize" => jsonrpc::ok(id, self.initialize(&params)),
-            "ping" => jsonrpc::ok(id, json!({})),
-            "tools/list" => jsonrpc::ok(id, tools_list()),
-            "tools/call" => match self.tools_call(&params) {
-                Ok(result) => jsonrpc::ok(id, result),
-                Err(message) => jsonrpc::error(id, jsonrpc::INVALID_PARAMS, &message),
-            },
+    /// JSON-RPC batches exist only in 2025-03-26, where servers must accept them.
+    fn batch(&mut self, items: Vec<Value>) -> Option<Value> {
+        if self.handshake != Some("2025-03-26") {
+            let message = "JSON-RPC batches are part of protocol 2025-03-26 only; send one message per line";
+            return Some(jsonrpc::error(Value::Null, jsonrpc::INVALID_REQUEST, message));
+        }
+        if items.is_empty() {
+            return Some(jsonrpc::error(Value::Null, jsonrpc::INVALID_REQUEST, "a batch must not be empty"));
+        }
+        let answers: Vec<Value> = items
+            .into_iter()
+            .filter_map(|item| match item.get("method").and_then(Value::as_str) {
+                Some("initialize") => {
+                    let id = item.get("id").filter(|id| id.is_string() || id.is_number()).cloned();
+                    let message = "initialize must not be part of a batch";
+                    Some(jsonrpc::error(id.unwrap_or(Value::Null), jsonrpc::INVALID_REQUEST, message))
+                }
+                _ => self.message(item),
+            })
+            .collect();
+        (!answers.is_empty()).then_some(Value::Array(answers))
+    }
+
+    fn request(&mut self, id: Value, method: &str, params: &Value) -> Value {
+        let rev = match self.revision_of(method, params) {
+            Ok(rev) => rev,
+            Err(e) => return jsonrpc::failure(id, e),
+        };
+        // A stateless request gets log messages only if it asks for them itself.
+        let saved_level = logging::client_level();
+        if rev.stateless() {
+            let _ = logging::set_client_level(meta(params, META_LOG_LEVEL).and_then(Value::as_str));
+        }
+        let result = self.dispatch(rev, method, params);
+        if rev.stateless() {
+            let _ = logging::set_client_level(saved_level);
+        }
+        match result {
+            Ok(mut result) => {
+                if rev.stateless() {
+                    result["resultType"] = json!("complete");
+                    result["_meta"] = json!({ META_SERVER_INFO: server_info(rev) });
+                }
+                jsonrpc::ok(id, result)
+            }
+            Err(e) => jsonrpc::failure(id, e),
+        }
+    }
+
+    fn dispatch(&mut self, rev: Rev, method: &str, params: &Value) -> Result<Value, RpcError> {
+        match (method, rev.stateless()) {
+            ("initialize", _) => Ok(self.initialize(params)),
+            ("server/discover", true) => Ok(discover()),
+            ("tools/list", _) => Ok(tools_list(rev)),
+            ("tools/call", _) => self.tools_call(rev, params),
+            ("ping", false) => Ok(json!({})),
+            ("logging/setLevel", false) => set_log_level(params),
             _ => {
                 log::warn!("unknown method {}", crate::validate::quote(method));
-                jsonrpc::error(
-                    id,
+                let removed = if rev.stateless() { " (not part of protocol 2026-07-28)" } else { "" };
+                Err(RpcError::new(
                     jsonrpc::METHOD_NOT_FOUND,
-                    &format!("Method not found: {}", crate::validate::quote(method)),
-                )
+                    format!("Method not found: {}{removed}", crate::validate::quote(method)),
+                ))
             }
         }
     }
 
-    /// Echo the client's version if we speak it, else offer our newest.
+    /// Which revision serves this request: the one in its `_meta` (stateless), else the one
+    /// agreed in `initialize`, else our newest handshake revision.
+    fn revision_of(&self, method: &str, params: &Value) -> Result<Rev, RpcError> {
+        match meta(params, META_VERSION) {
+            None if method == "server/discover" => Err(RpcError::new(
+                jsonrpc::INVALID_PARAMS,
+                format!(
+                    "server/discover needs params._meta[\"{META_VERSION}\"] (protocol {STATELESS_VERSION}); \
+                     clients of older revisions start with initialize"
+                ),
+            )),
+            None => Ok(Rev(self.handshake.unwrap_or(HANDSHAKE_VERSIONS[0]))),
+            Some(Value::String(v)) if v == STATELESS_VERSION => match meta(params, META_CAPABILITIES) {
+                Some(Value::Object(_)) => Ok(Rev(STATELESS_VERSION)),
+                _ => Err(RpcError::new(
+                    jsonrpc::INVALID_PARAMS,
+                    format!(
+                        "params._meta[\"{META_CAPABILITIES}\"] is required (an object) in protocol {STATELESS_VERSION}"
+                    ),
+                )),
+            },
+            Some(Value::String(v)) => match HANDSHAKE_VERSIONS.iter().find(|known| *known == v) {
+                Some(known) => Ok(Rev(known)),
+                None => Err(RpcError {
+                    code: jsonrpc::UNSUPPORTED_PROTOCOL_VERSION,
+                    message: "Unsupported protocol version".into(),
+                    data: Some(json!({"supported": ALL_VERSIONS, "requested": v})),
+                }),
+            },
+            Some(_) => Err(RpcError::new(
+                jsonrpc::INVALID_PARAMS,
+                format!("params._meta[\"{META_VERSION}\"] must be a string"),
+            )),
+        }
+    }
+
+    /// Echo the client's version if we speak it, else offer our newest handshake revision.
     fn initialize(&mut self, params: &Value) -> Value {
         let asked = params.get("protocolVersion").and_then(Value::as_str).unwrap_or_default();
-        let version = SUPPORTED_VERSIONS.iter().copied().find(|v| *v == asked).unwrap_or(SUPPORTED_VERSIONS[0]);
-        self.version = Some(version);
-        log::info!("initialize: client asked for {asked:?}, using {version}");
+        let version = HANDSHAKE_VERSIONS.iter().copied().find(|v| *v == asked).unwrap_or(HANDSHAKE_VERSIONS[0]);
+        self.handshake = Some(version);
+        log::info!("initialize: client asked for {}, using {version}", crate::validate::quote(asked));
         json!({
             "protocolVersion": version,
-            "capabilities": {"tools": {"listChanged": false}},
-            "serverInfo": {"name": env!("CARGO_PKG_NAME"), "version": env!("CARGO_PKG_VERSION")},
+            "capabilities": capabilities(),
+            "serverInfo": server_info(Rev(version)),
             "instructions": INSTRUCTIONS,
         })
     }
 
-    fn tools_call(&mut self, params: &Value) -> Result<Value, String> {
-        let name = params.get("name").and_then(Value::as_str).ok_or("params.name (the tool to call) is required")?;
+    fn tools_call(&mut self, rev: Rev, params: &Value) -> Result<Value, RpcError> {
+        let invalid = |m: String| RpcError::new(jsonrpc::INVALID_PARAMS, m);
+        let name = params
+            .get("name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| invalid("params.name (the tool to call) is required".into()))?;
         let tool = tools::find(name).ok_or_else(|| {
-            format!("Unknown tool: {}. Call tools/list for the available tools.", crate::validate::quote(name))
+            invalid(format!("Unknown tool: {}. Call tools/list for the available tools.", crate::validate::quote(name)))
         })?;
         let arguments = params.get("arguments").unwrap_or(&Value::Null);
+        let progress = meta(params, "progressToken")
+            .filter(|t| t.is_string() || t.is_number())
+            .map(|token| Progress { token: token.clone(), with_message: rev.has_annotations() });
+        self.ctx.set_progress(progress);
         let ctx = &mut self.ctx;
         let output = catch_unwind(AssertUnwindSafe(|| tools::call(ctx, tool, arguments))).unwrap_or_else(|_| {
             log::error!("tool_unexpected_error tool={name}: the tool panicked (see the message above)");
-            tools::Output {
-                is_error: true,
-                text: format!("Internal error in {name}; it has been logged. Other calls are not affected."),
-                structured: Value::Null,
-            }
+            tools::Output::failure(format!(
+                "Internal error in {name}; it has been logged. Other calls are not affected."
+            ))
         });
-        Ok(json!({"content": [{"type": "text", "text": output.text}], "isError": output.is_error}))
+        self.ctx.set_progress(None);
+        let mut result = json!({"content": [{"type": "text", "text": output.text}], "isError": output.is_error});
+        if let (true, Some(data)) = (rev.has_structured_output(), output.structured) {
+            result["structuredContent"] = data;
+        }
+        Ok(result)
     }
 }
 
-fn tools_list() -> Value {
+fn meta<'a>(params: &'a Value, key: &str) -> Option<&'a Value> {
+    params.get("_meta").and_then(|m| m.get(key))
+}
+
+fn notification(method: &str, params: &Value) {
+    match method {
+        // One request at a time: by the time a cancellation is read, its request has been answered.
+        "notifications/cancelled" => {
+            log::debug!("cancellation for request {} ignored: it had already finished", params["requestId"])
+        }
+        _ => log::debug!("notification {}", crate::validate::quote(method)),
+    }
+}
+
+fn capabilities() -> Value {
+    json!({"tools": {"listChanged": false}, "logging": {}})
+}
+
+fn server_info(rev: Rev) -> Value {
+    let mut info = json!({"name": env!("CARGO_PKG_NAME"), "version": env!("CARGO_PKG_VERSION")});
+    if rev.has_structured_output() {
+        info["title"] = json!("Ambient Code Platform sessions");
+    }
+    info
+}
+
+fn discover() -> Value {
+    json!({
+        "supportedVersions": ALL_VERSIONS,
+        "capabilities": capabilities(),
+        "instructions": INSTRUCTIONS,
+        // The tool list never changes while the binary stays the same.
+        "ttlMs": 3_600_000,
+        "cacheScope": "public",
+    })
+}
+
+fn set_log_level(params: &Value) -> Result<Value, RpcError> {
+    let level = params.get("level").and_then(Value::as_str).unwrap_or_default();
+    logging::set_client_level(Some(level)).map_err(|m| RpcError::new(jsonrpc::INVALID_PARAMS, m))?;
+    Ok(json!({}))
+}
+
+/// Each tool as the revision describes tools: fields a revision does not know are left out.
+fn tools_list(rev: Rev) -> Value {
     let tools: Vec<Value> = tools::TOOLS
         .iter()
         .map(|t| {
-            json!({
+            let mut tool = json!({
                 "name": t.name,
-                "title": t.title,
                 "description": t.description,
                 "inputSchema": tools::params::schema(t.params),
-                "annotations": {
+            });
+            if rev.has_annotations() {
+                tool["annotations"] = json!({
                     "title": t.title,
                     "readOnlyHint": t.read_only,
                     "destructiveHint": t.destructive,
                     "idempotentHint": t.idempotent,
                     "openWorldHint": t.open_world,
-                },
-            })
+                });
+            }
+            if rev.has_structured_output() {
+                tool["title"] = json!(t.title);
+                tool["outputSchema"] = (t.output_schema)();
+            }
+            tool
         })
         .collect();
-    json!({ "tools": tools })
+    let mut result = json!({ "tools": tools });
+    if rev.stateless() {
+        result["ttlMs"] = json!(3_600_000);
+        result["cacheScope"] = json!("public");
+    }
+    result
 }
 
-/// The loop: read a line, answer it, until end of input.
-pub fn serve(server: &mut Server, mut input: impl BufRead, mut output: impl Write) -> io::Result<()> {
+/// The loop: read a line, answer it, until end of input. Notifications a tool sends while it
+/// runs (progress) go out at once; log messages for the client go out before the answer.
+pub fn serve<W: Write + 'static>(server: &mut Server, mut input: impl BufRead, output: W) -> io::Result<()> {
+    let out = Rc::new(RefCell::new(output));
+    let sink = Rc::clone(&out);
+    server.ctx.set_notifier(Box::new(move |message| {
+        let _ = write_message(&mut *sink.borrow_mut(), &message);
+    }));
     let mut buf = Vec::with_capacity(8 * 1024);
     loop {
         let answer = match jsonrpc::read_line(&mut input, &mut buf, jsonrpc::MAX_LINE)? {
@@ -137,10 +338,19 @@ pub fn serve(server: &mut Server, mut input: impl BufRead, mut output: impl Writ
             Line::Complete if buf.iter().all(u8::is_ascii_whitespace) => None,
             Line::Complete => server.handle_line(&buf),
         };
+        let mut out = out.borrow_mut();
+        for params in logging::take_client_messages() {
+            write_message(&mut *out, &jsonrpc::notification("notifications/message", params))?;
+        }
         if let Some(answer) = answer {
-            jsonrpc::write_line(&mut output, &redact::redact(&answer.to_string()))?;
+            write_message(&mut *out, &answer)?;
         }
     }
+}
+
+/// Every line leaves through here: compact JSON, secrets redacted, flushed.
+fn write_message(out: &mut impl Write, message: &Value) -> io::Result<()> {
+    jsonrpc::write_line(out, &redact::redact(&message.to_string()))
 }
 
 /// Send panics to the log (redacted) instead of raw to stderr.
@@ -158,72 +368,4 @@ pub fn install_panic_hook() {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::gateway::memory::MemoryApi;
-
-    fn server() -> Server {
-        Server::new(Context::new("/nonexistent/clusters.yaml".into(), Box::new(MemoryApi::default())))
-    }
-
-    fn ask(s: &mut Server, line: &str) -> Value {
-        s.handle_line(line.as_bytes()).expect("an answer")
-    }
-
-    #[test]
-    fn initialize_echoes_supported_versions_and_offers_newest_otherwise() {
-        for v in SUPPORTED_VERSIONS {
-            let r = ask(
-                &mut server(),
-                &format!(r#"{{"jsonrpc":"2.0","id":1,"method":"initialize","params":{{"protocolVersion":"{v}"}}}}"#),
-            );
-            assert_eq!(r["result"]["protocolVersion"], json!(v));
-        }
-        let r = ask(
-            &mut server(),
-            r#"{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"1999-01-01"}}"#,
-        );
-        assert_eq!(r["result"]["protocolVersion"], json!("2025-11-25"));
-        assert_eq!(r["result"]["capabilities"], json!({"tools": {"listChanged": false}}));
-        assert_eq!(r["result"]["serverInfo"]["name"], json!("mcp-acp"));
-    }
-
-    #[test]
-    fn notifications_get_no_answer() {
-        assert!(server().handle_line(br#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#).is_none());
-    }
-
-    #[test]
-    fn unknown_methods_and_tools_get_protocol_errors() {
-        let mut s = server();
-        assert_eq!(
-            ask(&mut s, r#"{"jsonrpc":"2.0","id":1,"method":"server/discover"}"#)["error"]["code"],
-            json!(-32601)
-        );
-        let r = ask(&mut s, r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"nope"}}"#);
-        assert_eq!(r["error"]["code"], json!(-32602));
-        let r = ask(&mut s, r#"{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{}}"#);
-        assert_eq!(r["error"]["code"], json!(-32602));
-    }
-
-    #[test]
-    fn tools_list_has_every_tool_with_a_closed_schema() {
-        let r = ask(&mut server(), r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#);
-        let tools = r["result"]["tools"].as_array().unwrap();
-        assert_eq!(tools.len(), 8);
-        assert!(tools.iter().all(|t| t["inputSchema"]["additionalProperties"] == json!(false)));
-    }
-
-    #[test]
-    fn serve_answers_each_line_and_survives_garbage() {
-        let input = b"{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"ping\"}\n\xff\n\n{bad\n";
-        let mut out = Vec::new();
-        serve(&mut server(), &input[..], &mut out).unwrap();
-        let lines: Vec<Value> =
-            out.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(|l| serde_json::from_slice(l).unwrap()).collect();
-        assert_eq!(lines.len(), 3);
-        assert_eq!(lines[0]["result"], json!({}));
-        assert_eq!(lines[1]["error"]["code"], json!(-32700));
-        assert_eq!(lines[2]["id"], Value::Null);
-    }
-}
+mod tests;

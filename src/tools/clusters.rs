@@ -4,6 +4,7 @@ use super::params::Args;
 use super::{Context, Output, ToolError};
 use crate::validate::quote;
 use serde::Serialize;
+use serde_json::{Value, json};
 use std::fmt::Write;
 
 #[derive(Serialize)]
@@ -107,4 +108,50 @@ pub fn switch(ctx: &mut Context, args: &Args) -> Result<Output, ToolError> {
         previous.as_deref().unwrap_or("no cluster")
     );
     Ok(Output::new(false, text, &Switch { previous, active: name }))
+}
+
+// ---- output schemas --------------------------------------------------------------------
+
+pub fn clusters_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "active": {"type": ["string", "null"]},
+            "clusters": {"type": "array", "items": {
+                "type": "object",
+                "properties": {
+                    "name": {"type": "string"},
+                    "server": {"type": "string"},
+                    "default_project": {"type": "string"},
+                    "description": {"type": "string"},
+                    "active": {"type": "boolean"},
+                    "has_token": {"type": "boolean"},
+                },
+                "required": ["name", "server", "default_project", "active", "has_token"],
+            }},
+        },
+        "required": ["active", "clusters"],
+    })
+}
+
+pub fn identity_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "cluster": {"type": "string"},
+            "server": {"type": "string"},
+            "project": {"type": "string"},
+            "token_source": {"type": ["string", "null"], "enum": ["config", "env", null],
+                             "description": "where the token comes from; the token itself is never shown"},
+        },
+        "required": ["cluster", "server", "project", "token_source"],
+    })
+}
+
+pub fn switch_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {"previous": {"type": ["string", "null"]}, "active": {"type": "string"}},
+        "required": ["previous", "active"],
+    })
 }

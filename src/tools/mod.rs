@@ -25,6 +25,8 @@ pub struct Tool {
     pub idempotent: bool,
     /// Calls the gateway (as opposed to reading local configuration only).
     pub open_world: bool,
+    /// JSON Schema of `structuredContent`; the same typed value renders the text.
+    pub output_schema: fn() -> Value,
     pub run: fn(&mut Context, &Args) -> Result<Output, ToolError>,
 }
 
@@ -86,6 +88,7 @@ pub static TOOLS: &[Tool] = &[
         destructive: false,
         idempotent: true,
         open_world: true,
+        output_schema: sessions::listing_schema,
         run: sessions::list,
     },
     Tool {
@@ -97,6 +100,7 @@ pub static TOOLS: &[Tool] = &[
         destructive: false,
         idempotent: true,
         open_world: true,
+        output_schema: sessions::shown_schema,
         run: sessions::get,
     },
     Tool {
@@ -150,6 +154,7 @@ pub static TOOLS: &[Tool] = &[
         destructive: false,
         idempotent: false,
         open_world: true,
+        output_schema: sessions::creation_schema,
         run: sessions::create,
     },
     Tool {
@@ -161,6 +166,7 @@ pub static TOOLS: &[Tool] = &[
         destructive: true,
         idempotent: true,
         open_world: true,
+        output_schema: sessions::deletion_schema,
         run: sessions::delete,
     },
     Tool {
@@ -188,6 +194,7 @@ pub static TOOLS: &[Tool] = &[
         destructive: true,
         idempotent: true,
         open_world: true,
+        output_schema: sessions::bulk_schema,
         run: sessions::bulk_delete,
     },
     Tool {
@@ -199,6 +206,7 @@ pub static TOOLS: &[Tool] = &[
         destructive: false,
         idempotent: true,
         open_world: false,
+        output_schema: clusters::clusters_schema,
         run: clusters::list,
     },
     Tool {
@@ -211,6 +219,7 @@ pub static TOOLS: &[Tool] = &[
         destructive: false,
         idempotent: true,
         open_world: false,
+        output_schema: clusters::identity_schema,
         run: clusters::whoami,
     },
     Tool {
@@ -228,6 +237,7 @@ pub static TOOLS: &[Tool] = &[
         destructive: false,
         idempotent: true,
         open_world: false,
+        output_schema: clusters::switch_schema,
         run: clusters::switch,
     },
 ];
@@ -236,18 +246,33 @@ pub fn find(name: &str) -> Option<&'static Tool> {
     TOOLS.iter().find(|t| t.name == name)
 }
 
-/// A tool's answer: text for the model, and the same data as JSON.
+/// A tool's answer: text for the model, and (for a typed result) the same data as JSON.
 #[derive(Debug)]
 pub struct Output {
     pub is_error: bool,
     pub text: String,
-    pub structured: Value,
+    /// Conforms to the tool's output schema; `None` for plain failures.
+    pub structured: Option<Value>,
 }
 
 impl Output {
+    /// A typed result: `data` becomes the structured content, `text` renders it.
     fn new(is_error: bool, text: String, data: &impl Serialize) -> Output {
-        Output { is_error, text, structured: serde_json::to_value(data).unwrap_or(Value::Null) }
+        Output { is_error, text, structured: serde_json::to_value(data).ok() }
     }
+
+    /// A failure with nothing but a message.
+    pub fn failure(text: String) -> Output {
+        Output { is_error: true, text, structured: None }
+    }
+}
+
+/// Where progress of the current call goes (the client sent a `progressToken`).
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub token: Value,
+    /// `message` exists in progress notifications from 2025-03-26 on.
+    pub with_message: bool,
 }
 
 /// Why a tool could not do its work at all.
@@ -279,6 +304,9 @@ pub struct Context {
     api: Box<dyn SessionApi>,
     /// Seconds since the epoch; a field so tests can fix the clock.
     pub now: fn() -> i64,
+    progress: Option<Progress>,
+    /// Sends a notification to the client at once (set by the server loop).
+    notifier: Option<Box<dyn FnMut(Value)>>,
 }
 
 fn system_now() -> i64 {
@@ -288,13 +316,34 @@ fn system_now() -> i64 {
 
 impl Context {
     pub fn new(config_path: PathBuf, api: Box<dyn SessionApi>) -> Context {
-        Context { config_path, config: None, active: None, api, now: system_now }
+        Context { config_path, config: None, active: None, api, now: system_now, progress: None, notifier: None }
     }
 
     /// A context with configuration already in hand (tests, fuzzing): no file is read.
     pub fn with_config(config: Config, api: Box<dyn SessionApi>) -> Context {
-        let active = config.default_cluster.clone();
-        Context { config_path: PathBuf::from("(in memory)"), config: Some(config), active, api, now: system_now }
+        let mut ctx = Context::new(PathBuf::from("(in memory)"), api);
+        ctx.active = config.default_cluster.clone();
+        ctx.config = Some(config);
+        ctx
+    }
+
+    pub fn set_notifier(&mut self, notifier: Box<dyn FnMut(Value)>) {
+        self.notifier = Some(notifier);
+    }
+
+    pub fn set_progress(&mut self, progress: Option<Progress>) {
+        self.progress = progress;
+    }
+
+    /// Tell the client how far a long call has got, if it asked to know.
+    fn report_progress(&mut self, done: usize, total: usize, message: String) {
+        if let (Some(p), Some(notify)) = (&self.progress, &mut self.notifier) {
+            let mut params = serde_json::json!({"progressToken": p.token, "progress": done, "total": total});
+            if p.with_message {
+                params["message"] = Value::String(message);
+            }
+            notify(crate::jsonrpc::notification("notifications/progress", params));
+        }
     }
 
     /// The configuration, read on first use. A failed read is retried on the next call,
@@ -372,7 +421,10 @@ pub fn call(ctx: &mut Context, tool: &Tool, arguments: &Value) -> Output {
                 ToolError::Api(..) => log::warn!("api_request_failed tool={} error={e}", tool.name),
                 ToolError::Config(_) => log::error!("config_error tool={} error={e}", tool.name),
             }
-            Output::new(true, e.to_string(), &serde_json::json!({"error": e.to_string()}))
+            Output::failure(e.to_string())
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -5,6 +5,7 @@ use super::{Context, Output, ToolError};
 use crate::gateway::{ApiError, NewSession, Session, SessionApi, Target};
 use crate::validate::{parse_age, parse_rfc3339};
 use serde::Serialize;
+use serde_json::{Value, json};
 use std::fmt::Write;
 
 /// Status filter values: the gateway's own, the phases it passes through, and the
@@ -153,9 +154,7 @@ pub fn get(ctx: &mut Context, args: &Args) -> Result<Output, ToolError> {
             let shown = Shown { cluster: t.cluster.into(), project: t.project.into(), session };
             Ok(Output::new(false, text, &shown))
         }
-        Err(e) if e.is_not_found() => {
-            Ok(Output::new(true, not_found(t, id), &serde_json::json!({"error": "not found"})))
-        }
+        Err(e) if e.is_not_found() => Ok(Output::failure(not_found(t, id))),
         Err(e) => Err(ToolError::Api(format!("Failed to get session '{id}'"), e)),
     })?
 }
@@ -326,7 +325,7 @@ pub fn delete(ctx: &mut Context, args: &Args) -> Result<Output, ToolError> {
                     let d = Deletion { session: id.into(), outcome: "would_delete", status: Some(s.status), error: None };
                     Ok(Output::new(false, text, &d))
                 }
-                Err(e) if e.is_not_found() => Ok(Output::new(true, not_found(t, id), &serde_json::json!({"error": "not found"}))),
+                Err(e) if e.is_not_found() => Ok(Output::failure(not_found(t, id))),
                 Err(e) => Err(ToolError::Api(format!("Could not look up session '{id}' for the dry run"), e)),
             };
         }
@@ -335,7 +334,7 @@ pub fn delete(ctx: &mut Context, args: &Args) -> Result<Output, ToolError> {
                 let text = format!("Deleted session '{id}' from project '{}' (cluster '{}').", t.project, t.cluster);
                 Ok(Output::new(false, text, &Deletion { session: id.into(), outcome: "deleted", status: None, error: None }))
             }
-            Err(e) if e.is_not_found() => Ok(Output::new(true, not_found(t, id), &serde_json::json!({"error": "not found"}))),
+            Err(e) if e.is_not_found() => Ok(Output::failure(not_found(t, id))),
             Err(e) => Err(ToolError::Api(format!("Failed to delete session '{id}'"), e)),
         }
     })?
@@ -359,29 +358,122 @@ pub fn bulk_delete(ctx: &mut Context, args: &Args) -> Result<Output, ToolError> 
         ));
     }
     let ids = args.names("sessions");
-    ctx.with_api(args.str("project"), |api, t| {
-        let results: Vec<Deletion> = ids.iter().map(|id| delete_one(api, t, id, dry_run)).collect();
-        let expected = if dry_run { "would_delete" } else { "deleted" };
-        let failed = results.iter().filter(|r| r.outcome != expected).count();
-        let mut text = String::new();
-        if dry_run {
-            text.push_str("DRY RUN - nothing was deleted.\n\n");
-        }
-        let verb = if dry_run { "Would delete" } else { "Deleted" };
-        let _ = writeln!(
-            text,
-            "{verb} {} of {} session(s) in project '{}' (cluster '{}'):",
-            results.len() - failed,
-            results.len(),
-            t.project,
-            t.cluster
-        );
-        for r in &results {
-            let _ = writeln!(text, "{}", r.line());
-        }
-        let report = BulkDeletion { cluster: t.cluster.into(), project: t.project.into(), dry_run, results };
-        Ok(Output::new(failed > 0 && !dry_run, text, &report))
-    })?
+    let project = args.str("project");
+    let (cluster, project) = ctx.with_api(project, |_, t| (t.cluster.to_string(), t.project.to_string()))?;
+    let mut results = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        let d = ctx.with_api(Some(&project), |api, t| delete_one(api, t, id, dry_run))?;
+        ctx.report_progress(i + 1, ids.len(), format!("{id}: {}", d.outcome));
+        results.push(d);
+    }
+    let expected = if dry_run { "would_delete" } else { "deleted" };
+    let failed = results.iter().filter(|r| r.outcome != expected).count();
+    let mut text = String::new();
+    if dry_run {
+        text.push_str("DRY RUN - nothing was deleted.\n\n");
+    }
+    let verb = if dry_run { "Would delete" } else { "Deleted" };
+    let done = results.len() - failed;
+    let _ =
+        writeln!(text, "{verb} {done} of {} session(s) in project '{project}' (cluster '{cluster}'):", results.len());
+    for r in &results {
+        let _ = writeln!(text, "{}", r.line());
+    }
+    let report = BulkDeletion { cluster, project, dry_run, results };
+    Ok(Output::new(failed > 0 && !dry_run, text, &report))
+}
+
+// ---- output schemas (the structured content of each tool) -----------------------------
+
+fn session_schema() -> Value {
+    let text = json!({"type": "string"});
+    json!({
+        "type": "object",
+        "properties": {"id": text, "status": text, "task": text, "model": text, "createdAt": text,
+                       "completedAt": text, "result": text, "error": text},
+        "required": ["id", "status", "task"],
+    })
+}
+
+pub fn listing_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "cluster": {"type": "string"},
+            "project": {"type": "string"},
+            "sessions": {"type": "array", "items": session_schema()},
+            "returned_by_gateway": {"type": "integer", "description": "sessions the gateway returned before filtering"},
+            "may_have_more": {"type": "boolean", "description": "the gateway returned its maximum; older sessions may exist"},
+            "filters": {"type": "object"},
+        },
+        "required": ["cluster", "project", "sessions", "returned_by_gateway", "may_have_more", "filters"],
+    })
+}
+
+pub fn shown_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {"cluster": {"type": "string"}, "project": {"type": "string"}, "session": session_schema()},
+        "required": ["cluster", "project", "session"],
+    })
+}
+
+pub fn creation_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "cluster": {"type": "string"},
+            "project": {"type": "string"},
+            "dry_run": {"type": "boolean"},
+            "request": {
+                "type": "object",
+                "description": "dry run only: the exact request that would be sent (token masked)",
+                "properties": {
+                    "method": {"type": "string"},
+                    "url": {"type": "string"},
+                    "headers": {"type": "array", "items": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}},
+                    "body": {"type": "object"},
+                },
+                "required": ["method", "url", "headers", "body"],
+            },
+            "session": {"type": "string", "description": "the created session's ID"},
+            "stored": session_schema(),
+            "prompt_stored": {"type": "boolean", "description": "the gateway kept the prompt (false: the session has no task)"},
+            "warnings": {"type": "array", "items": {"type": "string"}},
+            "not_applied": {"type": "array", "items": {"type": "string"}, "description": "options the gateway cannot apply"},
+        },
+        "required": ["cluster", "project", "dry_run", "prompt_stored", "warnings", "not_applied"],
+    })
+}
+
+fn deletion_item_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "session": {"type": "string"},
+            "outcome": {"type": "string", "enum": ["deleted", "would_delete", "not_found", "failed"]},
+            "status": {"type": "string"},
+            "error": {"type": "string"},
+        },
+        "required": ["session", "outcome"],
+    })
+}
+
+pub fn deletion_schema() -> Value {
+    deletion_item_schema()
+}
+
+pub fn bulk_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "cluster": {"type": "string"},
+            "project": {"type": "string"},
+            "dry_run": {"type": "boolean"},
+            "results": {"type": "array", "items": deletion_item_schema()},
+        },
+        "required": ["cluster", "project", "dry_run", "results"],
+    })
 }
 
 #[cfg(test)]
