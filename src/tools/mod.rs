@@ -54,8 +54,10 @@ pub static TOOLS: &[Tool] = &[
     Tool {
         name: "acp_list_sessions",
         title: "List sessions",
-        description: "List and filter AgenticSessions in a project. Filter by status and age, sort, limit. \
-            The gateway returns only the 20 newest sessions and cannot page; the result says when older ones may exist.",
+        description: "List the agentic sessions in a project, newest first, with status, creation time and \
+            task. Use it to find a session ID or to see what is running. Optional filters: status, older_than \
+            (e.g. '7d'), sort_by, limit. Read-only. The gateway returns at most the 20 newest sessions and cannot \
+            page; the result says so when older sessions may exist.",
         params: &[
             PROJECT,
             Param {
@@ -75,7 +77,8 @@ pub static TOOLS: &[Tool] = &[
                 name: "sort_by",
                 kind: Kind::Enum(&["created", "stopped", "name"]),
                 required: false,
-                description: "created: newest first (default order); stopped: most recently completed first; name: by ID.",
+                description: "created: newest first (the gateway's own order); stopped: most recently completed \
+                    first; name: by ID, A to Z.",
             },
             Param {
                 name: "limit",
@@ -94,7 +97,9 @@ pub static TOOLS: &[Tool] = &[
     Tool {
         name: "acp_get_session",
         title: "Get session",
-        description: "Get the details of one session by its ID: status, task, model, timestamps, result or error.",
+        description: "Get one session by its ID: status, task, model, creation and completion times, result \
+            or error. Use it to check on a session after creating it. Read-only. A missing session is reported \
+            as not found; any other failure (token, network, gateway) is reported as what it was.",
         params: &[PROJECT, SESSION],
         read_only: true,
         destructive: false,
@@ -106,10 +111,12 @@ pub static TOOLS: &[Tool] = &[
     Tool {
         name: "acp_create_session",
         title: "Create session",
-        description: "Create an AgenticSession that runs a prompt. Supports dry_run, which shows the exact request \
-            and sends nothing. After creating, the session is read back and the result says what the gateway \
-            really stored: today's gateway can lose the prompt and model, and has no field for display_name, \
-            interactive or timeout (reported as not applied).",
+        description: "Create an agentic session that works on initial_prompt, optionally with a model and \
+            repositories ({url, branch} or URL strings). Use dry_run=true first to see the exact request; \
+            nothing is sent then. Not idempotent: every call creates a new session, so do not retry blindly. \
+            After creating, the session is read back and the result says what the gateway really stored: \
+            today's public-api gateway can lose the prompt and the model (the result is then an error that says \
+            so), and it has no field for display_name, interactive or timeout (reported as not applied).",
         params: &[
             PROJECT,
             Param {
@@ -160,7 +167,9 @@ pub static TOOLS: &[Tool] = &[
     Tool {
         name: "acp_delete_session",
         title: "Delete session",
-        description: "Delete one session. With dry_run, fetch it and show what would be deleted, without deleting.",
+        description: "Delete one session by its ID. Destructive and irreversible. With dry_run=true the \
+            session is looked up and shown, and nothing is deleted. Deleting a session that does not exist \
+            reports not found. For up to 3 sessions at once, use acp_bulk_delete_sessions.",
         params: &[PROJECT, SESSION, DRY_RUN],
         read_only: false,
         destructive: true,
@@ -172,8 +181,10 @@ pub static TOOLS: &[Tool] = &[
     Tool {
         name: "acp_bulk_delete_sessions",
         title: "Delete several sessions",
-        description: "Delete up to 3 sessions in one call. DESTRUCTIVE: requires confirm=true; use dry_run=true \
-            first to preview. Each session's outcome is reported separately; one failure does not stop the others.",
+        description: "Delete up to 3 sessions in one call. Destructive and irreversible: requires \
+            confirm=true, unless dry_run=true, which only looks the sessions up and shows what would be \
+            deleted. Names must be distinct. Each session's outcome (deleted, not found, failed) is reported \
+            separately; one failure does not stop the others. More than 3 names is refused without sending anything.",
         params: &[
             PROJECT,
             Param {
@@ -200,7 +211,9 @@ pub static TOOLS: &[Tool] = &[
     Tool {
         name: "acp_list_clusters",
         title: "List clusters",
-        description: "List the clusters configured in clusters.yaml and which one is active. Reads local configuration only.",
+        description: "List the clusters configured in clusters.yaml: name, gateway server, default project, \
+            description, and which one is active. Reads local configuration only; contacts no server. Use it \
+            before acp_switch_cluster.",
         params: &[],
         read_only: true,
         destructive: false,
@@ -212,8 +225,9 @@ pub static TOOLS: &[Tool] = &[
     Tool {
         name: "acp_whoami",
         title: "Show current identity",
-        description: "Show the active cluster, its server, the default project and where the token comes from \
-            (never the token itself). Reads local configuration only; does not check the token with the server.",
+        description: "Show the active cluster, its gateway server, the default project and where the token \
+            comes from (clusters.yaml or ACP_TOKEN), never the token itself. Reads local configuration only; \
+            it does not check the token with the server (a list call does).",
         params: &[],
         read_only: true,
         destructive: false,
@@ -225,8 +239,8 @@ pub static TOOLS: &[Tool] = &[
     Tool {
         name: "acp_switch_cluster",
         title: "Switch cluster",
-        description: "Make another configured cluster the active one for the rest of this server's life. \
-            Does not change clusters.yaml.",
+        description: "Make another configured cluster the active one for the rest of this server's life; all \
+            later calls go to it. Does not change clusters.yaml. Use acp_list_clusters to see the names.",
         params: &[Param {
             name: "cluster",
             kind: Kind::ClusterName,
