@@ -108,7 +108,10 @@ pub fn load(path: &Path) -> Result<Config, String> {
     for warning in check_permissions(path)? {
         log::warn!("{warning}");
     }
-    let env_token = std::env::var("ACP_TOKEN").ok().and_then(|t| clean_token(&t).ok().flatten());
+    let env_token = match std::env::var("ACP_TOKEN") {
+        Ok(t) => clean_token(&t).map_err(|e| format!("ACP_TOKEN: {e}"))?,
+        Err(_) => None,
+    };
     let mut config =
         parse(&text, env_token).map_err(|e| format!("Invalid cluster configuration {}: {e}", path.display()))?;
     for cluster in &mut config.clusters {

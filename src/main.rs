@@ -3,7 +3,7 @@
 use mcp_acp::gateway::v1::GatewayV1;
 use mcp_acp::server::{self, Server};
 use mcp_acp::tools::Context;
-use mcp_acp::{config, logging};
+use mcp_acp::{config, logging, redact};
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -42,6 +42,10 @@ fn print(text: &str) -> ExitCode {
 }
 
 fn serve() -> ExitCode {
+    // Known before any configuration is read, so it is scrubbed from every line we write.
+    if let Ok(token) = std::env::var("ACP_TOKEN") {
+        redact::register(token.trim());
+    }
     init_logging();
     server::install_panic_hook();
     let ctx = Context::new(config::config_path(), Box::new(GatewayV1::default()));

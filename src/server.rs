@@ -121,7 +121,10 @@ impl Server {
         // A stateless request gets log messages only if it asks for them itself.
         let saved_level = logging::client_level();
         if rev.stateless() {
-            let _ = logging::set_client_level(meta(params, META_LOG_LEVEL).and_then(Value::as_str));
+            let asked = meta(params, META_LOG_LEVEL).and_then(Value::as_str);
+            if logging::set_client_level(asked).is_err() {
+                let _ = logging::set_client_level(None);
+            }
         }
         let result = self.dispatch(rev, method, params);
         if rev.stateless() {
