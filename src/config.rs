@@ -141,8 +141,8 @@ fn check_ca_file(ca: &Path) -> Result<(), String> {
 #[cfg(unix)]
 pub fn check_permissions(path: &Path) -> Result<Vec<String>, String> {
     use std::os::unix::fs::PermissionsExt;
-    let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o777);
-    let file_mode = mode(path).map_err(|e| format!("Cannot inspect {}: {e}", path.display()))?;
+    let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o7777);
+    let file_mode = mode(path).map_err(|e| format!("Cannot inspect {}: {e}", path.display()))? & 0o777;
     let shown = path.display();
     if file_mode & 0o022 != 0 {
         return Err(format!(
@@ -159,6 +159,19 @@ pub fn check_permissions(path: &Path) -> Result<Vec<String>, String> {
     }
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         if let Ok(dir_mode) = mode(dir) {
+            // Whoever can write the directory can replace the file; the sticky bit (as on /tmp)
+            // stops them from replacing a file they do not own.
+            if dir_mode & 0o022 != 0 && dir_mode & 0o1000 == 0 {
+                return Err(format!(
+                    "Refusing to use {shown}: its directory {} has mode {:04o}, so other users can \
+                     replace the file and point this server (and your token) at a server of theirs. \
+                     Fix it with: chmod 700 {}",
+                    dir.display(),
+                    dir_mode & 0o777,
+                    dir.display()
+                ));
+            }
+            let dir_mode = dir_mode & 0o777;
             if dir_mode & 0o077 != 0 {
                 warnings.push(format!(
                     "{} has mode {dir_mode:04o}: it should be private. Fix it with: chmod 700 {}",
@@ -424,6 +437,10 @@ default_cluster: dev
         set(0o600);
         std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
         assert!(check_permissions(&f).unwrap()[0].contains("chmod 700"));
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o775)).unwrap();
+        assert!(check_permissions(&f).unwrap_err().contains("its directory"));
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        assert!(check_permissions(&f).unwrap()[0].contains("mode 0777"), "sticky: warned, not refused");
         std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -110,6 +110,14 @@ pub fn classify(msg: Value) -> Result<Incoming, Value> {
         };
         return Err(error(Value::Null, INVALID_REQUEST, what));
     };
+    // A response (to us, who send no requests) is ignored whatever its id, null included
+    // (JSON-RPC 2.0 §5: an error about an unreadable message has id null).
+    if !obj.contains_key("method")
+        && obj.contains_key("id")
+        && (obj.contains_key("result") || obj.contains_key("error"))
+    {
+        return Ok(Incoming::Response);
+    }
     let id = obj.remove("id");
     if let Some(id) = &id {
         if !(id.is_string() || id.is_number()) {

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_mcp-acp"))
+    bin_command()
 }
 
 fn started() -> (TestEnv, Server) {

@@ -84,11 +84,9 @@ impl fmt::Display for ApiError {
                 "The gateway answered 400: {message} This happens when a project-scoped token \
                  belongs to a different project than the one requested."
             ),
-            ApiError::Status { status, message } if *status >= 500 => write!(
-                f,
-                "The gateway failed ({status}: {message}). This is a server-side problem; \
-                 try again shortly."
-            ),
+            ApiError::Status { status, message } if *status >= 500 => {
+                write!(f, "The gateway failed ({status}: {message}). This is a server-side problem.")
+            }
             ApiError::Status { status, message } => write!(f, "The gateway answered {status}: {message}"),
             ApiError::RouteNotServed { method, path } => write!(
                 f,
@@ -122,8 +120,9 @@ impl fmt::Display for ApiError {
             ),
             ApiError::Tls { server, detail } => write!(
                 f,
-                "TLS connection to {server} failed: {detail}. The gateway's certificate is not \
-                 trusted for this host name, so nothing was sent."
+                "TLS connection to {server} failed: {detail}. The gateway's certificate was not \
+                 accepted (untrusted issuer, wrong host name or expired), so nothing was sent. For a \
+                 private CA, set `ca_cert` for this cluster in clusters.yaml."
             ),
             ApiError::Redirect { location, reason } => write!(
                 f,

@@ -190,6 +190,10 @@ fn map_io(io: io::Error, server: String, timeout_secs: u64) -> ApiError {
     if let Some(tls) = io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
         return ApiError::Tls { server, detail: tls.to_string() };
     }
+    // std reports a failed getaddrinfo as an uncategorised io::Error with this text.
+    if io.to_string().starts_with("failed to lookup address information") {
+        return ApiError::Dns { server };
+    }
     match io.kind() {
         io::ErrorKind::ConnectionRefused => ApiError::Connect { server, detail: "connection refused".into() },
         io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => ApiError::Timeout { secs: timeout_secs },

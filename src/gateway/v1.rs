@@ -94,13 +94,20 @@ impl SessionApi for GatewayV1 {
         let body = create_body(new).to_string();
         let reply = self.call(t, "POST", "/v1/sessions", Some(body.as_bytes()))?;
         let created: Created = parse_json(&reply, "a create confirmation")?;
-        created.id.filter(|id| !id.is_empty()).ok_or_else(|| ApiError::BadResponse {
-            detail: format!(
-                "the gateway answered {} but named no session id; a session may have been created. \
-                 Check with acp_list_sessions before creating again.",
-                reply.status
-            ),
-        })
+        match created.id.filter(|id| !id.is_empty()) {
+            Some(id) if crate::validate::is_dns1123_label(&id) => Ok(id),
+            other => Err(ApiError::BadResponse {
+                detail: format!(
+                    "the gateway answered {} but named {}; a session may have been created. \
+                     Check with acp_list_sessions before creating again.",
+                    reply.status,
+                    match other {
+                        Some(id) => format!("an invalid session id {}", quote(&id)),
+                        None => "no session id".to_string(),
+                    }
+                ),
+            }),
+        }
     }
 
     fn delete(&mut self, t: &Target, id: &str) -> Result<(), ApiError> {

@@ -296,16 +296,17 @@ pub enum ToolError {
     Invalid(String),
     /// clusters.yaml missing, unreadable or wrong, or no token.
     Config(String),
-    /// The gateway call failed; the string gives the context ("Failed to delete session 'x'").
-    Api(String, ApiError),
+    /// The gateway call failed: context ("Failed to delete session 'x'"), the error, and advice
+    /// to append (empty when there is none).
+    Api(String, ApiError, &'static str),
 }
 
 impl std::fmt::Display for ToolError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ToolError::Invalid(m) => write!(f, "Invalid argument: {m}. Nothing was sent."),
+            ToolError::Invalid(m) => write!(f, "Invalid argument: {}. Nothing was sent.", m.trim_end_matches('.')),
             ToolError::Config(m) => f.write_str(m),
-            ToolError::Api(context, e) => write!(f, "{context}: {e}"),
+            ToolError::Api(context, e, hint) => write!(f, "{context}: {e}{hint}"),
         }
     }
 }
@@ -431,7 +432,9 @@ pub fn call(ctx: &mut Context, tool: &Tool, arguments: &Value) -> Output {
         Err(e) => {
             match &e {
                 ToolError::Invalid(_) => log::warn!("tool_validation_error tool={} error={e}", tool.name),
-                ToolError::Api(_, ApiError::Timeout { .. }) => log::error!("tool_timeout tool={} error={e}", tool.name),
+                ToolError::Api(_, ApiError::Timeout { .. }, _) => {
+                    log::error!("tool_timeout tool={} error={e}", tool.name)
+                }
                 ToolError::Api(..) => log::warn!("api_request_failed tool={} error={e}", tool.name),
                 ToolError::Config(_) => log::error!("config_error tool={} error={e}", tool.name),
             }

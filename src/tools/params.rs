@@ -251,7 +251,10 @@ fn check_repos(name: &str, v: &Value, max: usize) -> Result<(), String> {
 }
 
 fn check_repo_url(field: &str, url: &str) -> Result<(), String> {
-    let scheme_ok = ["https://", "http://", "ssh://", "git@"].iter().any(|p| url.starts_with(p));
+    // The host must start with a letter or digit: `ssh://-oProxyCommand=…` is an option, not a host.
+    let scheme_ok = ["https://", "http://", "ssh://", "git@"]
+        .iter()
+        .any(|p| url.strip_prefix(p).is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_alphanumeric())));
     let chars_ok = !url.chars().any(|c| c.is_whitespace() || c.is_control());
     match scheme_ok && chars_ok && url.len() > 8 && url.len() <= MAX_URL_LEN {
         true => Ok(()),
@@ -373,6 +376,7 @@ mod tests {
         .unwrap();
         assert_eq!(a.repos("repos")[1], Repo { url: "git@github.com:o/y.git".into(), branch: Some("main".into()) });
         assert!(err(json!({"session": "a", "repos": ["file:///etc/passwd"]})).contains("not a repository URL"));
+        assert!(err(json!({"session": "a", "repos": ["ssh://-oProxyCommand=x/y"]})).contains("not a repository URL"));
         assert!(err(json!({"session": "a", "repos": [{"url": "https://g/x", "branch": "../x"}]})).contains("branch"));
         assert!(err(json!({"session": "a", "repos": [{"url": "https://g/x", "ref": "x"}]})).contains("unknown key"));
     }

@@ -16,7 +16,7 @@ pub const STATUS_FILTERS: &[&str] = &["pending", "running", "completed", "failed
 const NOT_APPLIED_BY_GATEWAY: &[&str] = &["display_name", "interactive", "timeout"];
 
 fn api_error(context: String) -> impl FnOnce(ApiError) -> ToolError {
-    move |e| ToolError::Api(context, e)
+    move |e| ToolError::Api(context, e, "")
 }
 
 /// One session as indented lines, for every tool that shows sessions.
@@ -155,7 +155,7 @@ pub fn get(ctx: &mut Context, args: &Args) -> Result<Output, ToolError> {
             Ok(Output::new(false, text, &shown))
         }
         Err(e) if e.is_not_found() => Ok(Output::failure(not_found(t, id))),
-        Err(e) => Err(ToolError::Api(format!("Failed to get session '{id}'"), e)),
+        Err(e) => Err(ToolError::Api(format!("Failed to get session '{id}'"), e, "")),
     })?
 }
 
@@ -202,8 +202,16 @@ pub fn create(ctx: &mut Context, args: &Args) -> Result<Output, ToolError> {
             c.request = Some(api.preview_create(t, &new));
             return Ok(Output::new(false, creation_text(&c), &c));
         }
-        let id =
-            api.create(t, &new).map_err(api_error(format!("Failed to create session in project '{}'", t.project)))?;
+        let id = api.create(t, &new).map_err(|e| {
+            let maybe_created = matches!(e, ApiError::Status { status: 500.., .. } | ApiError::Transport { .. });
+            let hint = if maybe_created {
+                " A session may have been created anyway (the gateway can fail after the backend created it): \
+                 check with acp_list_sessions before creating again."
+            } else {
+                ""
+            };
+            ToolError::Api(format!("Failed to create session in project '{}'", t.project), e, hint)
+        })?;
         c.session = Some(id.clone());
         check_what_was_stored(api, t, &new, &id, &mut c);
         Ok(Output::new(!c.prompt_stored, creation_text(&c), &c))
@@ -326,7 +334,7 @@ pub fn delete(ctx: &mut Context, args: &Args) -> Result<Output, ToolError> {
                     Ok(Output::new(false, text, &d))
                 }
                 Err(e) if e.is_not_found() => Ok(Output::failure(not_found(t, id))),
-                Err(e) => Err(ToolError::Api(format!("Could not look up session '{id}' for the dry run"), e)),
+                Err(e) => Err(ToolError::Api(format!("Could not look up session '{id}' for the dry run"), e, "")),
             };
         }
         match api.delete(t, id) {
@@ -335,7 +343,7 @@ pub fn delete(ctx: &mut Context, args: &Args) -> Result<Output, ToolError> {
                 Ok(Output::new(false, text, &Deletion { session: id.into(), outcome: "deleted", status: None, error: None }))
             }
             Err(e) if e.is_not_found() => Ok(Output::failure(not_found(t, id))),
-            Err(e) => Err(ToolError::Api(format!("Failed to delete session '{id}'"), e)),
+            Err(e) => Err(ToolError::Api(format!("Failed to delete session '{id}'"), e, "")),
         }
     })?
 }

@@ -1,8 +1,7 @@
 //! Faults the fake gateway can inject into its next `/v1` answers.
 
-use super::http::{self, Ctx, Next, Response, send};
+use super::http::{self, Conn, Ctx, Next, Response, send};
 use std::io::Write;
-use std::net::TcpStream;
 use std::sync::atomic::Ordering;
 use std::thread;
 use std::time::Duration;
@@ -36,7 +35,7 @@ pub enum Fault {
 }
 
 /// Answers (or refuses to answer) one request according to `fault`.
-pub fn apply(fault: Fault, ctx: &Ctx, w: &mut TcpStream, head_only: bool) -> Next {
+pub fn apply(fault: Fault, ctx: &Ctx, w: &mut Conn, head_only: bool) -> Next {
     let close = ctx.close;
     match fault {
         Fault::Status(code, body) => send(w, &Response::json(code, body), head_only, close),

@@ -5,10 +5,10 @@
 
 use super::faults;
 use super::gobind;
-use super::http::{self, Ctx, HttpServer, Next, Response, send};
+use super::http::{self, Conn, Ctx, HttpServer, Next, Response, send};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
@@ -72,7 +72,25 @@ pub struct FakeGateway {
 impl FakeGateway {
     /// Starts listening on 127.0.0.1:0. No tokens, projects or sessions yet.
     pub fn start() -> FakeGateway {
-        let shared = Arc::new(Mutex::new(State {
+        let shared = FakeGateway::state();
+        let sh = shared.clone();
+        let server = HttpServer::start(move |req, ctx, w| handle(&sh, req, ctx, w));
+        FakeGateway { shared, server }
+    }
+
+    /// The same gateway over HTTPS on 127.0.0.1:0, presenting `cert_chain_pem` (leaf first)
+    /// with the private key `key_pem` (see [`super::tls`] to make them). A client that
+    /// refuses the certificate never completes the handshake, so nothing is recorded.
+    pub fn start_tls(cert_chain_pem: &str, key_pem: &str) -> FakeGateway {
+        let shared = FakeGateway::state();
+        let sh = shared.clone();
+        let config = super::tls::server_config(cert_chain_pem, key_pem);
+        let server = HttpServer::start_tls(config, move |req, ctx, w| handle(&sh, req, ctx, w));
+        FakeGateway { shared, server }
+    }
+
+    fn state() -> Arc<Shared> {
+        Arc::new(Mutex::new(State {
             requests: Vec::new(),
             tokens: HashSet::new(),
             projects: HashSet::new(),
@@ -82,18 +100,23 @@ impl FakeGateway {
             faults: VecDeque::new(),
             rate: (100.0, 200.0),
             buckets: HashMap::new(),
-        }));
-        let sh = shared.clone();
-        let server = HttpServer::start(move |req, ctx, w| handle(&sh, req, ctx, w));
-        FakeGateway { shared, server }
+        }))
     }
 
-    /// `http://127.0.0.1:<port>`
+    /// `http://127.0.0.1:<port>` (`https://` in HTTPS mode).
     pub fn url(&self) -> String {
-        format!("http://{}", self.server.addr())
+        format!("{}://{}", self.server.scheme(), self.server.addr())
+    }
+    /// The URL with another host name for the same port, e.g. `https://localhost:<port>`.
+    pub fn url_for_host(&self, host: &str) -> String {
+        format!("{}://{host}:{}", self.server.scheme(), self.server.addr().port())
     }
     pub fn addr(&self) -> SocketAddr {
         self.server.addr()
+    }
+    /// Closes every open (keep-alive) connection, as an idle timeout would; new ones are accepted.
+    pub fn close_connections(&self) {
+        self.server.close_connections();
     }
     /// Every request received (including /health, 404s, faulted ones), in arrival order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
@@ -209,7 +232,7 @@ fn route(method: &str, path: &str) -> Option<Route> {
     })
 }
 
-fn handle(sh: &Shared, req: &http::Request, ctx: &Ctx, w: &mut TcpStream) -> Next {
+fn handle(sh: &Shared, req: &http::Request, ctx: &Ctx, w: &mut Conn) -> Next {
     let close = ctx.close;
     lock(sh).requests.push(RecordedRequest {
         method: req.method.clone(),

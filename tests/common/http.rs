@@ -1,13 +1,16 @@
-//! Minimal blocking HTTP/1.1 plumbing for the fake gateway (std only): request parsing,
-//! response writing, a thread-per-connection keep-alive server, plus the small
-//! encoders/decoders it needs (percent-decoding, base64, Go-style JSON strings, clocks).
+//! Minimal blocking HTTP/1.1 plumbing for the fake gateway (std, plus rustls for the HTTPS
+//! mode): request parsing, response writing, a thread-per-connection keep-alive server over
+//! plain TCP or TLS, plus the small encoders/decoders it needs (percent-decoding, base64,
+//! Go-style JSON strings, clocks).
 //!
 //! Nothing in here panics on bad input: parse failures come back as `Err` and the caller
 //! closes the connection.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
+use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
@@ -283,7 +286,73 @@ pub struct Ctx<'a> {
     pub stopped: &'a AtomicBool,
 }
 
-type Handler = dyn Fn(&Request, &Ctx, &mut TcpStream) -> Next + Send + Sync;
+type Handler = dyn Fn(&Request, &Ctx, &mut Conn) -> Next + Send + Sync;
+
+type TlsStream = rustls::StreamOwned<rustls::ServerConnection, TcpStream>;
+
+/// One accepted connection as the handler sees it: plain TCP, or TLS over TCP (HTTPS mode).
+/// Reading and writing go through the same connection; the socket itself stays reachable for
+/// shutdown and for an abortive close.
+pub struct Conn {
+    tcp: TcpStream,
+    tls: Option<Rc<RefCell<TlsStream>>>,
+}
+
+impl Conn {
+    fn plain(tcp: TcpStream) -> Conn {
+        Conn { tcp, tls: None }
+    }
+
+    fn tls(tcp: TcpStream, config: Arc<rustls::ServerConfig>) -> io::Result<Conn> {
+        let session = rustls::ServerConnection::new(config).map_err(io::Error::other)?;
+        let socket = tcp.try_clone()?;
+        Ok(Conn { tcp, tls: Some(Rc::new(RefCell::new(rustls::StreamOwned::new(session, socket)))) })
+    }
+
+    /// A second handle on the same connection (the reading side of [`serve_conn`]).
+    fn try_clone(&self) -> io::Result<Conn> {
+        Ok(Conn { tcp: self.tcp.try_clone()?, tls: self.tls.clone() })
+    }
+
+    /// The TCP socket under the connection.
+    pub fn tcp(&self) -> &TcpStream {
+        &self.tcp
+    }
+
+    /// Ends the sending side: TLS close_notify (in HTTPS mode), then a TCP FIN.
+    pub fn shutdown_write(&mut self) {
+        if let Some(tls) = &self.tls {
+            let mut t = tls.borrow_mut();
+            t.conn.send_close_notify();
+            let _ = t.flush();
+        }
+        let _ = self.tcp.shutdown(Shutdown::Write);
+    }
+}
+
+impl Read for Conn {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match &self.tls {
+            Some(tls) => tls.borrow_mut().read(buf),
+            None => self.tcp.read(buf),
+        }
+    }
+}
+
+impl Write for Conn {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match &self.tls {
+            Some(tls) => tls.borrow_mut().write(buf),
+            None => self.tcp.write(buf),
+        }
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        match &self.tls {
+            Some(tls) => tls.borrow_mut().flush(),
+            None => self.tcp.flush(),
+        }
+    }
+}
 
 #[derive(Default)]
 struct Conns {
@@ -291,10 +360,12 @@ struct Conns {
     open: HashMap<u64, TcpStream>,
 }
 
-/// A blocking HTTP/1.1 server on 127.0.0.1:0, one thread per connection, keep-alive.
+/// A blocking HTTP/1.1 server on 127.0.0.1:0, one thread per connection, keep-alive;
+/// HTTPS when started with [`HttpServer::start_tls`].
 /// Dropping it stops accepting and shuts every open connection down.
 pub struct HttpServer {
     addr: SocketAddr,
+    tls: bool,
     stopped: Arc<AtomicBool>,
     conns: Arc<Mutex<Conns>>,
     acceptor: Option<JoinHandle<()>>,
@@ -303,7 +374,23 @@ pub struct HttpServer {
 impl HttpServer {
     pub fn start<F>(handler: F) -> HttpServer
     where
-        F: Fn(&Request, &Ctx, &mut TcpStream) -> Next + Send + Sync + 'static,
+        F: Fn(&Request, &Ctx, &mut Conn) -> Next + Send + Sync + 'static,
+    {
+        HttpServer::start_with(None, handler)
+    }
+
+    /// The same server behind TLS: each connection first completes a rustls handshake with
+    /// `config`; a client that refuses the certificate never gets as far as a request.
+    pub fn start_tls<F>(config: Arc<rustls::ServerConfig>, handler: F) -> HttpServer
+    where
+        F: Fn(&Request, &Ctx, &mut Conn) -> Next + Send + Sync + 'static,
+    {
+        HttpServer::start_with(Some(config), handler)
+    }
+
+    fn start_with<F>(tls: Option<Arc<rustls::ServerConfig>>, handler: F) -> HttpServer
+    where
+        F: Fn(&Request, &Ctx, &mut Conn) -> Next + Send + Sync + 'static,
     {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local_addr");
@@ -311,15 +398,30 @@ impl HttpServer {
         let conns: Arc<Mutex<Conns>> = Arc::default();
         let handler: Arc<Handler> = Arc::new(handler);
         let (st, cs) = (stopped.clone(), conns.clone());
+        let is_tls = tls.is_some();
         let acceptor = thread::Builder::new()
             .name("http-accept".into())
-            .spawn(move || accept_loop(listener, st, cs, handler))
+            .spawn(move || accept_loop(listener, tls, st, cs, handler))
             .expect("spawn acceptor");
-        HttpServer { addr, stopped, conns, acceptor: Some(acceptor) }
+        HttpServer { addr, tls: is_tls, stopped, conns, acceptor: Some(acceptor) }
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Closes every open connection (FIN both ways), as a gateway or a proxy does with idle
+    /// keep-alive connections; the server goes on accepting new ones.
+    pub fn close_connections(&self) {
+        let conns = lock_conns(&self.conns);
+        for c in conns.open.values() {
+            let _ = c.shutdown(Shutdown::Both);
+        }
+    }
+
+    /// `http` or `https`.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls { "https" } else { "http" }
     }
 }
 
@@ -344,7 +446,13 @@ fn lock_conns(c: &Mutex<Conns>) -> MutexGuard<'_, Conns> {
     c.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn accept_loop(listener: TcpListener, stopped: Arc<AtomicBool>, conns: Arc<Mutex<Conns>>, handler: Arc<Handler>) {
+fn accept_loop(
+    listener: TcpListener,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    stopped: Arc<AtomicBool>,
+    conns: Arc<Mutex<Conns>>,
+    handler: Arc<Handler>,
+) {
     for conn in listener.incoming() {
         if stopped.load(Ordering::SeqCst) {
             return;
@@ -367,16 +475,22 @@ fn accept_loop(listener: TcpListener, stopped: Arc<AtomicBool>, conns: Arc<Mutex
             }
             id
         };
-        let (st, cs, h) = (stopped.clone(), conns.clone(), handler.clone());
+        let (st, cs, h, tls) = (stopped.clone(), conns.clone(), handler.clone(), tls.clone());
         let _ = thread::Builder::new().name("http-conn".into()).spawn(move || {
-            serve_conn(stream, &st, &*h);
+            let conn = match tls {
+                None => Ok(Conn::plain(stream)),
+                Some(config) => Conn::tls(stream, config),
+            };
+            if let Ok(conn) = conn {
+                serve_conn(conn, &st, &*h);
+            }
             lock_conns(&cs).open.remove(&id);
         });
     }
 }
 
-fn serve_conn(stream: TcpStream, stopped: &AtomicBool, handler: &Handler) {
-    let peer = stream.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
+fn serve_conn(stream: Conn, stopped: &AtomicBool, handler: &Handler) {
+    let peer = stream.tcp().peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
     let Ok(read_half) = stream.try_clone() else {
         return;
     };
@@ -386,9 +500,11 @@ fn serve_conn(stream: TcpStream, stopped: &AtomicBool, handler: &Handler) {
         let req = match read_request(&mut reader, &mut w) {
             Ok(Some(r)) => r,
             Ok(None) => return,
+            // In HTTPS mode this is also where a failed handshake ends (the client refused
+            // our certificate): no request was read, so the handler never sees it.
             Err(_) => {
                 let _ = write_bad_request(&mut w, None);
-                let _ = w.shutdown(Shutdown::Write);
+                w.shutdown_write();
                 return;
             }
         };
@@ -403,11 +519,11 @@ fn serve_conn(stream: TcpStream, stopped: &AtomicBool, handler: &Handler) {
                 return;
             }
             Next::Reset => {
-                set_linger_zero(&w);
+                set_linger_zero(w.tcp());
                 return;
             }
             _ => {
-                let _ = w.shutdown(Shutdown::Write);
+                w.shutdown_write();
                 return;
             }
         }
@@ -415,7 +531,7 @@ fn serve_conn(stream: TcpStream, stopped: &AtomicBool, handler: &Handler) {
 }
 
 /// Writes `resp`; `Continue` unless closing or the write failed.
-pub fn send(w: &mut TcpStream, resp: &Response, head_only: bool, close: bool) -> Next {
+pub fn send(w: &mut Conn, resp: &Response, head_only: bool, close: bool) -> Next {
     match write_response(w, resp, head_only, close) {
         Ok(()) if !close => Next::Continue,
         _ => Next::Close,

@@ -18,6 +18,25 @@ pub const PROTOCOL_VERSION: &str = "2025-06-18";
 /// How long `recv`/`close` wait.
 pub const TIMEOUT: Duration = Duration::from_secs(15);
 
+/// The binary under test: `$MCP_ACP_BIN` if set (an absolute path; CI uses it to run the
+/// suite against the static musl build), else the one Cargo built for this package.
+pub fn bin_path() -> PathBuf {
+    match std::env::var_os("MCP_ACP_BIN").filter(|v| !v.is_empty()) {
+        Some(p) => {
+            let p = PathBuf::from(p);
+            assert!(p.is_absolute(), "MCP_ACP_BIN must be an absolute path, not {}", p.display());
+            assert!(p.is_file(), "MCP_ACP_BIN={} is not a file", p.display());
+            p
+        }
+        None => PathBuf::from(env!("CARGO_BIN_EXE_mcp-acp")),
+    }
+}
+
+/// A `Command` for the binary under test ([`bin_path`]); every test that runs it starts here.
+pub fn bin_command() -> Command {
+    Command::new(bin_path())
+}
+
 pub struct TestEnv {
     pub dir: tempfile::TempDir,
     pub gateway: FakeGateway,
@@ -73,7 +92,7 @@ impl TestEnv {
     /// Environment: only `PATH`, `HOME=<dir>`, `ACP_CLUSTER_CONFIG`, `RUST_LOG=trace`, then
     /// `extra_env` (overriding), then `remove_env` removed.
     pub fn spawn_with(&self, extra_env: &[(&str, &str)], remove_env: &[&str]) -> Server {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mcp-acp"));
+        let mut cmd = bin_command();
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
             .env("HOME", self.dir.path())
@@ -106,6 +125,9 @@ pub struct Server {
     /// Server-initiated messages (notifications / requests) that `request` skipped over.
     pub notifications: Vec<Value>,
 }
+
+/// A write to the server's stdin running in another thread (see [`Server::write_in_background`]).
+pub struct BackgroundWriter(JoinHandle<(ChildStdin, std::io::Result<()>)>);
 
 /// What `close` returns.
 pub struct Finished {
@@ -197,6 +219,26 @@ impl Server {
     /// Sends a JSON value as one line.
     pub fn send_json(&mut self, v: &Value) {
         self.send_line(&v.to_string());
+    }
+
+    /// Writes `bytes` to stdin from another thread, so that a large write and the reading of
+    /// the answers can overlap. Until [`Server::finish_writing`], `send_*` cannot be used.
+    pub fn write_in_background(&mut self, bytes: Vec<u8>) -> BackgroundWriter {
+        let mut stdin = self.stdin.take().expect("stdin already closed or lent out");
+        let handle = thread::spawn(move || {
+            let result = stdin.write_all(&bytes).and_then(|_| stdin.flush());
+            (stdin, result)
+        });
+        BackgroundWriter(handle)
+    }
+
+    /// Waits for a [`Server::write_in_background`] and takes stdin back; panics if the write failed.
+    pub fn finish_writing(&mut self, w: BackgroundWriter) {
+        let (stdin, result) = w.0.join().expect("writer thread panicked");
+        if let Err(e) = result {
+            panic!("writing to mcp-acp stdin failed: {e}\n--- stderr ---\n{}", self.stderr());
+        }
+        self.stdin = Some(stdin);
     }
 
     /// Closes stdin (EOF for the server) without waiting.

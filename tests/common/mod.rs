@@ -1,5 +1,6 @@
 //! Test support shared by the integration tests: a fake public-api gateway
-//! ([`gateway::FakeGateway`]) and a driver for the real binary over stdio ([`mcp::TestEnv`]).
+//! ([`gateway::FakeGateway`], plain or HTTPS with certificates from [`tls`]) and a driver for
+//! the real binary over stdio ([`mcp::TestEnv`]; `MCP_ACP_BIN` picks another binary).
 #![allow(dead_code)]
 #![allow(unused_imports)]
 
@@ -8,6 +9,10 @@ pub mod gateway;
 pub mod gobind;
 pub mod http;
 pub mod mcp;
+pub mod tls;
 
 pub use gateway::{FakeGateway, Fault, RecordedRequest};
-pub use mcp::{Finished, Server, TOKEN, TestEnv, ToolResult, assert_no_token_leak, token_leak};
+pub use mcp::{
+    BackgroundWriter, Finished, Server, TOKEN, TestEnv, ToolResult, assert_no_token_leak, bin_command, bin_path,
+    token_leak,
+};

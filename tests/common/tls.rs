@@ -1,0 +1,92 @@
+//! Throwaway certificates made at test time (rcgen), and the rustls server side of
+//! [`super::FakeGateway::start_tls`]. Nothing here is ever trusted outside one test.
+
+use rcgen::{
+    BasicConstraints, Certificate, CertificateParams, DnType, ExtendedKeyUsagePurpose, IsCa, KeyPair, KeyUsagePurpose,
+};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use std::sync::Arc;
+
+/// A private certificate authority.
+pub struct Ca {
+    cert: Certificate,
+    key: KeyPair,
+}
+
+/// A server certificate (PEM) and its private key (PEM).
+pub struct ServerCert {
+    /// The leaf certificate, then the issuing CA's (empty for a self-signed one).
+    pub chain_pem: String,
+    pub key_pem: String,
+}
+
+impl Ca {
+    /// A new CA whose certificate has the common name `name`.
+    pub fn new(name: &str) -> Ca {
+        let key = KeyPair::generate().expect("CA key");
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        let cert = params.self_signed(&key).expect("self-sign CA");
+        Ca { cert, key }
+    }
+
+    /// The CA certificate as PEM (what a cluster's `ca_cert` file holds).
+    pub fn pem(&self) -> String {
+        self.cert.pem()
+    }
+
+    /// A server certificate for `names` (DNS names or IP addresses), issued by this CA.
+    pub fn issue(&self, names: &[&str]) -> ServerCert {
+        let key = KeyPair::generate().expect("server key");
+        let cert = server_params(names).signed_by(&key, &self.cert, &self.key).expect("sign server cert");
+        ServerCert { chain_pem: format!("{}{}", cert.pem(), self.cert.pem()), key_pem: key.serialize_pem() }
+    }
+}
+
+impl Ca {
+    /// Like [`Ca::issue`], but valid only during 2000 (long expired).
+    pub fn issue_expired(&self, names: &[&str]) -> ServerCert {
+        let key = KeyPair::generate().expect("server key");
+        let mut params = server_params(names);
+        params.not_before = rcgen::date_time_ymd(2000, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2000, 12, 31);
+        let cert = params.signed_by(&key, &self.cert, &self.key).expect("sign server cert");
+        ServerCert { chain_pem: format!("{}{}", cert.pem(), self.cert.pem()), key_pem: key.serialize_pem() }
+    }
+}
+
+/// A self-signed server certificate for `names`: no CA anyone trusts issued it.
+pub fn self_signed(names: &[&str]) -> ServerCert {
+    let key = KeyPair::generate().expect("server key");
+    let cert = server_params(names).self_signed(&key).expect("self-sign server cert");
+    ServerCert { chain_pem: cert.pem(), key_pem: key.serialize_pem() }
+}
+
+fn server_params(names: &[&str]) -> CertificateParams {
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let mut params = CertificateParams::new(names.clone()).expect("server params");
+    params.distinguished_name.push(DnType::CommonName, names.first().cloned().unwrap_or_default());
+    params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
+    params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+    params
+}
+
+/// rustls (ring provider) serving `cert_chain_pem` with `key_pem`.
+pub fn server_config(cert_chain_pem: &str, key_pem: &str) -> Arc<rustls::ServerConfig> {
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_chain_pem.as_bytes())
+        .collect::<Result<_, _>>()
+        .expect("certificate chain PEM");
+    assert!(!chain.is_empty(), "no certificate in the chain PEM");
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).expect("private key PEM");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(rustls::DEFAULT_VERSIONS)
+        .expect("TLS versions")
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .expect("server certificate and key");
+    Arc::new(config)
+}
