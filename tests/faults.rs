@@ -214,7 +214,6 @@ fn one_500_on_a_read_is_retried_and_succeeds() {
 }
 
 #[test]
-
 fn a_500_on_create_is_not_retried_and_says_a_session_may_exist() {
     let (env, mut s) = ready();
     // The gateway's 500 on create comes after the backend created the session (contract §8).
@@ -512,7 +511,6 @@ fn a_closed_port_is_connection_refused() {
 }
 
 #[test]
-
 fn an_unresolvable_host_is_a_dns_error() {
     let env = TestEnv::new();
     env.gateway.add_session("team-a", "s1", "Running", "2026-01-01T00:00:00Z");
@@ -594,7 +592,6 @@ fn a_gateway_answer_that_echoes_the_token_is_redacted() {
 /// The id in a create answer comes from the network; like every other value that reaches a
 /// path, it must be a valid name before the read-back puts it into a URL.
 #[test]
-
 fn a_create_answer_naming_an_invalid_id_is_not_put_into_a_path() {
     let (env, mut s) = ready();
     for id in ["../../health", "x?admin=1", "s1/../../../metrics", "A_B"] {

@@ -314,7 +314,6 @@ fn every_session_tool_refuses_a_header_injection_in_project() {
 
 /// A refusal is read by a model: one clean sentence per part, not "label.. Nothing was sent."
 #[test]
-
 fn refusals_end_in_a_single_full_stop() {
     let env = TestEnv::new();
     env.write_default_config();

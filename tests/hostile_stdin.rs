@@ -325,7 +325,6 @@ fn responses_from_the_client_are_ignored() {
 /// JSON-RPC 2.0 §5: a client that could not read one of our messages answers with an error
 /// whose id is null. Answering that with another error invites an endless error ping-pong.
 #[test]
-
 fn an_error_response_with_a_null_id_is_ignored() {
     let (_env, mut s) = ready();
     s.send_line(r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"Parse error"}}"#);
