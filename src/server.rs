@@ -144,7 +144,7 @@ impl Server {
 
     fn dispatch(&mut self, rev: Rev, method: &str, params: &Value) -> Result<Value, RpcError> {
         match (method, rev.stateless()) {
-            ("initialize", _) => Ok(self.initialize(params)),
+            ("initialize", false) => Ok(self.initialize(params)),
             ("server/discover", true) => Ok(discover()),
             ("tools/list", _) => Ok(tools_list(rev)),
             ("tools/call", _) => self.tools_call(rev, params),
@@ -152,7 +152,10 @@ impl Server {
             ("logging/setLevel", false) => set_log_level(params),
             _ => {
                 log::warn!("unknown method {}", crate::validate::quote(method));
-                let removed = if rev.stateless() { " (not part of protocol 2026-07-28)" } else { "" };
+                let removed = match (rev.stateless(), method) {
+                    (true, "initialize" | "ping" | "logging/setLevel") => " (not part of protocol 2026-07-28)",
+                    _ => "",
+                };
                 Err(RpcError::new(
                     jsonrpc::METHOD_NOT_FOUND,
                     format!("Method not found: {}{removed}", crate::validate::quote(method)),

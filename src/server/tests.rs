@@ -276,3 +276,16 @@ fn a_panicking_tool_call_is_contained() {
     assert!(r["result"]["content"][0]["text"].as_str().unwrap().starts_with("Internal error in acp_list_sessions"));
     assert_eq!(ask(&mut s, req(2, "ping", json!({})))["result"], json!({}));
 }
+
+#[test]
+fn initialize_is_not_a_2026_07_28_method() {
+    let mut s = initialized("2024-11-05");
+    let r = ask(&mut s, req(1, "initialize", json!({"_meta": stateless_meta()})));
+    assert_eq!(r["error"]["code"], json!(jsonrpc::METHOD_NOT_FOUND), "{r}");
+    assert!(r["error"]["message"].as_str().unwrap().contains("not part of protocol 2026-07-28"));
+    // The legacy client's revision is untouched: 2024-11-05 tools have no annotations.
+    let tools = ask(&mut s, req(2, "tools/list", json!({})));
+    assert!(tools["result"]["tools"][0].get("annotations").is_none(), "{tools}");
+    let r = ask(&mut s, req(3, "prompts/list", json!({"_meta": stateless_meta()})));
+    assert!(!r["error"]["message"].as_str().unwrap().contains("not part of"), "{r}");
+}
