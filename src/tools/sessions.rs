@@ -47,6 +47,15 @@ fn not_found(t: &Target, id: &str) -> String {
     format!("Session '{id}' not found in project '{}' (cluster '{}').", t.project, t.cluster)
 }
 
+/// How a session call's failure is reported: "not found" is an answer, anything else an error
+/// with `context`.
+fn failed(t: &Target, id: &str, context: String, e: ApiError) -> Result<Output, ToolError> {
+    match e.is_not_found() {
+        true => Ok(Output::failure(not_found(t, id))),
+        false => Err(ToolError::Api(context, e, "")),
+    }
+}
+
 // ---- list ----------------------------------------------------------------------------
 
 #[derive(Serialize)]
@@ -154,8 +163,7 @@ pub fn get(ctx: &mut Context, args: &Args) -> Result<Output, ToolError> {
             let shown = Shown { cluster: t.cluster.into(), project: t.project.into(), session };
             Ok(Output::new(false, text, &shown))
         }
-        Err(e) if e.is_not_found() => Ok(Output::failure(not_found(t, id))),
-        Err(e) => Err(ToolError::Api(format!("Failed to get session '{id}'"), e, "")),
+        Err(e) => failed(t, id, format!("Failed to get session '{id}'"), e),
     })?
 }
 
@@ -333,8 +341,7 @@ pub fn delete(ctx: &mut Context, args: &Args) -> Result<Output, ToolError> {
                     let d = Deletion { session: id.into(), outcome: "would_delete", status: Some(s.status), error: None };
                     Ok(Output::new(false, text, &d))
                 }
-                Err(e) if e.is_not_found() => Ok(Output::failure(not_found(t, id))),
-                Err(e) => Err(ToolError::Api(format!("Could not look up session '{id}' for the dry run"), e, "")),
+                Err(e) => failed(t, id, format!("Could not look up session '{id}' for the dry run"), e),
             };
         }
         match api.delete(t, id) {
@@ -342,8 +349,7 @@ pub fn delete(ctx: &mut Context, args: &Args) -> Result<Output, ToolError> {
                 let text = format!("Deleted session '{id}' from project '{}' (cluster '{}').", t.project, t.cluster);
                 Ok(Output::new(false, text, &Deletion { session: id.into(), outcome: "deleted", status: None, error: None }))
             }
-            Err(e) if e.is_not_found() => Ok(Output::failure(not_found(t, id))),
-            Err(e) => Err(ToolError::Api(format!("Failed to delete session '{id}'"), e, "")),
+            Err(e) => failed(t, id, format!("Failed to delete session '{id}'"), e),
         }
     })?
 }
