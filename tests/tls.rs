@@ -58,7 +58,8 @@ fn assert_tls_refused(r: &ToolResult, server: &str, detail: &str) {
     );
     assert!(r.text.to_lowercase().contains("certificate"), "{}", r.text);
     assert!(r.text.contains(detail), "expected {detail:?} in: {}", r.text);
-    assert!(r.text.ends_with("so nothing was sent."), "{}", r.text);
+    assert!(r.text.contains("so nothing was sent."), "{}", r.text);
+    assert!(r.text.ends_with("set `ca_cert` for this cluster in clusters.yaml."), "{}", r.text);
 }
 
 fn finish(s: Server) {
