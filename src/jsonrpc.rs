@@ -161,11 +161,21 @@ pub fn parse_line(line: &[u8]) -> Result<Incoming, Value> {
 }
 
 pub fn ok(id: Value, result: Value) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "result": result})
+    envelope(id, "result", result)
+}
+
+/// `{"jsonrpc":"2.0","id":…,key:value}`, moving `id` and `value` in. (`json!` would copy
+/// them: it serializes every interpolated expression into a new `Value`.)
+fn envelope(id: Value, key: &str, value: Value) -> Value {
+    let mut m = Map::new();
+    m.insert("jsonrpc".into(), Value::String("2.0".into()));
+    m.insert("id".into(), id);
+    m.insert(key.into(), value);
+    Value::Object(m)
 }
 
 pub fn error(id: Value, code: i64, message: &str) -> Value {
-    json!({"jsonrpc": "2.0", "id": id, "error": {"code": code, "message": message}})
+    envelope(id, "error", json!({"code": code, "message": message}))
 }
 
 pub fn failure(id: Value, e: RpcError) -> Value {

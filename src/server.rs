@@ -8,11 +8,13 @@
 use crate::jsonrpc::{self, Incoming, Line, RpcError};
 use crate::tools::{self, Context, Progress};
 use crate::{logging, redact};
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use std::cell::RefCell;
 use std::io::{self, BufRead, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
+use std::sync::OnceLock;
 
 /// Revisions that open with `initialize`, newest first.
 pub const HANDSHAKE_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
@@ -61,22 +63,22 @@ impl Server {
     }
 
     /// Handle one input line; the answer to write, if any (notifications get none).
-    pub fn handle_line(&mut self, line: &[u8]) -> Option<Value> {
+    pub fn handle_line(&mut self, line: &[u8]) -> Option<Answer> {
         match jsonrpc::parse_json(line) {
             Err(error_response) => {
                 log::warn!("rejected input line: {}", error_response["error"]["message"]);
-                Some(error_response)
+                Some(Answer::Value(error_response))
             }
             Ok(Value::Array(items)) => self.batch(items),
             Ok(message) => self.message(message),
         }
     }
 
-    fn message(&mut self, message: Value) -> Option<Value> {
+    fn message(&mut self, message: Value) -> Option<Answer> {
         match jsonrpc::classify(message) {
             Err(error_response) => {
                 log::warn!("rejected message: {}", error_response["error"]["message"]);
-                Some(error_response)
+                Some(Answer::Value(error_response))
             }
             Ok(Incoming::Request { id, method, params }) => Some(self.request(id, &method, &params)),
             Ok(Incoming::Notification { method, params }) => {
@@ -91,13 +93,14 @@ impl Server {
     }
 
     /// JSON-RPC batches exist only in 2025-03-26, where servers must accept them.
-    fn batch(&mut self, items: Vec<Value>) -> Option<Value> {
+    fn batch(&mut self, items: Vec<Value>) -> Option<Answer> {
         if self.handshake != Some("2025-03-26") {
             let message = "JSON-RPC batches are part of protocol 2025-03-26 only; send one message per line";
-            return Some(jsonrpc::error(Value::Null, jsonrpc::INVALID_REQUEST, message));
+            return Some(Answer::Value(jsonrpc::error(Value::Null, jsonrpc::INVALID_REQUEST, message)));
         }
         if items.is_empty() {
-            return Some(jsonrpc::error(Value::Null, jsonrpc::INVALID_REQUEST, "a batch must not be empty"));
+            let message = "a batch must not be empty";
+            return Some(Answer::Value(jsonrpc::error(Value::Null, jsonrpc::INVALID_REQUEST, message)));
         }
         let answers: Vec<Value> = items
             .into_iter()
@@ -107,17 +110,34 @@ impl Server {
                     let message = "initialize must not be part of a batch";
                     Some(jsonrpc::error(id.unwrap_or(Value::Null), jsonrpc::INVALID_REQUEST, message))
                 }
-                _ => self.message(item),
+                _ => self.message(item).map(Answer::into_value),
             })
             .collect();
-        (!answers.is_empty()).then_some(Value::Array(answers))
+        (!answers.is_empty()).then_some(Answer::Value(Value::Array(answers)))
     }
 
-    fn request(&mut self, id: Value, method: &str, params: &Value) -> Value {
+    fn request(&mut self, id: Value, method: &str, params: &Value) -> Answer {
         let rev = match self.revision_of(method, params) {
             Ok(rev) => rev,
-            Err(e) => return jsonrpc::failure(id, e),
+            Err(e) => return Answer::Value(jsonrpc::failure(id, e)),
         };
+        // The two answers that can be large are written without building a Value tree.
+        if !rev.stateless() {
+            match method {
+                "tools/list" => return Answer::raw(&id, tools_list_raw(rev)),
+                "tools/call" => {
+                    return match self.tools_call(rev, params) {
+                        Ok(output) => Answer::tool_result(&id, &output, rev),
+                        Err(e) => Answer::Value(jsonrpc::failure(id, e)),
+                    };
+                }
+                _ => {}
+            }
+        }
+        Answer::Value(self.request_value(id, method, params, rev))
+    }
+
+    fn request_value(&mut self, id: Value, method: &str, params: &Value, rev: Rev) -> Value {
         // A stateless request gets log messages only if it asks for them itself.
         let saved_level = logging::client_level();
         if rev.stateless() {
@@ -147,7 +167,7 @@ impl Server {
             ("initialize", false) => Ok(self.initialize(params)),
             ("server/discover", true) => Ok(discover()),
             ("tools/list", _) => Ok(tools_list(rev)),
-            ("tools/call", _) => self.tools_call(rev, params),
+            ("tools/call", _) => self.tools_call(rev, params).map(|o| call_result_value(&o, rev)),
             ("ping", false) => Ok(json!({})),
             ("logging/setLevel", false) => set_log_level(params),
             _ => {
@@ -214,7 +234,7 @@ impl Server {
         })
     }
 
-    fn tools_call(&mut self, rev: Rev, params: &Value) -> Result<Value, RpcError> {
+    fn tools_call(&mut self, rev: Rev, params: &Value) -> Result<tools::Output, RpcError> {
         let invalid = |m: String| RpcError::new(jsonrpc::INVALID_PARAMS, m);
         let name = params
             .get("name")
@@ -236,12 +256,96 @@ impl Server {
             ))
         });
         self.ctx.set_progress(None);
-        let mut result = json!({"content": [{"type": "text", "text": output.text}], "isError": output.is_error});
-        if let (true, Some(data)) = (rev.has_structured_output(), output.structured) {
-            result["structuredContent"] = data;
-        }
-        Ok(result)
+        Ok(output)
     }
+}
+
+/// An answer ready to write: a `Value`, or JSON already serialized (tool results and the
+/// tool list), which spares building, serializing and dropping a tree as large as the answer.
+pub enum Answer {
+    Value(Value),
+    Raw(String),
+}
+
+impl Answer {
+    fn raw(id: &Value, result: &RawValue) -> Answer {
+        Answer::serialized(id, &RawMessage { jsonrpc: "2.0", id, result })
+    }
+
+    fn tool_result(id: &Value, output: &tools::Output, rev: Rev) -> Answer {
+        Answer::serialized(id, &ToolMessage { jsonrpc: "2.0", id, result: call_result(output, rev) })
+    }
+
+    /// These messages cannot fail to serialize (string keys, valid raw JSON); if one ever
+    /// did, the client still gets an answer.
+    fn serialized(id: &Value, message: &impl serde::Serialize) -> Answer {
+        match serde_json::to_string(message) {
+            Ok(s) => Answer::Raw(s),
+            Err(e) => Answer::Value(jsonrpc::error(
+                id.clone(),
+                jsonrpc::INTERNAL_ERROR,
+                &format!("the answer could not be serialized ({e})"),
+            )),
+        }
+    }
+
+    pub fn into_value(self) -> Value {
+        match self {
+            Answer::Value(v) => v,
+            Answer::Raw(s) => serde_json::from_str(&s).expect("we serialized it"),
+        }
+    }
+}
+
+#[derive(serde::Serialize)]
+struct RawMessage<'a> {
+    jsonrpc: &'static str,
+    id: &'a Value,
+    result: &'a RawValue,
+}
+
+#[derive(serde::Serialize)]
+struct ToolMessage<'a> {
+    jsonrpc: &'static str,
+    id: &'a Value,
+    result: CallResult<'a>,
+}
+
+#[derive(serde::Serialize)]
+struct CallResult<'a> {
+    content: [TextContent<'a>; 1],
+    #[serde(rename = "isError")]
+    is_error: bool,
+    #[serde(rename = "structuredContent", skip_serializing_if = "Option::is_none")]
+    structured: Option<&'a RawValue>,
+}
+
+#[derive(serde::Serialize)]
+struct TextContent<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    text: &'a str,
+}
+
+fn call_result(output: &tools::Output, rev: Rev) -> CallResult<'_> {
+    CallResult {
+        content: [TextContent { kind: "text", text: &output.text }],
+        is_error: output.is_error,
+        structured: output.structured.as_deref().filter(|_| rev.has_structured_output()),
+    }
+}
+
+/// The result of a tools/call as a Value, for stateless requests (which add fields to it).
+fn call_result_value(output: &tools::Output, rev: Rev) -> Value {
+    serde_json::to_value(call_result(output, rev)).expect("a tool result serializes")
+}
+
+/// The tool list cannot change while the process runs: render it once per kind of revision
+/// (plain; with annotations; with titles and output schemas too).
+fn tools_list_raw(rev: Rev) -> &'static RawValue {
+    static CACHE: [OnceLock<Box<RawValue>>; 3] = [const { OnceLock::new() }; 3];
+    let kind = usize::from(rev.has_annotations()) + usize::from(rev.has_structured_output());
+    CACHE[kind].get_or_init(|| serde_json::value::to_raw_value(&tools_list(rev)).expect("a Value serializes"))
 }
 
 fn meta<'a>(params: &'a Value, key: &str) -> Option<&'a Value> {
@@ -292,11 +396,8 @@ fn tools_list(rev: Rev) -> Value {
     let tools: Vec<Value> = tools::TOOLS
         .iter()
         .map(|t| {
-            let mut tool = json!({
-                "name": t.name,
-                "description": t.description,
-                "inputSchema": tools::params::schema(t.params),
-            });
+            let mut tool = json!({"name": t.name, "description": t.description});
+            tool["inputSchema"] = tools::params::schema(t.params); // moved in, not copied
             if rev.has_annotations() {
                 tool["annotations"] = json!({
                     "title": t.title,
@@ -313,7 +414,8 @@ fn tools_list(rev: Rev) -> Value {
             tool
         })
         .collect();
-    let mut result = json!({ "tools": tools });
+    let mut result = json!({});
+    result["tools"] = Value::Array(tools);
     if rev.stateless() {
         result["ttlMs"] = json!(3_600_000);
         result["cacheScope"] = json!("public");
@@ -335,11 +437,11 @@ pub fn serve<W: Write + 'static>(server: &mut Server, mut input: impl BufRead, o
             Line::Eof => return Ok(()),
             Line::TooLong => {
                 log::warn!("rejected an input line longer than {} bytes", jsonrpc::MAX_LINE);
-                Some(jsonrpc::error(
+                Some(Answer::Value(jsonrpc::error(
                     Value::Null,
                     jsonrpc::INVALID_REQUEST,
                     &format!("message too long: the limit is {} bytes per line", jsonrpc::MAX_LINE),
-                ))
+                )))
             }
             Line::Complete if buf.iter().all(u8::is_ascii_whitespace) => None,
             Line::Complete => server.handle_line(&buf),
@@ -349,14 +451,22 @@ pub fn serve<W: Write + 'static>(server: &mut Server, mut input: impl BufRead, o
             write_message(&mut *out, &jsonrpc::notification("notifications/message", params))?;
         }
         if let Some(answer) = answer {
-            write_message(&mut *out, &answer)?;
+            write_answer(&mut *out, &answer)?;
         }
     }
 }
 
 /// Every line leaves through here: compact JSON, secrets redacted, flushed.
+fn write_answer(out: &mut impl Write, answer: &Answer) -> io::Result<()> {
+    match answer {
+        Answer::Value(v) => write_message(out, v),
+        Answer::Raw(s) => jsonrpc::write_line(out, &redact::redact(s)),
+    }
+}
+
 fn write_message(out: &mut impl Write, message: &Value) -> io::Result<()> {
-    jsonrpc::write_line(out, &redact::redact(&message.to_string()))
+    let line = String::from_utf8(serde_json::to_vec(message)?).map_err(io::Error::other)?;
+    jsonrpc::write_line(out, &redact::redact(&line))
 }
 
 /// Send panics to the log (redacted) instead of raw to stderr.

@@ -5,8 +5,12 @@ use super::{ApiError, Target};
 use crate::validate::{self, ServerUrl, quote};
 use std::io;
 use std::path::{Path, PathBuf};
-use ureq::http::{self, Request};
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+use ureq::http::{self, Request, Uri};
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
+use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
 
 /// Largest response body we read.
 pub const MAX_BODY: u64 = 16 * 1024 * 1024;
@@ -38,14 +42,14 @@ impl Transport {
             None => RootCerts::WebPki,
             Some(path) => public_roots_and(path).map_err(|detail| ApiError::Tls { server: t.server.base(), detail })?,
         };
-        let agent = ureq::Agent::config_builder()
+        let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             // We follow redirects ourselves, to check where they go before the token does.
             .max_redirects(0)
             .user_agent(concat!("mcp-acp/", env!("CARGO_PKG_VERSION")))
             .tls_config(TlsConfig::builder().root_certs(roots).build())
-            .build()
-            .new_agent();
+            .build();
+        let agent = ureq::Agent::with_parts(config, DefaultConnector::new(), CachingResolver::default());
         self.agents.push((ca.map(Path::to_path_buf), agent));
         Ok(&self.agents[self.agents.len() - 1].1)
     }
@@ -126,6 +130,38 @@ fn public_roots_and(path: &Path) -> Result<RootCerts, String> {
         return Err(format!("ca_cert {} holds no certificate", path.display()));
     }
     Ok(RootCerts::from(certs))
+}
+
+/// How long a resolved address is reused.
+const DNS_TTL: Duration = Duration::from_secs(60);
+
+/// ureq resolves the host before every request, even one that reuses a pooled connection,
+/// and since every request has a timeout it resolves in a new thread (~35 µs, and a DNS
+/// query per call where nothing caches). Keep the last answer for [`DNS_TTL`].
+#[derive(Debug, Default)]
+struct CachingResolver {
+    inner: DefaultResolver,
+    last: Mutex<Option<(String, Instant, ResolvedSocketAddrs)>>,
+}
+
+impl Resolver for CachingResolver {
+    fn resolve(
+        &self,
+        uri: &Uri,
+        config: &ureq::config::Config,
+        timeout: NextTimeout,
+    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+        let key = format!("{}://{}", uri.scheme_str().unwrap_or(""), uri.authority().map_or("", |a| a.as_str()));
+        let mut last = self.last.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((k, at, addrs)) = &*last {
+            if *k == key && at.elapsed() < DNS_TTL {
+                return Ok(addrs.clone());
+            }
+        }
+        let addrs = self.inner.resolve(uri, config, timeout)?;
+        *last = Some((key, Instant::now(), addrs.clone()));
+        Ok(addrs)
+    }
 }
 
 fn run<S: ureq::AsSendBody>(

@@ -26,7 +26,7 @@ fn server() -> Server {
 }
 
 fn ask(s: &mut Server, message: Value) -> Value {
-    s.handle_line(message.to_string().as_bytes()).expect("an answer")
+    s.handle_line(message.to_string().as_bytes()).expect("an answer").into_value()
 }
 
 fn req(id: i64, method: &str, params: Value) -> Value {

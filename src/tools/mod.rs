@@ -266,13 +266,13 @@ pub struct Output {
     pub is_error: bool,
     pub text: String,
     /// Conforms to the tool's output schema; `None` for plain failures.
-    pub structured: Option<Value>,
+    pub structured: Option<Box<serde_json::value::RawValue>>,
 }
 
 impl Output {
     /// A typed result: `data` becomes the structured content, `text` renders it.
     fn new(is_error: bool, text: String, data: &impl Serialize) -> Output {
-        Output { is_error, text, structured: serde_json::to_value(data).ok() }
+        Output { is_error, text, structured: serde_json::value::to_raw_value(data).ok() }
     }
 
     /// A failure with nothing but a message.

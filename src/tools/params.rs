@@ -310,7 +310,9 @@ pub fn schema(params: &[Param]) -> Value {
         props.insert(p.name.to_string(), s);
     }
     let required: Vec<&str> = params.iter().filter(|p| p.required).map(|p| p.name).collect();
-    json!({"type": "object", "properties": props, "required": required, "additionalProperties": false})
+    let mut schema = json!({"type": "object", "required": required, "additionalProperties": false});
+    schema["properties"] = Value::Object(props); // moved in, not copied
+    schema
 }
 
 /// The description of a DNS-1123 argument, for [`Param::description`] texts.

@@ -31,9 +31,9 @@ fn describe(s: &Session, out: &mut String) {
     match s.task.as_str() {
         "" => out.push_str("  Task: (none recorded by the gateway)\n"),
         t => {
-            let short: String = t.chars().take(200).collect();
-            let more = if short.len() < t.len() { "…" } else { "" };
-            let _ = writeln!(out, "  Task: {short}{more}");
+            let cut = t.char_indices().nth(200).map_or(t.len(), |(i, _)| i);
+            let more = if cut < t.len() { "…" } else { "" };
+            let _ = writeln!(out, "  Task: {}{more}", &t[..cut]);
         }
     }
     for (label, value) in [("Result", &s.result), ("Error", &s.error)] {
