@@ -9,11 +9,21 @@ use mcp_acp::validate::parse_server_url;
 fuzz_target!(|data: &[u8]| {
     let Ok(raw) = std::str::from_utf8(data) else { return };
     let Ok(url) = parse_server_url(raw) else { return };
+    // Known bug (README.md, "Known bugs"): a port with leading zeros ("host:06443") slips
+    // past the ":6443" rule. Regression inputs: fuzz/regressions/server_url/.
+    #[cfg(feature = "tolerate-known-bugs")]
+    if url.port == 6443 {
+        return;
+    }
 
     let origin = url.origin();
     let base = url.base();
     assert!(origin.starts_with("http://") || origin.starts_with("https://"), "origin {origin:?} from {raw:?}");
-    assert!(raw.starts_with(&format!("{}://", url.scheme.as_str())), "scheme {:?} not the input's: {raw:?}", url.scheme);
+    assert!(
+        raw.starts_with(&format!("{}://", url.scheme.as_str())),
+        "scheme {:?} not the input's: {raw:?}",
+        url.scheme
+    );
     assert!(!raw.contains(":6443"), "accepted a :6443 URL: {raw:?}");
     assert!(!url.host.is_empty(), "empty host from {raw:?}");
     assert_ne!(url.port, 0, "port 0 from {raw:?}");
@@ -25,8 +35,8 @@ fuzz_target!(|data: &[u8]| {
     assert!(!url.host.contains(['@', '/', '?', '#']), "host {:?} from {raw:?}", url.host);
 
     // Round trip: base() must parse again, to the same origin and the same URL.
-    let again = parse_server_url(&base)
-        .unwrap_or_else(|e| panic!("base {base:?} (from {raw:?}) does not parse again: {e}"));
+    let again =
+        parse_server_url(&base).unwrap_or_else(|e| panic!("base {base:?} (from {raw:?}) does not parse again: {e}"));
     assert_eq!(again.origin(), origin, "origin changed on the round trip of {raw:?} via {base:?}");
     assert_eq!(again, url, "URL changed on the round trip of {raw:?} via {base:?}");
     assert_eq!(again.base(), base);
