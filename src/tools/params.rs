@@ -5,7 +5,7 @@
 //! the arguments. Every error names the argument and the rule.
 
 use crate::gateway::Repo;
-use crate::validate::{self, DNS1123_RULE, quote};
+use crate::validate::{self, quote};
 use serde_json::{Map, Value, json};
 
 pub enum Kind {
@@ -314,9 +314,6 @@ pub fn schema(params: &[Param]) -> Value {
     schema["properties"] = Value::Object(props); // moved in, not copied
     schema
 }
-
-/// The description of a DNS-1123 argument, for [`Param::description`] texts.
-pub const NAME_RULE: &str = DNS1123_RULE;
 
 #[cfg(test)]
 mod tests {

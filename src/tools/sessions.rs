@@ -460,7 +460,7 @@ pub fn creation_schema() -> Value {
     })
 }
 
-fn deletion_item_schema() -> Value {
+pub fn deletion_schema() -> Value {
     json!({
         "type": "object",
         "properties": {
@@ -473,10 +473,6 @@ fn deletion_item_schema() -> Value {
     })
 }
 
-pub fn deletion_schema() -> Value {
-    deletion_item_schema()
-}
-
 pub fn bulk_schema() -> Value {
     json!({
         "type": "object",
@@ -484,7 +480,7 @@ pub fn bulk_schema() -> Value {
             "cluster": {"type": "string"},
             "project": {"type": "string"},
             "dry_run": {"type": "boolean"},
-            "results": {"type": "array", "items": deletion_item_schema()},
+            "results": {"type": "array", "items": deletion_schema()},
         },
         "required": ["cluster", "project", "dry_run", "results"],
     })
