@@ -69,6 +69,55 @@ pub fn redact(text: &str) -> Cow<'_, str> {
     out
 }
 
+fn contains_secret(text: &str) -> bool {
+    let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
+    secrets.iter().any(|s| text.contains(s.as_str()))
+}
+
+/// [`redact`] for one line of JSON. Secrets are removed from the *decoded* strings, so a
+/// replacement never cuts an escape sequence in two and the line stays valid JSON: the text
+/// `"\tok-…"` is a tab followed by "ok-…", yet reads as a token starting with `t`. A string
+/// whose written form shows a secret only through such an escape is replaced whole.
+pub fn redact_json(line: &str) -> Cow<'_, str> {
+    if !contains_secret(line) {
+        return Cow::Borrowed(line);
+    }
+    let Ok(mut value) = serde_json::from_str::<Value>(line) else {
+        return redact(line);
+    };
+    scrub(&mut value);
+    let text = value.to_string();
+    match contains_secret(&text) {
+        true => Cow::Owned(redact(&text).into_owned()), // not in a string (a number?): never leak
+        false => Cow::Owned(text),
+    }
+}
+
+fn scrub(value: &mut Value) {
+    match value {
+        Value::String(s) => scrub_str(s),
+        Value::Array(items) => items.iter_mut().for_each(scrub),
+        Value::Object(map) => {
+            let entries = std::mem::take(map);
+            for (mut key, mut v) in entries {
+                scrub_str(&mut key);
+                scrub(&mut v);
+                map.insert(key, v);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn scrub_str(s: &mut String) {
+    let written = |s: &str| Value::String(s.to_string()).to_string();
+    if !contains_secret(&written(s)) {
+        return;
+    }
+    let cleaned = redact(s).into_owned();
+    *s = if contains_secret(&written(&cleaned)) { MASK.to_string() } else { cleaned };
+}
+
 /// Is this argument name one whose value must never be logged?
 fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
@@ -109,6 +158,17 @@ mod tests {
         register("unit-test-secret-2");
         assert_eq!(redact("a unit-test-secret-2 b unit-test-secret-2"), "a *** b ***");
         assert!(matches!(redact("nothing here"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn redact_json_keeps_the_line_valid_json() {
+        register("fuzz-secret-abcdef");
+        // `\f` is an escape (form feed): the text shows the secret, the value does not.
+        let line = r#"{"id":"\fuzz-secret-abcdef","x":"a fuzz-secret-abcdef b"}"#;
+        let out = redact_json(line);
+        let v: Value = serde_json::from_str(&out).expect("still JSON (found by fuzz jsonrpc_line)");
+        assert_eq!(v, json!({"id": "***", "x": "a *** b"}));
+        assert!(matches!(redact_json(r#"{"clean":1}"#), Cow::Borrowed(_)));
     }
 
     #[test]

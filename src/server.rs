@@ -460,13 +460,13 @@ pub fn serve<W: Write + 'static>(server: &mut Server, mut input: impl BufRead, o
 fn write_answer(out: &mut impl Write, answer: &Answer) -> io::Result<()> {
     match answer {
         Answer::Value(v) => write_message(out, v),
-        Answer::Raw(s) => jsonrpc::write_line(out, &redact::redact(s)),
+        Answer::Raw(s) => jsonrpc::write_line(out, &redact::redact_json(s)),
     }
 }
 
 fn write_message(out: &mut impl Write, message: &Value) -> io::Result<()> {
     let line = String::from_utf8(serde_json::to_vec(message)?).map_err(io::Error::other)?;
-    jsonrpc::write_line(out, &redact::redact(&line))
+    jsonrpc::write_line(out, &redact::redact_json(&line))
 }
 
 /// Send panics to the log (redacted) instead of raw to stderr.

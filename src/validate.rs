@@ -114,10 +114,10 @@ pub fn parse_server_url(raw: &str) -> Result<ServerUrl, String> {
     } else {
         return Err("Server URL must start with https:// or http://".into());
     };
+    const KUBE_API: &str = "Direct Kubernetes API URLs (port 6443) are not supported. Use the public-api \
+                            gateway URL instead (e.g., https://public-api-ambient.apps.cluster.example.com).";
     if raw.contains(":6443") {
-        return Err("Direct Kubernetes API URLs (port 6443) are not supported. Use the public-api \
-                    gateway URL instead (e.g., https://public-api-ambient.apps.cluster.example.com)."
-            .into());
+        return Err(KUBE_API.into());
     }
     if let Some(c) = raw.chars().find(|c| c.is_whitespace() || c.is_control()) {
         return Err(format!("Server URL must not contain whitespace or control characters (found {c:?})"));
@@ -163,6 +163,10 @@ fn split_host_port(authority: &str, scheme: Scheme) -> Result<(&str, u16), Strin
     }
     let port = match port {
         None => scheme.default_port(),
+        // Canonical digits only: a leading zero would let ":06443" past the ":6443" rule.
+        Some(p) if p.len() > 1 && p.starts_with('0') => {
+            return Err(format!("Server URL port {} must be written without leading zeros", quote(p)));
+        }
         Some(p) => match p.parse::<u16>() {
             Ok(n) if n > 0 && p.bytes().all(|c| c.is_ascii_digit()) => n,
             _ => return Err(format!("Server URL port {} is not a number from 1 to 65535", quote(p))),
@@ -284,6 +288,8 @@ mod tests {
         assert_eq!(parse_server_url("ftp://x").unwrap_err(), "Server URL must start with https:// or http://");
         assert!(parse_server_url("https://api.c.example.com:6443").unwrap_err().contains("port 6443"));
         assert!(parse_server_url("https://a:64430").unwrap_err().contains("port 6443"));
+        let e = parse_server_url("http://l:06443").unwrap_err(); // found by fuzz server_url
+        assert!(e.contains("without leading zeros"), "{e}");
     }
 
     #[test]
@@ -309,6 +315,8 @@ mod tests {
             "https://host:0",
             "https://host:99999",
             "https://host:+1",
+            "https://host:0443",
+            "https://[::1]:0064432",
             "https://ho_st",
             "https://[::1",
         ] {

@@ -9,12 +9,7 @@ use mcp_acp::validate::parse_server_url;
 fuzz_target!(|data: &[u8]| {
     let Ok(raw) = std::str::from_utf8(data) else { return };
     let Ok(url) = parse_server_url(raw) else { return };
-    // Known bug (README.md, "Known bugs"): a port with leading zeros ("host:06443") slips
-    // past the ":6443" rule. Regression inputs: fuzz/regressions/server_url/.
-    #[cfg(feature = "tolerate-known-bugs")]
-    if url.port == 6443 {
-        return;
-    }
+    assert_ne!(url.port, 6443, "the Kubernetes API port, written another way: {raw:?}");
 
     let origin = url.origin();
     let base = url.base();
