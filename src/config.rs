@@ -3,7 +3,7 @@
 //! The format is the Python original's, so the same file works with both servers.
 //! Parsing ([`parse`]) is pure and fuzzable; [`load`] adds the file system.
 
-use crate::redact::Secret;
+use crate::redact::{MIN_SECRET_LEN, Secret};
 use crate::validate::{self, ServerUrl, quote};
 use serde_yaml::Value as Yaml;
 use std::fmt;
@@ -199,6 +199,7 @@ pub fn parse(text: &str, env_token: Option<Secret>) -> Result<Config, String> {
     let Yaml::Mapping(top) = doc else {
         return Err("the top level must be a mapping with `clusters` and `default_cluster`".into());
     };
+    register_tokens(&top);
     let mut clusters = Vec::new();
     match top.get("clusters") {
         None | Some(Yaml::Null) => {}
@@ -207,7 +208,8 @@ pub fn parse(text: &str, env_token: Option<Secret>) -> Result<Config, String> {
                 let Yaml::String(name) = name else {
                     return Err(format!("cluster names must be strings (found {})", describe(name)));
                 };
-                clusters.push(parse_cluster(name, entry).map_err(|e| format!("cluster '{name}': {e}"))?);
+                clusters
+                    .push(parse_cluster(name, entry).map_err(|e| format!("cluster {}: {e}", shown_key(name, '\'')))?);
             }
         }
         Some(other) => {
@@ -218,8 +220,12 @@ pub fn parse(text: &str, env_token: Option<Secret>) -> Result<Config, String> {
         None | Some(Yaml::Null) => None,
         Some(Yaml::String(d)) => {
             if !clusters.iter().any(|c| c.name == *d) {
-                let names: Vec<&str> = clusters.iter().map(|c| c.name.as_str()).collect();
-                return Err(format!("default_cluster '{d}' not found in clusters: {names:?}"));
+                let names: Vec<String> = clusters.iter().map(|c| shown_key(&c.name, '"')).collect();
+                return Err(format!(
+                    "default_cluster {} not found in clusters: [{}]",
+                    shown_key(d, '\''),
+                    names.join(", ")
+                ));
             }
             Some(d.clone())
         }
@@ -236,7 +242,7 @@ fn parse_cluster(name: &str, entry: &Yaml) -> Result<Cluster, String> {
         match key.as_str() {
             Some(k) if CLUSTER_KEYS.contains(&k) => {}
             _ => {
-                let shown = key.as_str().map(quote).unwrap_or_else(|| describe(key));
+                let shown = key.as_str().map(|k| shown_key(k, '"')).unwrap_or_else(|| describe(key));
                 return Err(format!("unknown key {shown} (allowed: {})", CLUSTER_KEYS.join(", ")));
             }
         }
@@ -252,9 +258,10 @@ fn parse_cluster(name: &str, entry: &Yaml) -> Result<Cluster, String> {
     let server = validate::parse_server_url(server_raw).map_err(|e| format!("server: {e}"))?;
     let default_project = text("default_project")?.ok_or("default_project is required")?;
     validate::check_name("default_project", default_project)?;
-    let token = match text("token")? {
-        Some(t) => clean_token(t)?,
-        None => None,
+    let token = match map.get("token") {
+        None | Some(Yaml::Null) => None,
+        Some(Yaml::String(t)) => clean_token(t)?,
+        Some(_) => return Err("token must be a string: put it in quotes (its value is not shown)".into()),
     };
     let timeout = match map.get("timeout_seconds") {
         None | Some(Yaml::Null) => crate::gateway::DEFAULT_TIMEOUT_SECS,
@@ -280,8 +287,10 @@ fn parse_cluster(name: &str, entry: &Yaml) -> Result<Cluster, String> {
 }
 
 /// Trim surrounding whitespace (a pasted newline is a common mistake); an empty token is
-/// no token. A token with characters an HTTP header cannot carry is refused, and the
-/// message never includes it.
+/// no token. A token must be a bearer token (RFC 6750 `b64token`: letters, digits, `-._~+/`,
+/// then optional `=`) of at least [`MIN_SECRET_LEN`] characters: real ones are, and only such
+/// a token can be reliably found and removed from everything we print. The message never
+/// includes the token.
 fn clean_token(raw: &str) -> Result<Option<Secret>, String> {
     let t = raw.trim();
     if t.is_empty() {
@@ -292,7 +301,48 @@ fn clean_token(raw: &str) -> Result<Option<Secret>, String> {
                     cannot carry; check that it was pasted whole"
             .into());
     }
+    let body = t.trim_end_matches('=');
+    if body.is_empty() || !body.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b)) {
+        return Err("token is not a bearer token: it may hold only letters, digits and - . _ ~ + / \
+                    (then = at the end); check that it was pasted whole, without quotes or a prefix"
+            .into());
+    }
+    if t.len() < MIN_SECRET_LEN {
+        return Err(format!(
+            "token is only {} characters; real tokens are far longer, and one shorter than \
+             {MIN_SECRET_LEN} could not be kept out of what this server prints",
+            t.len()
+        ));
+    }
     Ok(Some(Secret::new(t.to_string())))
+}
+
+/// Register every value written under a `token` key, as written, before anything is checked:
+/// then no error about another key can show it, nor can one about the token itself (a token
+/// typed as a bare number is no string that `clean_token` would see).
+fn register_tokens(top: &serde_yaml::Mapping) {
+    let Some(Yaml::Mapping(clusters)) = top.get("clusters") else { return };
+    for entry in clusters.values() {
+        match entry.get("token") {
+            Some(Yaml::String(t)) => crate::redact::register(t.trim()),
+            Some(Yaml::Number(n)) => crate::redact::register(&n.to_string()),
+            _ => {}
+        }
+    }
+}
+
+/// A key from the file, fit for an error message: shown if it looks like a name; otherwise
+/// only its length, since a key nobody would type is most likely a token pasted one line off.
+fn shown_key(key: &str, mark: char) -> String {
+    let name_char = |c: char| c.is_ascii_alphanumeric() || "._-".contains(c);
+    let has = |f: fn(&char) -> bool| key.chars().any(|c| f(&c));
+    let mixed = has(char::is_ascii_uppercase) && has(char::is_ascii_lowercase) && has(char::is_ascii_digit);
+    match (1..32).contains(&key.len()) && key.chars().all(name_char) && !(mixed && key.len() >= 16) {
+        true => format!("{mark}{key}{mark}"),
+        false => {
+            format!("of {} characters (not shown: it does not look like a name; is it a token?)", key.chars().count())
+        }
+    }
 }
 
 fn describe(v: &Yaml) -> String {
@@ -384,6 +434,48 @@ default_cluster: dev
         for bad in ["0", "301", "-1", "1.5", "'10'"] {
             let e = err_of(&format!("{base}    timeout_seconds: {bad}\n"));
             assert!(e.contains("timeout_seconds must be a whole number from 1 to 300"), "{e}");
+        }
+    }
+
+    #[test]
+    fn tokens_are_bearer_tokens_of_ten_characters_or_more() {
+        let base = "clusters:\n  a:\n    server: https://x\n    default_project: p\n    token: ";
+        for bad in
+            ["'tok\"en-1234567'", "'tok\\en-1234567'", "'tok,en-1234567'", "'=abcdefghijk'", "abc12", "'123456789'"]
+        {
+            let e = err_of(&format!("{base}{bad}\n"));
+            assert!(e.starts_with("cluster 'a': token "), "{bad}: {e}");
+            assert!(!e.contains("en-123") && !e.contains("abc12") && !e.contains("12345"), "{bad}: {e}");
+        }
+        for good in ["sha256~AbC-123_xyz", "eyJhbGciOi.eyJzdWIi.c2ln+/==", "0123456789"] {
+            assert!(parse(&format!("{base}'{good}'\n"), None).is_ok(), "{good}");
+        }
+    }
+
+    #[test]
+    fn config_errors_never_show_a_token_wherever_it_was_put() {
+        let token = "cfg-Tok3n-zQ8vW2xY7pL4";
+        let at = |s: &str| s.replace("TOKEN", token);
+        let cases = [
+            // A bare YAML number: not a string, so nothing but registration hides it.
+            (
+                "clusters:\n  a:\n    server: https://x\n    default_project: p\n    token: 918273645546372819\n",
+                "918273645546372819",
+            ),
+            // Pasted as a key, one line off.
+            ("clusters:\n  a:\n    server: https://x\n    default_project: p\n    TOKEN: x\n", token),
+            ("clusters:\n  TOKEN:\n    server: https://x\n", token),
+            ("clusters:\n  a:\n    server: https://x\n    default_project: p\ndefault_cluster: TOKEN\n", token),
+            // Fine token, another key wrong: the error must not carry it either.
+            ("clusters:\n  a:\n    token: TOKEN\n    server: TOKEN\n    default_project: p\n", token),
+            ("clusters:\n  a:\n    token: TOKEN\n    server: https://x\n    default_project: [TOKEN\n", token),
+        ];
+        for (yaml, secret) in cases {
+            let e = err_of(&at(yaml));
+            let shown = crate::redact::redact(&e);
+            for piece in (0..=secret.len() - 10).map(|i| &secret[i..i + 10]) {
+                assert!(!shown.contains(piece), "{yaml}: {shown}");
+            }
         }
     }
 

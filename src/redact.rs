@@ -3,8 +3,13 @@
 //! Two layers, because one mistake should not be enough to leak a token:
 //! 1. tokens live in [`Secret`], whose `Debug`/`Display` never show the value, and
 //!    tool arguments named like secrets are masked before they are logged;
-//! 2. every known secret value is registered here, and every line written to stdout
-//!    and every log line passes through [`redact`] on its way out.
+//! 2. every known secret value is registered here, and every line written to stdout, every
+//!    log line, and every text quoted or cut from what a server sent passes through
+//!    [`redact`], which removes the whole secret and any [`PIECE`]-long piece of it.
+//!
+//! Tokens are restricted to the bearer-token alphabet (RFC 6750: letters, digits, `-._~+/`,
+//! trailing `=`), which neither JSON nor Rust's `{:?}` escape: a secret shows in an escaped
+//! text exactly as it is, so matching the text finds it.
 
 use serde_json::Value;
 use std::borrow::Cow;
@@ -13,11 +18,101 @@ use std::sync::RwLock;
 
 pub const MASK: &str = "***";
 
-/// Secrets shorter than this are not searched for: replacing every "a" in the output
-/// would corrupt it and hide nothing. Real gateway tokens are far longer.
-const MIN_SECRET_LEN: usize = 6;
+/// Any piece of a secret this long is removed, wherever it starts: a token cut by a quote,
+/// or shown from its 40th character on, still leaks. Shorter pieces are not searched for:
+/// they occur in ordinary text and give little away.
+pub const PIECE: usize = 10;
+/// Secrets must be at least this long (config refuses shorter tokens): a shorter one could
+/// not be told apart from ordinary text, so it could not be removed from it.
+pub const MIN_SECRET_LEN: usize = PIECE;
 
-static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+/// Bytes of a secret looked up per probe, and the stride of probes over a text. A common run
+/// of `PIECE` bytes always holds one whole probe window: `PROBE + STRIDE - 1 == PIECE`.
+const PROBE: usize = 6;
+const STRIDE: usize = PIECE - PROBE + 1;
+const FILTER_WORDS: usize = 1024; // 65,536 bits
+
+/// Every registered secret, with an index of its `PROBE`-byte windows.
+struct Registry {
+    secrets: Vec<Vec<u8>>,
+    /// (window as an integer, secret, offset), sorted: looked up only after the filter says yes.
+    windows: Vec<(u64, u32, u32)>,
+    /// One bit per window hash: nearly every probe of ordinary text stops here.
+    filter: Vec<u64>,
+}
+
+static REGISTRY: RwLock<Registry> =
+    RwLock::new(Registry { secrets: Vec::new(), windows: Vec::new(), filter: Vec::new() });
+
+fn registry() -> std::sync::RwLockReadGuard<'static, Registry> {
+    REGISTRY.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn window(bytes: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    w[..PROBE].copy_from_slice(&bytes[..PROBE]);
+    u64::from_le_bytes(w)
+}
+
+fn filter_bit(window: u64) -> usize {
+    (window.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) as usize
+}
+
+impl Registry {
+    fn add(&mut self, secret: &[u8]) {
+        if self.filter.is_empty() {
+            self.filter = vec![0; FILTER_WORDS];
+        }
+        let index = self.secrets.len() as u32;
+        for offset in 0..=secret.len() - PROBE {
+            let w = window(&secret[offset..]);
+            self.windows.push((w, index, offset as u32));
+            let bit = filter_bit(w);
+            self.filter[bit / 64] |= 1 << (bit % 64);
+        }
+        self.windows.sort_unstable();
+        self.secrets.push(secret.to_vec());
+    }
+
+    /// Byte ranges of `text` that are a secret or a piece of one, sorted and merged.
+    fn find(&self, text: &[u8]) -> Vec<(usize, usize)> {
+        let mut found: Vec<(usize, usize)> = Vec::new();
+        if self.secrets.is_empty() || text.len() < PIECE {
+            return found;
+        }
+        let mut p = 0;
+        while p + PROBE <= text.len() {
+            let w = window(&text[p..]);
+            let bit = filter_bit(w);
+            if self.filter[bit / 64] & (1 << (bit % 64)) != 0 {
+                let first = self.windows.partition_point(|e| e.0 < w);
+                for &(_, k, o) in self.windows[first..].iter().take_while(|e| e.0 == w) {
+                    let secret = &self.secrets[k as usize];
+                    let o = o as usize;
+                    // Grow the match both ways as far as text and secret agree.
+                    let back = (1..=p.min(o)).take_while(|&i| text[p - i] == secret[o - i]).count();
+                    let ahead = (PROBE..(text.len() - p).min(secret.len() - o))
+                        .take_while(|&i| text[p + i] == secret[o + i])
+                        .count();
+                    let (start, end) = (p - back, p + PROBE + ahead);
+                    if end - start >= PIECE.min(secret.len()) {
+                        found.push((start, end));
+                    }
+                }
+            }
+            p += STRIDE;
+        }
+        found.sort_unstable();
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(found.len());
+        for (start, end) in found {
+            match merged.last_mut() {
+                Some(last) if start <= last.1 => last.1 = last.1.max(end),
+                _ => merged.push((start, end)),
+            }
+        }
+        merged
+    }
+}
 
 /// A token. Its value is reachable only through [`Secret::expose`].
 #[derive(Clone, PartialEq, Eq)]
@@ -46,38 +141,45 @@ impl fmt::Display for Secret {
     }
 }
 
-/// Remember a secret value so that [`redact`] removes it from output.
+/// Remember a secret value so that [`redact`] removes it (and its pieces) from output. Values
+/// too short or outside printable ASCII are ignored: config refuses such tokens, so they are
+/// never sent anywhere to be echoed back.
 pub fn register(value: &str) {
-    if value.len() < MIN_SECRET_LEN {
+    if value.len() < MIN_SECRET_LEN || !value.bytes().all(|b| b.is_ascii_graphic()) {
         return;
     }
-    let mut secrets = SECRETS.write().unwrap_or_else(|e| e.into_inner());
-    if !secrets.iter().any(|s| s == value) {
-        secrets.push(value.to_string());
+    let mut registry = REGISTRY.write().unwrap_or_else(|e| e.into_inner());
+    if !registry.secrets.iter().any(|s| s == value.as_bytes()) {
+        registry.add(value.as_bytes());
     }
 }
 
-/// Replace every registered secret in `text` by [`MASK`].
+/// Replace every registered secret, and every [`PIECE`]-long piece of one, by [`MASK`].
 pub fn redact(text: &str) -> Cow<'_, str> {
-    let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
-    let mut out = Cow::Borrowed(text);
-    for s in secrets.iter() {
-        if out.contains(s.as_str()) {
-            out = Cow::Owned(out.replace(s.as_str(), MASK));
-        }
+    let found = registry().find(text.as_bytes());
+    if found.is_empty() {
+        return Cow::Borrowed(text);
     }
-    out
+    // Secrets are ASCII, so every range starts and ends on a character boundary.
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for (start, end) in found {
+        out.push_str(&text[at..start]);
+        out.push_str(MASK);
+        at = end;
+    }
+    out.push_str(&text[at..]);
+    Cow::Owned(out)
 }
 
 fn contains_secret(text: &str) -> bool {
-    let secrets = SECRETS.read().unwrap_or_else(|e| e.into_inner());
-    secrets.iter().any(|s| text.contains(s.as_str()))
+    !registry().find(text.as_bytes()).is_empty()
 }
 
-/// [`redact`] for one line of JSON. Secrets are removed from the *decoded* strings, so a
-/// replacement never cuts an escape sequence in two and the line stays valid JSON: the text
-/// `"\tok-…"` is a tab followed by "ok-…", yet reads as a token starting with `t`. A string
-/// whose written form shows a secret only through such an escape is replaced whole.
+/// [`redact`] for one line of JSON. Secrets are removed from the *decoded* strings (and
+/// numbers), so a replacement never cuts an escape sequence in two and the line stays valid
+/// JSON: the text `"\tok-…"` is a tab followed by "ok-…", yet reads as a token starting with
+/// `t`. A string whose written form shows a secret only through such an escape is replaced whole.
 pub fn redact_json(line: &str) -> Cow<'_, str> {
     if !contains_secret(line) {
         return Cow::Borrowed(line);
@@ -88,7 +190,7 @@ pub fn redact_json(line: &str) -> Cow<'_, str> {
     scrub(&mut value);
     let text = value.to_string();
     match contains_secret(&text) {
-        true => Cow::Owned(redact(&text).into_owned()), // not in a string (a number?): never leak
+        true => Cow::Owned(redact(&text).into_owned()), // not in a string or number: never leak
         false => Cow::Owned(text),
     }
 }
@@ -96,6 +198,8 @@ pub fn redact_json(line: &str) -> Cow<'_, str> {
 fn scrub(value: &mut Value) {
     match value {
         Value::String(s) => scrub_str(s),
+        // An all-digit token echoed as a number: a string in its place keeps the line JSON.
+        Value::Number(n) if contains_secret(&n.to_string()) => *value = Value::String(MASK.into()),
         Value::Array(items) => items.iter_mut().for_each(scrub),
         Value::Object(map) => {
             let entries = std::mem::take(map);
@@ -167,8 +271,34 @@ mod tests {
         let line = r#"{"id":"\fuzz-secret-abcdef","x":"a fuzz-secret-abcdef b"}"#;
         let out = redact_json(line);
         let v: Value = serde_json::from_str(&out).expect("still JSON (found by fuzz jsonrpc_line)");
-        assert_eq!(v, json!({"id": "***", "x": "a *** b"}));
+        // The form feed stays; "uzz-secret-abcdef" is a piece of the secret and goes.
+        assert_eq!(v, json!({"id": "\u{c}***", "x": "a *** b"}));
         assert!(matches!(redact_json(r#"{"clean":1}"#), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn every_piece_of_ten_or_more_is_removed_wherever_it_starts() {
+        let secret = "unit-Piece-0123456789abcdefXYZ";
+        register(secret);
+        for start in 0..=secret.len() - PIECE {
+            for end in start + PIECE..=secret.len() {
+                let piece = &secret[start..end];
+                for (before, after) in [("", ""), ("x", "y"), ("a fairly long prefix: ", " and more")] {
+                    let text = format!("{before}{piece}{after}");
+                    assert_eq!(redact(&text), format!("{before}***{after}"), "piece {start}..{end}");
+                }
+            }
+        }
+        // Nine characters are not a piece; two pieces side by side become one mask.
+        assert_eq!(redact("unit-Piec"), "unit-Piec");
+        assert_eq!(redact(&format!("{secret}{secret} {}", &secret[3..17])), "*** ***");
+    }
+
+    #[test]
+    fn a_number_made_of_a_secret_keeps_the_line_json() {
+        register("98765432109876");
+        let out = redact_json(r#"{"id":1298765432109876000,"n":5}"#);
+        assert_eq!(serde_json::from_str::<Value>(&out).unwrap(), json!({"id": "***", "n": 5}));
     }
 
     #[test]

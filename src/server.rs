@@ -51,6 +51,12 @@ impl Rev {
     }
 }
 
+/// Most messages in one JSON-RPC batch. A line is at most 4 MiB, but one short request can
+/// ask for a large answer: without this, one line of 89,000 `tools/list` asked for 775 MB.
+pub const MAX_BATCH: usize = 32;
+/// Largest answer written for one request, and the budget of a whole batch's answer line.
+pub const MAX_ANSWER: usize = 8 * 1024 * 1024;
+
 pub struct Server {
     ctx: Context,
     /// The version agreed in `initialize`, once it has happened.
@@ -62,23 +68,33 @@ impl Server {
         Server { ctx, handshake: None }
     }
 
-    /// Handle one input line; the answer to write, if any (notifications get none).
-    pub fn handle_line(&mut self, line: &[u8]) -> Option<Answer> {
+    /// Handle one input line; the answer line to write, if any (notifications get none).
+    /// Every answer is serialized here, once, and is at most [`MAX_ANSWER`] bytes (a batch's
+    /// answer may add small refusals, one per item, beyond that).
+    pub fn handle_line(&mut self, line: &[u8]) -> Option<String> {
+        if let Some(count) = oversized_batch(line) {
+            log::warn!("refused a batch of {count} messages (the limit is {MAX_BATCH})");
+            let message = format!(
+                "a batch of {count} messages is more than the limit of {MAX_BATCH}; none of them was run. \
+                 Send at most {MAX_BATCH} per batch, or one message per line"
+            );
+            return Some(line_of(&jsonrpc::error(Value::Null, jsonrpc::INVALID_REQUEST, &message)));
+        }
         match jsonrpc::parse_json(line) {
             Err(error_response) => {
                 log::warn!("rejected input line: {}", error_response["error"]["message"]);
-                Some(Answer::Value(error_response))
+                Some(line_of(&error_response))
             }
             Ok(Value::Array(items)) => self.batch(items),
             Ok(message) => self.message(message),
         }
     }
 
-    fn message(&mut self, message: Value) -> Option<Answer> {
+    fn message(&mut self, message: Value) -> Option<String> {
         match jsonrpc::classify(message) {
             Err(error_response) => {
                 log::warn!("rejected message: {}", error_response["error"]["message"]);
-                Some(Answer::Value(error_response))
+                Some(line_of(&error_response))
             }
             Ok(Incoming::Request { id, method, params }) => Some(self.request(id, &method, &params)),
             Ok(Incoming::Notification { method, params }) => {
@@ -92,52 +108,57 @@ impl Server {
         }
     }
 
-    /// JSON-RPC batches exist only in 2025-03-26, where servers must accept them.
-    fn batch(&mut self, items: Vec<Value>) -> Option<Answer> {
+    /// JSON-RPC batches exist only in 2025-03-26, where servers must accept them. The answers
+    /// share one [`MAX_ANSWER`] budget: once it is spent, the rest are refused, not run.
+    fn batch(&mut self, items: Vec<Value>) -> Option<String> {
+        let refuse = |id: Value, message: &str| line_of(&jsonrpc::error(id, jsonrpc::INVALID_REQUEST, message));
         if self.handshake != Some("2025-03-26") {
-            let message = "JSON-RPC batches are part of protocol 2025-03-26 only; send one message per line";
-            return Some(Answer::Value(jsonrpc::error(Value::Null, jsonrpc::INVALID_REQUEST, message)));
+            return Some(refuse(
+                Value::Null,
+                "JSON-RPC batches are part of protocol 2025-03-26 only; send one message per line",
+            ));
         }
         if items.is_empty() {
-            let message = "a batch must not be empty";
-            return Some(Answer::Value(jsonrpc::error(Value::Null, jsonrpc::INVALID_REQUEST, message)));
+            return Some(refuse(Value::Null, "a batch must not be empty"));
         }
-        let answers: Vec<Value> = items
-            .into_iter()
-            .filter_map(|item| match item.get("method").and_then(Value::as_str) {
-                Some("initialize") => {
-                    let id = item.get("id").filter(|id| id.is_string() || id.is_number()).cloned();
-                    let message = "initialize must not be part of a batch";
-                    Some(jsonrpc::error(id.unwrap_or(Value::Null), jsonrpc::INVALID_REQUEST, message))
+        let mut answers: Vec<String> = Vec::new();
+        let mut size = 0;
+        for item in items {
+            let id = || item.get("id").filter(|id| id.is_string() || id.is_number()).cloned().unwrap_or(Value::Null);
+            let answer = match item.get("method").and_then(Value::as_str) {
+                Some("initialize") => Some(refuse(id(), "initialize must not be part of a batch")),
+                _ if size > MAX_ANSWER => Some(line_of(&jsonrpc::error(
+                    id(),
+                    jsonrpc::INTERNAL_ERROR,
+                    &format!(
+                        "not run: the answers before it in this batch reached the limit of {MAX_ANSWER} bytes \
+                         per answer line; send it again on its own line"
+                    ),
+                ))),
+                _ => {
+                    let id = id();
+                    self.message(item).map(|line| match size + line.len() > MAX_ANSWER {
+                        true => {
+                            size = MAX_ANSWER + 1; // spent: what follows is not run
+                            too_large(id, line.len())
+                        }
+                        false => line,
+                    })
                 }
-                _ => self.message(item).map(Answer::into_value),
-            })
-            .collect();
-        (!answers.is_empty()).then_some(Answer::Value(Value::Array(answers)))
-    }
-
-    fn request(&mut self, id: Value, method: &str, params: &Value) -> Answer {
-        let rev = match self.revision_of(method, params) {
-            Ok(rev) => rev,
-            Err(e) => return Answer::Value(jsonrpc::failure(id, e)),
-        };
-        // The two answers that can be large are written without building a Value tree.
-        if !rev.stateless() {
-            match method {
-                "tools/list" => return Answer::raw(&id, tools_list_raw(rev)),
-                "tools/call" => {
-                    return match self.tools_call(rev, params) {
-                        Ok(output) => Answer::tool_result(&id, &output, rev),
-                        Err(e) => Answer::Value(jsonrpc::failure(id, e)),
-                    };
-                }
-                _ => {}
+            };
+            if let Some(line) = answer {
+                size += line.len() + 1;
+                answers.push(line);
             }
         }
-        Answer::Value(self.request_value(id, method, params, rev))
+        (!answers.is_empty()).then(|| format!("[{}]", answers.join(",")))
     }
 
-    fn request_value(&mut self, id: Value, method: &str, params: &Value, rev: Rev) -> Value {
+    fn request(&mut self, id: Value, method: &str, params: &Value) -> String {
+        let rev = match self.revision_of(method, params) {
+            Ok(rev) => rev,
+            Err(e) => return line_of(&jsonrpc::failure(id, e)),
+        };
         // A stateless request gets log messages only if it asks for them itself.
         let saved_level = logging::client_level();
         if rev.stateless() {
@@ -146,16 +167,30 @@ impl Server {
                 let _ = logging::set_client_level(None);
             }
         }
-        let result = self.dispatch(rev, method, params);
+        let line = match method {
+            "tools/call" => match self.tools_call(rev, params) {
+                Ok(output) => call_answer(&id, &output, rev),
+                Err(e) => line_of(&jsonrpc::failure(id.clone(), e)),
+            },
+            // The tool list is the one other large answer: written from its cached rendering.
+            "tools/list" if !rev.stateless() => {
+                serialized(&id, &RawMessage { jsonrpc: "2.0", id: &id, result: tools_list_raw(rev) })
+            }
+            _ => line_of(&self.request_value(id.clone(), method, params, rev)),
+        };
         if rev.stateless() {
             let _ = logging::set_client_level(saved_level);
         }
-        match result {
+        match line.len() > MAX_ANSWER {
+            true => too_large(id, line.len()),
+            false => line,
+        }
+    }
+
+    fn request_value(&mut self, id: Value, method: &str, params: &Value, rev: Rev) -> Value {
+        match self.dispatch(rev, method, params) {
             Ok(mut result) => {
-                if rev.stateless() {
-                    result["resultType"] = json!("complete");
-                    result["_meta"] = json!({ META_SERVER_INFO: server_info(rev) });
-                }
+                stateless_fields(&mut result, rev);
                 jsonrpc::ok(id, result)
             }
             Err(e) => jsonrpc::failure(id, e),
@@ -167,7 +202,6 @@ impl Server {
             ("initialize", false) => Ok(self.initialize(params)),
             ("server/discover", true) => Ok(discover()),
             ("tools/list", _) => Ok(tools_list(rev)),
-            ("tools/call", _) => self.tools_call(rev, params).map(|o| call_result_value(&o, rev)),
             ("ping", false) => Ok(json!({})),
             ("logging/setLevel", false) => set_log_level(params),
             _ => {
@@ -260,41 +294,70 @@ impl Server {
     }
 }
 
-/// An answer ready to write: a `Value`, or JSON already serialized (tool results and the
-/// tool list), which spares building, serializing and dropping a tree as large as the answer.
-pub enum Answer {
-    Value(Value),
-    Raw(String),
+/// One message as one line of JSON.
+fn line_of(message: &Value) -> String {
+    message.to_string()
 }
 
-impl Answer {
-    fn raw(id: &Value, result: &RawValue) -> Answer {
-        Answer::serialized(id, &RawMessage { jsonrpc: "2.0", id, result })
-    }
+/// A message serialized straight from typed parts (no `Value` tree as large as the answer).
+/// These cannot fail to serialize (string keys, valid raw JSON); if one ever did, the client
+/// still gets an answer.
+fn serialized(id: &Value, message: &impl serde::Serialize) -> String {
+    serde_json::to_string(message).unwrap_or_else(|e| {
+        let message = format!("the answer could not be serialized ({e})");
+        line_of(&jsonrpc::error(id.clone(), jsonrpc::INTERNAL_ERROR, &message))
+    })
+}
 
-    fn tool_result(id: &Value, output: &tools::Output, rev: Rev) -> Answer {
-        Answer::serialized(id, &ToolMessage { jsonrpc: "2.0", id, result: call_result(output, rev) })
-    }
+/// The answer for a request whose answer would pass [`MAX_ANSWER`].
+fn too_large(id: Value, bytes: usize) -> String {
+    log::warn!("an answer of {bytes} bytes was not sent (the limit is {MAX_ANSWER})");
+    let message = format!(
+        "the answer would be {bytes} bytes, more than the limit of {MAX_ANSWER} bytes per answer; ask for less"
+    );
+    line_of(&jsonrpc::error(id, jsonrpc::INTERNAL_ERROR, &message))
+}
 
-    /// These messages cannot fail to serialize (string keys, valid raw JSON); if one ever
-    /// did, the client still gets an answer.
-    fn serialized(id: &Value, message: &impl serde::Serialize) -> Answer {
-        match serde_json::to_string(message) {
-            Ok(s) => Answer::Raw(s),
-            Err(e) => Answer::Value(jsonrpc::error(
-                id.clone(),
-                jsonrpc::INTERNAL_ERROR,
-                &format!("the answer could not be serialized ({e})"),
-            )),
+/// A tools/call answer. One too large to send becomes a tool error the model can act on: the
+/// call itself ran (and may have changed something), only its report is too long.
+fn call_answer(id: &Value, output: &tools::Output, rev: Rev) -> String {
+    let line = match rev.stateless() {
+        true => {
+            let mut result = call_result_value(output, rev);
+            stateless_fields(&mut result, rev);
+            line_of(&jsonrpc::ok(id.clone(), result))
         }
+        false => serialized(id, &ToolMessage { jsonrpc: "2.0", id, result: call_result(output, rev) }),
+    };
+    if line.len() <= MAX_ANSWER {
+        return line;
     }
+    log::warn!("a tool result of {} bytes was replaced (the limit is {MAX_ANSWER})", line.len());
+    let text = format!(
+        "The call ran, but its result ({} bytes) is larger than the {MAX_ANSWER} bytes this server \
+         sends in one answer, so it was not sent. Ask for less (for example a smaller `limit`).",
+        line.len()
+    );
+    call_answer(id, &tools::Output::failure(text), rev)
+}
 
-    pub fn into_value(self) -> Value {
-        match self {
-            Answer::Value(v) => v,
-            Answer::Raw(s) => serde_json::from_str(&s).expect("we serialized it"),
-        }
+/// What a 2026-07-28 result carries besides its content.
+fn stateless_fields(result: &mut Value, rev: Rev) {
+    if rev.stateless() {
+        result["resultType"] = json!("complete");
+        result["_meta"] = json!({ META_SERVER_INFO: server_info(rev) });
     }
+}
+
+/// A batch with more items than [`MAX_BATCH`], counted without building its items: the count
+/// comes first, so a huge batch costs one pass over the line and a pointer per item.
+fn oversized_batch(line: &[u8]) -> Option<usize> {
+    if line.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'[') {
+        return None;
+    }
+    // Not JSON: `parse_json` reports it the usual way.
+    let items: Vec<&RawValue> = serde_json::from_slice(line).ok()?;
+    (items.len() > MAX_BATCH).then_some(items.len())
 }
 
 #[derive(serde::Serialize)]
@@ -437,7 +500,7 @@ pub fn serve<W: Write + 'static>(server: &mut Server, mut input: impl BufRead, o
             Line::Eof => return Ok(()),
             Line::TooLong => {
                 log::warn!("rejected an input line longer than {} bytes", jsonrpc::MAX_LINE);
-                Some(Answer::Value(jsonrpc::error(
+                Some(line_of(&jsonrpc::error(
                     Value::Null,
                     jsonrpc::INVALID_REQUEST,
                     &format!("message too long: the limit is {} bytes per line", jsonrpc::MAX_LINE),
@@ -451,22 +514,18 @@ pub fn serve<W: Write + 'static>(server: &mut Server, mut input: impl BufRead, o
             write_message(&mut *out, &jsonrpc::notification("notifications/message", params))?;
         }
         if let Some(answer) = answer {
-            write_answer(&mut *out, &answer)?;
+            write_line(&mut *out, &answer)?;
         }
     }
 }
 
 /// Every line leaves through here: compact JSON, secrets redacted, flushed.
-fn write_answer(out: &mut impl Write, answer: &Answer) -> io::Result<()> {
-    match answer {
-        Answer::Value(v) => write_message(out, v),
-        Answer::Raw(s) => jsonrpc::write_line(out, &redact::redact_json(s)),
-    }
+fn write_line(out: &mut impl Write, line: &str) -> io::Result<()> {
+    jsonrpc::write_line(out, &redact::redact_json(line))
 }
 
 fn write_message(out: &mut impl Write, message: &Value) -> io::Result<()> {
-    let line = String::from_utf8(serde_json::to_vec(message)?).map_err(io::Error::other)?;
-    jsonrpc::write_line(out, &redact::redact_json(&line))
+    write_line(out, &line_of(message))
 }
 
 /// Send panics to the log (redacted) instead of raw to stderr.

@@ -36,15 +36,27 @@ pub fn check_name(field: &str, value: &str) -> Result<(), String> {
     }
 }
 
-/// Quote untrusted text for an error message: escaped (no raw control characters
-/// such as `\r\n` reach a log or a result) and cut to a readable length.
+/// Quote untrusted text for an error message: secrets removed first (a cut must never leave
+/// a token's first characters behind), then escaped (no raw control characters such as `\r\n`
+/// reach a log or a result) and cut to a readable length.
 pub fn quote(value: &str) -> String {
     const MAX: usize = 80;
+    let value = crate::redact::redact(value);
     let mut cut: String = value.chars().take(MAX).collect();
     if cut.len() < value.len() {
         cut.push('…');
     }
     format!("{cut:?}")
+}
+
+/// Untrusted text to show at length (a session's task or result, an API's error text): secrets
+/// removed first, then cut to `max` characters with a marker that says how long it was.
+pub fn clip(text: &str, max: usize) -> String {
+    let text = crate::redact::redact(text);
+    match text.char_indices().nth(max) {
+        None => text.into_owned(),
+        Some((cut, _)) => format!("{}… [cut: {} characters in all]", &text[..cut], text.chars().count()),
+    }
 }
 
 /// A server URL split into the parts that decide where a request (and its token) goes.

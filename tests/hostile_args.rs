@@ -81,7 +81,18 @@ fn rows() -> Vec<Row> {
     rows.push(row(GET, json!({"session": true}), "session must be a string, not a boolean", None));
     rows.push(row(GET, json!({"session": ["s1"]}), "session must be a string, not an array", None));
     rows.push(row(GET, json!({"session": {"id": "s1"}}), "session must be a string, not an object", None));
-    rows.push(row(GET, json!({"session": null}), "session is required", None));
+    rows.push(row(GET, json!({"session": null}), "session must be a string, not null", None));
+    // -- null is never a default: a safety switch left null must not act as "absent" -------
+    let null_dry_run = "dry_run must be a boolean (true or false), not null";
+    let default_hint = Some("leave dry_run out to use its default");
+    rows.push(row(DELETE, json!({"session": "s1", "dry_run": null}), null_dry_run, default_hint));
+    rows.push(row(BULK, json!({"sessions": ["s1"], "confirm": true, "dry_run": null}), "dry_run must be", None));
+    rows.push(row(BULK, json!({"sessions": ["s1"], "confirm": null}), "confirm must be a boolean", None));
+    rows.push(row(CREATE, json!({"initial_prompt": "x", "model": null}), "model must be a string, not null", None));
+    rows.push(row(LIST, json!({"limit": null}), "limit must be a whole number, not null", None));
+    rows.push(row(GET, json!({"session": "s1", "project": null}), "project must be a string, not null", None));
+    let null_branch = json!({"initial_prompt": "x", "repos": [{"url": "https://g/x", "branch": null}]});
+    rows.push(row(CREATE, null_branch, "repos[0].branch must be a string, not null", None));
     rows.push(row(GET, json!({}), "session is required", None));
     rows.push(row(GET, json!(["s1"]), "arguments must be a JSON object", None));
     rows.push(row(GET, json!("s1"), "arguments must be a JSON object", None));

@@ -16,8 +16,8 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use mcp_acp::jsonrpc::{self, Incoming};
-use mcp_acp::server::{Answer, Server};
+use mcp_acp::jsonrpc::{self, Incoming, MAX_LINE};
+use mcp_acp::server::{MAX_ANSWER, Server};
 use mcp_acp::{logging, redact, tools};
 use serde_json::Value;
 use std::cell::RefCell;
@@ -143,9 +143,9 @@ fuzz_target!(|data: &[u8]| {
         // The answer as `serve` would serialize it, and as a Value to inspect.
         let (wire, answer) = match server.handle_line(line) {
             None => (None, None),
-            Some(Answer::Value(v)) => (Some(v.to_string()), Some(v)),
-            Some(Answer::Raw(s)) => {
-                let v = serde_json::from_str(&s).unwrap_or_else(|e| panic!("a raw answer is not JSON ({e}): {s}"));
+            Some(s) => {
+                assert!(s.len() <= MAX_ANSWER + MAX_LINE, "an answer of {} bytes", s.len());
+                let v = serde_json::from_str(&s).unwrap_or_else(|e| panic!("an answer is not JSON ({e}): {s}"));
                 (Some(s), Some(v))
             }
         };

@@ -3,8 +3,8 @@
 //!
 //! 1. `params::parse` never panics; when it accepts, every declared rule holds for what
 //!    it accepted (re-checked here independently), and the JSON Schema that `tools/list`
-//!    shows accepts the same arguments (after dropping nulls and `project: ""`, which
-//!    the server deliberately treats as absent).
+//!    shows accepts the same arguments (after dropping `project: ""`, which the server
+//!    deliberately treats as absent; a `null` is refused, never taken as a default).
 //! 2. The full `tools::call` runs against an in-memory gateway: it never panics, refused
 //!    arguments send nothing, read-only / local / dry-run calls never create or delete,
 //!    a bulk delete without confirm sends nothing, a success carries structured content
@@ -19,9 +19,9 @@ use mcp_acp::tools::{self, MAX_BULK, TOOLS, Tool};
 use mcp_acp::validate::{is_dns1123_label, parse_age};
 use serde_json::{Map, Value};
 
-/// The value the server treats as given for `name`: `null` and `project: ""` are absent.
+/// The value the server treats as given for `name`: `project: ""` is absent.
 fn given<'a>(args: &'a Value, name: &str) -> Option<&'a Value> {
-    args.get(name).filter(|v| !v.is_null() && !(name == "project" && v.as_str() == Some("")))
+    args.get(name).filter(|v| !(name == "project" && v.as_str() == Some("")))
 }
 
 fn is_branch_ok(b: &str) -> bool {
@@ -38,6 +38,7 @@ fn is_branch_ok(b: &str) -> bool {
 fn check_accepted(tool: &Tool, input: &Value, args: &Args) {
     let name = tool.name;
     if let Some(obj) = input.as_object() {
+        assert!(obj.values().all(|v| !v.is_null()), "{name}: accepted a null argument (never a default): {input}");
         for (key, _) in obj.iter().filter(|(k, _)| given(input, k).is_some()) {
             assert!(tool.params.iter().any(|p| p.name == key), "{name}: accepted unknown argument {key:?}");
         }
@@ -118,21 +119,10 @@ fn check_accepted(tool: &Tool, input: &Value, args: &Args) {
     }
 }
 
-/// Drop object members whose value is null, at any depth.
-fn strip_nulls(v: &Value) -> Value {
-    match v {
-        Value::Object(o) => {
-            Value::Object(o.iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k.clone(), strip_nulls(v))).collect())
-        }
-        Value::Array(items) => Value::Array(items.iter().map(strip_nulls).collect()),
-        other => other.clone(),
-    }
-}
-
 fn check_schema_agrees(tool: &Tool, input: &Value) {
     let mut args = match input {
         Value::Null => Value::Object(Map::new()),
-        other => strip_nulls(other),
+        other => other.clone(),
     };
     if args.get("project").and_then(Value::as_str) == Some("") {
         args.as_object_mut().expect("accepted arguments are an object").remove("project");

@@ -35,24 +35,65 @@ pub struct Target<'a> {
     pub ca_cert: Option<&'a std::path::Path>,
 }
 
-/// A session as the API reports it.
+/// A session as the API reports it. Every string is cut as it is read ([`shown`]): a server
+/// may send megabytes in one field, and all of it would reach the model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Session {
+    #[serde(deserialize_with = "shown::short")]
     pub id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "shown::short")]
     pub status: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "shown::task")]
     pub task: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "shown::short_opt", skip_serializing_if = "Option::is_none")]
     pub model: Option<String>,
-    #[serde(default, rename = "createdAt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "createdAt",
+        deserialize_with = "shown::short_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub created_at: Option<String>,
-    #[serde(default, rename = "completedAt", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "completedAt",
+        deserialize_with = "shown::short_opt",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub completed_at: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "shown::long_opt", skip_serializing_if = "Option::is_none")]
     pub result: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, deserialize_with = "shown::long_opt", skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// How much of each string from a server is shown (in characters); the rest is cut with a
+/// marker that gives the full length. The body cap ([`http::MAX_BODY`]) stays the last line.
+pub mod shown {
+    use crate::validate::clip;
+    use serde::{Deserialize, Deserializer};
+
+    /// A task: as long as the longest prompt we send, so a round trip can be compared.
+    pub const TASK: usize = crate::tools::params::MAX_PROMPT_CHARS;
+    /// A result or an error of a session.
+    pub const LONG: usize = 20_000;
+    /// An error text in an API's answer.
+    pub const ERROR: usize = 1_000;
+    /// Ids, phases, models, times.
+    pub const SHORT: usize = 256;
+
+    pub fn short<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        String::deserialize(d).map(|s| clip(&s, SHORT))
+    }
+    pub fn task<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        String::deserialize(d).map(|s| clip(&s, TASK))
+    }
+    pub fn short_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        Option::<String>::deserialize(d).map(|s| s.map(|s| clip(&s, SHORT)))
+    }
+    pub fn long_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        Option::<String>::deserialize(d).map(|s| s.map(|s| clip(&s, LONG)))
+    }
 }
 
 /// What a list call returned, and whether the API may be hiding older sessions.

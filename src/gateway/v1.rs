@@ -1,9 +1,9 @@
 //! The public-api gateway's `/v1` API (gateway contract §1–§9): paths, bodies, answers.
 
 use super::http::{Reply, Transport};
-use super::{ApiError, NewSession, RequestPreview, Session, SessionApi, SessionList, Target};
+use super::{ApiError, NewSession, RequestPreview, Session, SessionApi, SessionList, Target, shown};
 use crate::redact::MASK;
-use crate::validate::quote;
+use crate::validate::{clip, quote};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -131,8 +131,9 @@ impl SessionApi for GatewayV1 {
 fn parse_json<T: for<'de> Deserialize<'de>>(reply: &Reply, what: &str) -> Result<T, ApiError> {
     serde_json::from_slice(&reply.body).map_err(|e| ApiError::BadResponse {
         detail: format!(
-            "status {} with a body that is not {what} ({e}; content type {})",
+            "status {} with a body that is not {what} ({}; content type {})",
             reply.status,
+            clip(&e.to_string(), shown::ERROR), // serde quotes the offending value
             quote(&reply.content_type)
         ),
     })
@@ -145,7 +146,7 @@ fn error_from(t: &Target, method: &'static str, path: &str, reply: &Reply) -> Ap
         return ApiError::RouteNotServed { method, path: path.to_string() };
     }
     let json: Option<Value> = serde_json::from_slice(&reply.body).ok();
-    let field = |k: &str| json.as_ref().and_then(|j| j.get(k)).and_then(Value::as_str).map(str::to_string);
+    let field = |k: &str| json.as_ref().and_then(|j| j.get(k)).and_then(Value::as_str).map(|s| clip(s, shown::ERROR));
     let message = field("error").unwrap_or_else(|| match text.trim() {
         "" => "no details given".to_string(),
         other => quote(other),

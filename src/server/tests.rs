@@ -26,7 +26,8 @@ fn server() -> Server {
 }
 
 fn ask(s: &mut Server, message: Value) -> Value {
-    s.handle_line(message.to_string().as_bytes()).expect("an answer").into_value()
+    let line = s.handle_line(message.to_string().as_bytes()).expect("an answer");
+    serde_json::from_str(&line).expect("an answer is one line of JSON")
 }
 
 fn req(id: i64, method: &str, params: Value) -> Value {
@@ -288,4 +289,12 @@ fn initialize_is_not_a_2026_07_28_method() {
     assert!(tools["result"]["tools"][0].get("annotations").is_none(), "{tools}");
     let r = ask(&mut s, req(3, "prompts/list", json!({"_meta": stateless_meta()})));
     assert!(!r["error"]["message"].as_str().unwrap().contains("not part of"), "{r}");
+}
+
+#[test]
+fn oversized_batches_are_counted_without_building_them() {
+    let line = format!("[{}]", vec![r#"{"jsonrpc":"2.0","id":1,"method":"tools/list"}"#; 33].join(","));
+    assert_eq!(oversized_batch(line.as_bytes()), Some(33));
+    assert_eq!(oversized_batch(b" [1,2]"), None);
+    assert_eq!(oversized_batch(b"[1,2"), None);
 }

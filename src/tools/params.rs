@@ -89,8 +89,9 @@ fn repo_of(v: &Value) -> Option<Repo> {
     }
 }
 
-/// Check `args` against `params`. `null` (or, for `project`, `""`) counts as absent,
-/// because models often send them for optional arguments.
+/// Check `args` against `params`. `project: ""` counts as absent (models send it for "the
+/// default"); `null` never does: a null where a boolean such as `dry_run` belongs must not
+/// quietly become its default, so it is refused like any other wrong type.
 pub fn parse(params: &[Param], args: &Value) -> Result<Args, String> {
     let obj = match args {
         Value::Null => return check_required(params, Map::new()),
@@ -106,10 +107,13 @@ pub fn parse(params: &[Param], args: &Value) -> Result<Args, String> {
                 false => format!("unknown argument {}: this tool accepts {}", quote(key), known.join(", ")),
             });
         };
-        if value.is_null() || (key == "project" && value.as_str() == Some("")) {
+        if key == "project" && value.as_str() == Some("") {
             continue;
         }
-        check(param, value)?;
+        check(param, value).map_err(|e| match value.is_null() && !param.required {
+            true => format!("{e}; leave {key} out to use its default"),
+            false => e,
+        })?;
         out.insert(key.clone(), value.clone());
     }
     check_required(params, out)
@@ -240,7 +244,7 @@ fn check_repos(name: &str, v: &Value, max: usize) -> Result<(), String> {
                 }
                 let url = o.get("url").ok_or_else(|| format!("{field}.url is required"))?;
                 check_repo_url(&format!("{field}.url"), string(&format!("{field}.url"), url)?)?;
-                if let Some(b) = o.get("branch").filter(|b| !b.is_null()) {
+                if let Some(b) = o.get("branch") {
                     check_branch(&format!("{field}.branch"), string(&format!("{field}.branch"), b)?)?;
                 }
             }
@@ -356,6 +360,16 @@ mod tests {
         assert!(err(json!({"session": "a", "extra": 1})).starts_with("unknown argument \"extra\""));
         assert!(err(json!({"session": "a", "status": "RUNNING"})).contains("is not one of: running, failed"));
         assert_eq!(err(json!([1])), "arguments must be a JSON object, not an array");
+    }
+
+    #[test]
+    fn null_is_refused_never_a_default() {
+        assert_eq!(
+            err(json!({"session": "a", "confirm": null})),
+            "confirm must be a boolean (true or false), not null; leave confirm out to use its default"
+        );
+        assert_eq!(err(json!({"session": null})), "session must be a string, not null");
+        assert!(err(json!({"session": "a", "repos": [{"url": "https://g/x", "branch": null}]})).contains("not null"));
     }
 
     #[test]
