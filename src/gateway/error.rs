@@ -17,6 +17,11 @@ pub enum ApiError {
         method: &'static str,
         path: String,
     },
+    /// 404 to a DELETE sent again on a new connection after the first attempt's connection
+    /// broke: that attempt may have deleted it, and its answer was lost.
+    RetriedDeleteNotFound {
+        message: String,
+    },
     /// 401: the token was refused.
     Unauthorized {
         message: String,
@@ -92,6 +97,12 @@ impl fmt::Display for ApiError {
                 f,
                 "This gateway does not serve {method} {path} (404 page not found): the operation \
                  is not available through the public-api gateway. This is not a missing session."
+            ),
+            ApiError::RetriedDeleteNotFound { message } => write!(
+                f,
+                "The connection to the gateway broke before it answered the delete, so the delete was \
+                 sent again, and the gateway then found nothing to delete (404: {message}). The first \
+                 attempt most likely deleted it and its answer was lost; either way it no longer exists."
             ),
             ApiError::Unauthorized { message, source, cluster } => write!(
                 f,

@@ -5,12 +5,13 @@ use super::{ApiError, Target};
 use crate::validate::{self, ServerUrl, quote};
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use ureq::http::{self, Request, Uri};
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{DefaultConnector, NextTimeout};
+use ureq::unversioned::transport::{ConnectionDetails, Connector, DefaultConnector, NextTimeout};
 
 /// Largest response body we read.
 pub const MAX_BODY: u64 = 16 * 1024 * 1024;
@@ -23,20 +24,69 @@ pub struct Reply {
     pub status: u16,
     pub content_type: String,
     pub body: Vec<u8>,
+    /// The request was sent a second time, on a new connection, because a reused one broke
+    /// before any answer: the first attempt may have reached the gateway.
+    pub retried_after_stale_connection: bool,
 }
 
 /// HTTP agents, built on first use (so start-up costs nothing) and then reused, which keeps
 /// connections alive: one with the public roots, and one per private CA file in use.
 #[derive(Default)]
 pub struct Transport {
-    agents: Vec<(Option<PathBuf>, ureq::Agent)>,
+    agents: Vec<Agent>,
+}
+
+/// An agent (its pool, resolver cache and TLS roots), keyed by the CA file it trusts.
+struct Agent {
+    ca: Option<PathBuf>,
+    agent: ureq::Agent,
+    /// How often the agent asked for a new connection instead of reusing a pooled one.
+    connects: Arc<AtomicU64>,
+}
+
+/// First in the connector chain, so it counts every time ureq's pool asks for a new
+/// connection (ureq calls the connector only then), even one that then fails. A request
+/// during which this count did not move went out on a pooled connection.
+#[derive(Debug)]
+struct CountConnects(Arc<AtomicU64>);
+
+impl Connector<()> for CountConnects {
+    type Out = ();
+
+    fn connect(&self, _: &ConnectionDetails, chained: Option<()>) -> Result<Option<()>, ureq::Error> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(chained)
+    }
+}
+
+/// Methods that may be sent again when their first attempt's fate is unknown.
+fn repeatable(method: &str) -> bool {
+    matches!(method, "GET" | "DELETE")
+}
+
+/// What a reused keep-alive connection that the gateway or a router dropped while idle
+/// looks like: reset or closed before the answer's head came (`run` returns only once it
+/// has; a failure while reading the body comes later and is never retried). Timeouts are
+/// not among these (the gateway may be working on the request), nor TLS errors.
+fn is_stale_connection(e: &ureq::Error) -> bool {
+    let ureq::Error::Io(io) = e else {
+        return false;
+    };
+    let tls = io.get_ref().is_some_and(|inner| inner.is::<rustls::Error>());
+    !tls && matches!(
+        io.kind(),
+        io::ErrorKind::ConnectionReset
+            | io::ErrorKind::ConnectionAborted
+            | io::ErrorKind::BrokenPipe
+            | io::ErrorKind::UnexpectedEof
+    )
 }
 
 impl Transport {
-    fn agent(&mut self, t: &Target) -> Result<&ureq::Agent, ApiError> {
+    fn agent(&mut self, t: &Target) -> Result<&Agent, ApiError> {
         let ca = t.ca_cert;
-        if let Some(i) = self.agents.iter().position(|(key, _)| key.as_deref() == ca) {
-            return Ok(&self.agents[i].1);
+        if let Some(i) = self.agents.iter().position(|a| a.ca.as_deref() == ca) {
+            return Ok(&self.agents[i]);
         }
         let roots = match ca {
             None => RootCerts::WebPki,
@@ -49,9 +99,11 @@ impl Transport {
             .user_agent(concat!("mcp-acp/", env!("CARGO_PKG_VERSION")))
             .tls_config(TlsConfig::builder().root_certs(roots).build())
             .build();
-        let agent = ureq::Agent::with_parts(config, DefaultConnector::new(), CachingResolver::default());
-        self.agents.push((ca.map(Path::to_path_buf), agent));
-        Ok(&self.agents[self.agents.len() - 1].1)
+        let connects = Arc::new(AtomicU64::new(0));
+        let connector = CountConnects(connects.clone()).chain(DefaultConnector::new());
+        let agent = ureq::Agent::with_parts(config, connector, CachingResolver::default());
+        self.agents.push(Agent { ca: ca.map(Path::to_path_buf), agent, connects });
+        Ok(&self.agents[self.agents.len() - 1])
     }
 
     /// Send one request to `path` on the target's server and read the answer.
@@ -63,8 +115,11 @@ impl Transport {
         body: Option<&[u8]>,
     ) -> Result<Reply, ApiError> {
         let mut url = format!("{}{path}", t.server.base());
+        let mut retried = false;
         for _ in 0..=MAX_REDIRECTS {
-            let reply = self.send_once(t, method, &url, body)?;
+            let mut reply = self.send_once(t, method, &url, body)?;
+            retried |= reply.retried_after_stale_connection;
+            reply.retried_after_stale_connection = retried;
             if !matches!(reply.status, 301 | 302 | 303 | 307 | 308) {
                 return Ok(reply);
             }
@@ -82,23 +137,28 @@ impl Transport {
         body: Option<&[u8]>,
     ) -> Result<Reply, ApiError> {
         log::debug!("{method} {url} (project {})", t.project);
-        let builder = Request::builder()
-            .method(method)
-            .uri(url)
-            .header("Authorization", format!("Bearer {}", t.token.expose()))
-            .header("X-Ambient-Project", t.project)
-            .header("Accept", "application/json");
         let agent = self.agent(t)?;
-        let timeout = Some(t.timeout);
-        let result = match body {
-            Some(b) => builder
-                .header("Content-Type", "application/json")
-                .body(b)
-                .map_err(request_error)
-                .and_then(|r| run(agent, r, timeout)),
-            None => builder.body(()).map_err(request_error).and_then(|r| run(agent, r, timeout)),
+        let started = Instant::now();
+        // A create never goes out on a pooled connection: one the gateway dropped while idle
+        // would fail it after it may have been received, and it must not be sent twice.
+        let fresh = !repeatable(method);
+        let mut retried = false;
+        let mut response = loop {
+            let connects = agent.connects.load(Ordering::Relaxed);
+            let left = t.timeout.saturating_sub(started.elapsed());
+            let e = match attempt(agent, t, method, url, body, left, fresh || retried) {
+                Ok(response) => break response,
+                Err(e) => e,
+            };
+            let reused = agent.connects.load(Ordering::Relaxed) == connects;
+            // Once only, never after a create, and within the call's timeout.
+            let time_left = started.elapsed() < t.timeout;
+            if retried || fresh || !reused || !is_stale_connection(&e) || !time_left {
+                return Err(map_error(e, t));
+            }
+            log::warn!("{method} {url}: the reused connection broke before an answer ({e}); {STALE_RETRY}");
+            retried = true;
         };
-        let mut response = result.map_err(|e| map_error(e, t))?;
         let status = response.status().as_u16();
         let header =
             |name: &str| response.headers().get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
@@ -109,7 +169,36 @@ impl Transport {
             body = location.into_bytes(); // a redirect's body is of no use; its Location is
         }
         log::debug!("{method} {url} → {status}, {} bytes", body.len());
-        Ok(Reply { status, content_type, body })
+        Ok(Reply { status, content_type, body, retried_after_stale_connection: retried })
+    }
+}
+
+/// The end of the log line for a stale-connection retry (tests look for it).
+const STALE_RETRY: &str = "retrying once on a new connection";
+
+/// One attempt; `fresh` keeps it off pooled connections.
+fn attempt(
+    agent: &Agent,
+    t: &Target,
+    method: &'static str,
+    url: &str,
+    body: Option<&[u8]>,
+    timeout: Duration,
+    fresh: bool,
+) -> Result<http::Response<ureq::Body>, ureq::Error> {
+    let builder = Request::builder()
+        .method(method)
+        .uri(url)
+        .header("Authorization", format!("Bearer {}", t.token.expose()))
+        .header("X-Ambient-Project", t.project)
+        .header("Accept", "application/json");
+    match body {
+        Some(b) => builder
+            .header("Content-Type", "application/json")
+            .body(b)
+            .map_err(request_error)
+            .and_then(|r| run(&agent.agent, r, timeout, fresh)),
+        None => builder.body(()).map_err(request_error).and_then(|r| run(&agent.agent, r, timeout, fresh)),
     }
 }
 
@@ -167,10 +256,16 @@ impl Resolver for CachingResolver {
 fn run<S: ureq::AsSendBody>(
     agent: &ureq::Agent,
     request: Request<S>,
-    timeout: Option<std::time::Duration>,
+    timeout: Duration,
+    fresh: bool,
 ) -> Result<http::Response<ureq::Body>, ureq::Error> {
-    let request = agent.configure_request(request).timeout_global(timeout).build();
-    agent.run(request)
+    let mut config = agent.configure_request(request).timeout_global(Some(timeout));
+    if fresh {
+        // The pool skips (and keeps) connections idle for at least this long: all of them.
+        // The new connection still goes back to the pool afterwards.
+        config = config.max_idle_age(Duration::ZERO);
+    }
+    agent.run(config.build())
 }
 
 fn request_error(e: http::Error) -> ureq::Error {
@@ -245,7 +340,12 @@ mod tests {
     use super::*;
 
     fn redirect(status: u16, location: &str) -> Reply {
-        Reply { status, content_type: String::new(), body: location.as_bytes().to_vec() }
+        Reply {
+            status,
+            content_type: String::new(),
+            body: location.as_bytes().to_vec(),
+            retried_after_stale_connection: false,
+        }
     }
 
     fn server(url: &str) -> ServerUrl {
@@ -274,6 +374,22 @@ mod tests {
         assert!(err.to_string().contains("another origin"), "{err}");
         let err = next_hop(&s, "GET", &redirect(302, "//evil.example.com/v1")).unwrap_err();
         assert!(matches!(err, ApiError::Redirect { .. }), "{err}");
+    }
+
+    #[test]
+    fn only_a_connection_broken_before_an_answer_counts_as_stale() {
+        use io::ErrorKind::*;
+        let io_err = |k: io::ErrorKind| ureq::Error::Io(io::Error::from(k));
+        for k in [ConnectionReset, ConnectionAborted, BrokenPipe, UnexpectedEof] {
+            assert!(is_stale_connection(&io_err(k)), "{k:?}");
+        }
+        for k in [TimedOut, WouldBlock, ConnectionRefused, InvalidData] {
+            assert!(!is_stale_connection(&io_err(k)), "{k:?}");
+        }
+        assert!(!is_stale_connection(&ureq::Error::Timeout(ureq::Timeout::Global)));
+        let tls = io::Error::new(UnexpectedEof, rustls::Error::DecryptError);
+        assert!(!is_stale_connection(&ureq::Error::Io(tls)));
+        assert!(repeatable("GET") && repeatable("DELETE") && !repeatable("POST"));
     }
 
     #[test]

@@ -32,7 +32,15 @@ impl GatewayV1 {
             if (200..300).contains(&reply.status) {
                 return Ok(reply);
             }
-            let err = error_from(t, method, path, &reply);
+            let err = match error_from(t, method, path, &reply) {
+                // Not "not found": this may be the answer to our own first attempt.
+                ApiError::Status { status: 404, message }
+                    if method == "DELETE" && reply.retried_after_stale_connection =>
+                {
+                    ApiError::RetriedDeleteNotFound { message }
+                }
+                err => err,
+            };
             match &err {
                 e if e.is_transient() && read_retries > 0 => {
                     read_retries -= 1;

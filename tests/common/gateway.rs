@@ -118,6 +118,15 @@ impl FakeGateway {
     pub fn close_connections(&self) {
         self.server.close_connections();
     }
+    /// Drops connections idle for `after` as a router does: the next request sent on one is
+    /// answered with a TCP RST and never recorded (see [`HttpServer::set_idle_close`]).
+    pub fn set_idle_close(&self, after: std::time::Duration) {
+        self.server.set_idle_close(after);
+    }
+    /// TCP connections accepted so far.
+    pub fn connection_count(&self) -> u64 {
+        self.server.connection_count()
+    }
     /// Every request received (including /health, 404s, faulted ones), in arrival order.
     pub fn requests(&self) -> Vec<RecordedRequest> {
         lock(&self.shared).requests.clone()

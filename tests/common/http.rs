@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, SocketAddr, TcpListener, TcpStream};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -368,7 +368,16 @@ pub struct HttpServer {
     tls: bool,
     stopped: Arc<AtomicBool>,
     conns: Arc<Mutex<Conns>>,
+    knobs: Arc<Knobs>,
     acceptor: Option<JoinHandle<()>>,
+}
+
+/// Settings changed while the server runs, and counters read by tests.
+#[derive(Default)]
+struct Knobs {
+    /// Milliseconds after which an idle keep-alive connection is dropped; 0 = never.
+    idle_close_ms: AtomicU64,
+    accepted: AtomicU64,
 }
 
 impl HttpServer {
@@ -397,13 +406,26 @@ impl HttpServer {
         let stopped = Arc::new(AtomicBool::new(false));
         let conns: Arc<Mutex<Conns>> = Arc::default();
         let handler: Arc<Handler> = Arc::new(handler);
-        let (st, cs) = (stopped.clone(), conns.clone());
+        let knobs: Arc<Knobs> = Arc::default();
+        let (st, cs, kn) = (stopped.clone(), conns.clone(), knobs.clone());
         let is_tls = tls.is_some();
         let acceptor = thread::Builder::new()
             .name("http-accept".into())
-            .spawn(move || accept_loop(listener, tls, st, cs, handler))
+            .spawn(move || accept_loop(listener, tls, st, cs, kn, handler))
             .expect("spawn acceptor");
-        HttpServer { addr, tls: is_tls, stopped, conns, acceptor: Some(acceptor) }
+        HttpServer { addr, tls: is_tls, stopped, conns, knobs, acceptor: Some(acceptor) }
+    }
+
+    /// Drops keep-alive connections left idle for `after` the way a router with an idle
+    /// timeout does: no `Connection: close`, no FIN; the client's next request on such a
+    /// connection is answered with a TCP RST and never reaches the handler.
+    pub fn set_idle_close(&self, after: Duration) {
+        self.knobs.idle_close_ms.store(after.as_millis().max(1) as u64, Ordering::SeqCst);
+    }
+
+    /// TCP connections accepted so far.
+    pub fn connection_count(&self) -> u64 {
+        self.knobs.accepted.load(Ordering::SeqCst)
     }
 
     pub fn addr(&self) -> SocketAddr {
@@ -451,6 +473,7 @@ fn accept_loop(
     tls: Option<Arc<rustls::ServerConfig>>,
     stopped: Arc<AtomicBool>,
     conns: Arc<Mutex<Conns>>,
+    knobs: Arc<Knobs>,
     handler: Arc<Handler>,
 ) {
     for conn in listener.incoming() {
@@ -461,6 +484,7 @@ fn accept_loop(
             thread::sleep(Duration::from_millis(10));
             continue;
         };
+        knobs.accepted.fetch_add(1, Ordering::SeqCst);
         let _ = stream.set_nodelay(true);
         let id = {
             let mut c = lock_conns(&conns);
@@ -475,28 +499,35 @@ fn accept_loop(
             }
             id
         };
-        let (st, cs, h, tls) = (stopped.clone(), conns.clone(), handler.clone(), tls.clone());
+        let (st, cs, kn, h, tls) = (stopped.clone(), conns.clone(), knobs.clone(), handler.clone(), tls.clone());
         let _ = thread::Builder::new().name("http-conn".into()).spawn(move || {
             let conn = match tls {
                 None => Ok(Conn::plain(stream)),
                 Some(config) => Conn::tls(stream, config),
             };
             if let Ok(conn) = conn {
-                serve_conn(conn, &st, &*h);
+                serve_conn(conn, &st, &kn, &*h);
             }
             lock_conns(&cs).open.remove(&id);
         });
     }
 }
 
-fn serve_conn(stream: Conn, stopped: &AtomicBool, handler: &Handler) {
+fn serve_conn(stream: Conn, stopped: &AtomicBool, knobs: &Knobs, handler: &Handler) {
     let peer = stream.tcp().peer_addr().map(|a| a.ip().to_string()).unwrap_or_default();
     let Ok(read_half) = stream.try_clone() else {
         return;
     };
     let mut reader = BufReader::new(read_half);
     let mut w = stream;
+    let mut first = true;
     while !stopped.load(Ordering::SeqCst) {
+        let idle_ms = knobs.idle_close_ms.load(Ordering::SeqCst);
+        if !first && idle_ms > 0 && reader.buffer().is_empty() && idle_expired(w.tcp(), idle_ms) {
+            set_linger_zero(w.tcp());
+            return;
+        }
+        first = false;
         let req = match read_request(&mut reader, &mut w) {
             Ok(Some(r)) => r,
             Ok(None) => return,
@@ -528,6 +559,20 @@ fn serve_conn(stream: Conn, stopped: &AtomicBool, handler: &Handler) {
             }
         }
     }
+}
+
+/// Waits up to `ms` for the client's next bytes. If none came, the connection counts as
+/// dropped: wait (without reading) for whatever the client sends next, so that the caller's
+/// close answers it with a RST, as a router that forgot the connection does.
+fn idle_expired(tcp: &TcpStream, ms: u64) -> bool {
+    let mut byte = [0u8; 1];
+    let _ = tcp.set_read_timeout(Some(Duration::from_millis(ms)));
+    let came = matches!(tcp.peek(&mut byte), Ok(n) if n > 0);
+    let _ = tcp.set_read_timeout(None);
+    if !came {
+        let _ = tcp.peek(&mut byte); // woken by the next request, the client's close or Drop
+    }
+    !came
 }
 
 /// Writes `resp`; `Continue` unless closing or the write failed.
