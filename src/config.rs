@@ -4,6 +4,7 @@
 //! Parsing ([`parse`]) is pure and fuzzable; [`load`] adds the file system.
 
 use crate::redact::{MIN_SECRET_LEN, Secret};
+use crate::secure_file::{self, FileKind};
 use crate::validate::{self, ServerUrl, quote};
 use serde_yaml::Value as Yaml;
 use std::fmt;
@@ -92,22 +93,20 @@ pub const EXAMPLE: &str = "clusters:
     token: <your token>        # or leave this out and set ACP_TOKEN
 default_cluster: dev";
 
-/// Read, check and parse the file at `path`. Warnings (loose permissions) are logged.
+/// Read, check and parse the file at `path`. Who may write it, and every directory above
+/// it, is checked by [`secure_file::read_private`]; warnings (loose permissions) are logged.
 pub fn load(path: &Path) -> Result<Config, String> {
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Err(format!(
-                "Cluster configuration not found: {}\nCreate it with mode 0600 (or point \
-                 ACP_CLUSTER_CONFIG at one). Minimal example:\n\n{EXAMPLE}",
-                path.display()
-            ));
-        }
-        Err(e) => return Err(format!("Cannot read cluster configuration {}: {e}", path.display())),
+    let Some(file) = secure_file::read_private(path, FileKind::Config)? else {
+        return Err(format!(
+            "Cluster configuration not found: {}\nCreate it with mode 0600 (or point \
+             ACP_CLUSTER_CONFIG at one). Minimal example:\n\n{EXAMPLE}",
+            path.display()
+        ));
     };
-    for warning in check_permissions(path)? {
+    for warning in &file.warnings {
         log::warn!("{warning}");
     }
+    let text = file.text;
     let env_token = match std::env::var("ACP_TOKEN") {
         Ok(t) => clean_token(&t).map_err(|e| format!("ACP_TOKEN: {e}"))?,
         Err(_) => None,
@@ -126,67 +125,19 @@ pub fn load(path: &Path) -> Result<Config, String> {
     Ok(config)
 }
 
-/// A `ca_cert` must be a readable file holding at least one PEM certificate.
+/// A `ca_cert` must be a file holding at least one PEM certificate, and since it decides
+/// whom the token is sent to, no other user may be able to write or replace it.
 fn check_ca_file(ca: &Path) -> Result<(), String> {
-    let pem = std::fs::read(ca).map_err(|e| format!("ca_cert {}: cannot read it ({e})", ca.display()))?;
-    let needle = b"-----BEGIN CERTIFICATE-----";
-    match pem.windows(needle.len()).any(|w| w == needle) {
+    let Some(file) = secure_file::read_private(ca, FileKind::CaCert)? else {
+        return Err(format!("ca_cert {}: cannot read it (no such file)", ca.display()));
+    };
+    for warning in &file.warnings {
+        log::warn!("{warning}");
+    }
+    match file.text.contains("-----BEGIN CERTIFICATE-----") {
         true => Ok(()),
         false => Err(format!("ca_cert {}: no PEM certificate (-----BEGIN CERTIFICATE-----) in it", ca.display())),
     }
-}
-
-/// Refuse a file others can write (they could point us, with our token, at their server);
-/// warn about one others can read, or a directory others can enter.
-#[cfg(unix)]
-pub fn check_permissions(path: &Path) -> Result<Vec<String>, String> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = |p: &Path| std::fs::metadata(p).map(|m| m.permissions().mode() & 0o7777);
-    let file_mode = mode(path).map_err(|e| format!("Cannot inspect {}: {e}", path.display()))? & 0o777;
-    let shown = path.display();
-    if file_mode & 0o022 != 0 {
-        return Err(format!(
-            "Refusing to use {shown}: its mode is {file_mode:04o}, so users other than you can \
-             write it and could point this server (and your token) at a server of theirs. \
-             Fix it with: chmod 600 {shown}"
-        ));
-    }
-    let mut warnings = Vec::new();
-    if file_mode & 0o044 != 0 {
-        warnings.push(format!(
-            "{shown} has mode {file_mode:04o}: other users can read the tokens in it. Fix it with: chmod 600 {shown}"
-        ));
-    }
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        if let Ok(dir_mode) = mode(dir) {
-            // Whoever can write the directory can replace the file; the sticky bit (as on /tmp)
-            // stops them from replacing a file they do not own.
-            if dir_mode & 0o022 != 0 && dir_mode & 0o1000 == 0 {
-                return Err(format!(
-                    "Refusing to use {shown}: its directory {} has mode {:04o}, so other users can \
-                     replace the file and point this server (and your token) at a server of theirs. \
-                     Fix it with: chmod 700 {}",
-                    dir.display(),
-                    dir_mode & 0o777,
-                    dir.display()
-                ));
-            }
-            let dir_mode = dir_mode & 0o777;
-            if dir_mode & 0o077 != 0 {
-                warnings.push(format!(
-                    "{} has mode {dir_mode:04o}: it should be private. Fix it with: chmod 700 {}",
-                    dir.display(),
-                    dir.display()
-                ));
-            }
-        }
-    }
-    Ok(warnings)
-}
-
-#[cfg(not(unix))]
-pub fn check_permissions(_path: &Path) -> Result<Vec<String>, String> {
-    Ok(Vec::new())
 }
 
 /// Parse and validate the text of a clusters.yaml. Pure: no I/O, no environment.
@@ -507,32 +458,5 @@ default_cluster: dev
         let c =
             parse("clusters:\n  a:\n    server: https://x\n    default_project: p\n    token: '  '\n", None).unwrap();
         assert!(c.clusters[0].token.is_none());
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn permissions_refuse_writable_and_warn_on_readable() {
-        use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!("mcp-acp-perm-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
-        let f = dir.join("clusters.yaml");
-        std::fs::write(&f, GOOD).unwrap();
-        let set = |m| std::fs::set_permissions(&f, std::fs::Permissions::from_mode(m)).unwrap();
-        set(0o600);
-        assert!(check_permissions(&f).unwrap().is_empty());
-        set(0o644);
-        let w = check_permissions(&f).unwrap();
-        assert!(w[0].contains("0644") && w[0].contains("chmod 600"), "{w:?}");
-        set(0o620);
-        assert!(check_permissions(&f).unwrap_err().contains("Refusing"));
-        set(0o600);
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-        assert!(check_permissions(&f).unwrap()[0].contains("chmod 700"));
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o775)).unwrap();
-        assert!(check_permissions(&f).unwrap_err().contains("its directory"));
-        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o1777)).unwrap();
-        assert!(check_permissions(&f).unwrap()[0].contains("mode 0777"), "sticky: warned, not refused");
-        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

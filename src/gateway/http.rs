@@ -202,9 +202,13 @@ fn attempt(
     }
 }
 
-/// The Mozilla roots plus every certificate in the PEM file at `path`.
+/// The Mozilla roots plus every certificate in the PEM file at `path`. Read with the same
+/// checks as at load time: this read, not that one, decides what is trusted.
 fn public_roots_and(path: &Path) -> Result<RootCerts, String> {
-    let pem = std::fs::read(path).map_err(|e| format!("cannot read ca_cert {} ({e})", path.display()))?;
+    let pem = match crate::secure_file::read_private(path, crate::secure_file::FileKind::CaCert)? {
+        Some(file) => file.text.into_bytes(),
+        None => return Err(format!("cannot read ca_cert {} (no such file)", path.display())),
+    };
     let mut certs: Vec<Certificate<'static>> =
         webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().map(|c| Certificate::from_der(c.as_ref()).to_owned()).collect();
     let public = certs.len();

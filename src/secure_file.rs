@@ -1,0 +1,485 @@
+//! Reading a file we take orders from (clusters.yaml, a cluster's `ca_cert`) only if no
+//! other user could have written or replaced it.
+//!
+//! The checks are OpenSSH's `StrictModes` for `authorized_keys`, made on what is actually
+//! read: the path is resolved (symlinks followed), every directory from `/` down must be
+//! owned by root or by us and writable by nobody else (unless sticky, like /tmp), and the
+//! file is opened first and then judged by `fstat` on the open descriptor, so what was
+//! checked is what is read. Only regular files, and at most [`MAX_CONFIG_BYTES`] of them.
+
+use std::fs::{File, Metadata};
+use std::io::{self, Read};
+use std::path::Path;
+
+/// Largest file read. A real clusters.yaml or CA bundle is a few KiB; the bound keeps a
+/// mistaken path (a log, a disk image) from costing memory.
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+
+/// What the file is for: decides the wording, and whether others reading it matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// clusters.yaml: holds tokens, so a file or directory others can read is warned about.
+    Config,
+    /// A cluster's `ca_cert`: a trust anchor, public by nature; only who can write it matters.
+    CaCert,
+}
+
+/// A file that passed the checks: its text, and what is worth a warning.
+#[derive(Debug)]
+pub struct Checked {
+    pub text: String,
+    pub warnings: Vec<String>,
+}
+
+impl FileKind {
+    /// What someone who can write the file could do with it.
+    fn threat(self) -> &'static str {
+        match self {
+            FileKind::Config => "point this server (and your token) at a server of theirs",
+            FileKind::CaCert => "make this server trust a certificate of theirs and read your token on its way",
+        }
+    }
+
+    fn cannot_read(self, name: &str, detail: impl std::fmt::Display) -> String {
+        match self {
+            FileKind::Config => format!("Cannot read cluster configuration {name}: {detail}"),
+            FileKind::CaCert => format!("ca_cert {name}: cannot read it ({detail})"),
+        }
+    }
+
+    fn refuse(self, name: &str, why: impl std::fmt::Display) -> String {
+        match self {
+            FileKind::Config => format!("Refusing to use {name}: {why}"),
+            FileKind::CaCert => format!("Refusing to use ca_cert {name}: {why}"),
+        }
+    }
+}
+
+/// Read the file at `path` (relative to the current directory) if it is safe to trust.
+/// `Ok(None)`: it, or a directory on its way, does not exist. Errors name the file and the fix.
+pub fn read_private(path: &Path, kind: FileKind) -> Result<Option<Checked>, String> {
+    let given = path.display().to_string();
+    let canon = match std::fs::canonicalize(path) {
+        Ok(c) => c,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(kind.cannot_read(&given, e)),
+    };
+    // Name the file as the user wrote it, and where it really is when that differs
+    // (a symlink, a relative path): a refusal may be about the real location.
+    let name = match canon.as_path() == path {
+        true => given,
+        false => format!("{given} (resolved to {})", canon.display()),
+    };
+    // Not even opened unless regular: opening a device can have side effects.
+    let before = std::fs::metadata(&canon).map_err(|e| kind.cannot_read(&name, e))?;
+    regular(&before).map_err(|what| kind.cannot_read(&name, what))?;
+    let file = match open(&canon) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(kind.cannot_read(&name, e)),
+    };
+    // From here on, only the open file's own metadata counts: it cannot be swapped.
+    let meta = file.metadata().map_err(|e| kind.cannot_read(&name, e))?;
+    regular(&meta).map_err(|what| kind.cannot_read(&name, what))?;
+    #[cfg(unix)]
+    let warnings = unix::check(&meta, &canon, &name, kind)?;
+    #[cfg(not(unix))]
+    let warnings = Vec::new();
+    if meta.len() > MAX_CONFIG_BYTES {
+        let why = format!("it is {} bytes, over the limit of 1 MiB ({MAX_CONFIG_BYTES} bytes)", meta.len());
+        return Err(kind.cannot_read(&name, why));
+    }
+    let text = read_bounded(file).map_err(|e| kind.cannot_read(&name, e))?;
+    Ok(Some(Checked { text, warnings }))
+}
+
+/// At most [`MAX_CONFIG_BYTES`], even from a file that grows while it is read; UTF-8 only.
+fn read_bounded(file: File) -> Result<String, String> {
+    let mut bytes = Vec::new();
+    file.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(format!("it grew past the limit of 1 MiB ({MAX_CONFIG_BYTES} bytes) while being read"));
+    }
+    // The offset only: the content may hold a token.
+    String::from_utf8(bytes)
+        .map_err(|e| format!("it is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
+}
+
+/// `Err` says what the file is instead of a regular file.
+fn regular(meta: &Metadata) -> Result<(), String> {
+    let t = meta.file_type();
+    if t.is_file() {
+        return Ok(());
+    }
+    let what = if t.is_dir() { "a directory" } else { special(&t) };
+    Err(format!("it is {what}, not a regular file"))
+}
+
+fn special(t: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "a FIFO (named pipe)";
+        } else if t.is_char_device() {
+            return "a character device";
+        } else if t.is_block_device() {
+            return "a block device";
+        } else if t.is_socket() {
+            return "a socket";
+        }
+    }
+    let _ = t;
+    "a device or another special file"
+}
+
+/// Open flags on Linux, where their values are known per architecture (linux's
+/// asm-generic/fcntl.h and the arm/powerpc/m68k overrides): O_NONBLOCK so a FIFO swapped in
+/// after the type check cannot block, O_NOFOLLOW so a final symlink swapped in is not
+/// followed, O_NOCTTY so a terminal never becomes ours.
+#[cfg(all(
+    target_os = "linux",
+    any(
+        target_arch = "x86",
+        target_arch = "x86_64",
+        target_arch = "riscv32",
+        target_arch = "riscv64",
+        target_arch = "s390x",
+        target_arch = "loongarch64"
+    )
+))]
+const OPEN_FLAGS: i32 = 0o4000 | 0o400000 | 0o400;
+#[cfg(all(
+    target_os = "linux",
+    any(
+        target_arch = "arm",
+        target_arch = "aarch64",
+        target_arch = "powerpc",
+        target_arch = "powerpc64",
+        target_arch = "m68k"
+    )
+))]
+const OPEN_FLAGS: i32 = 0o4000 | 0o100000 | 0o400;
+/// Elsewhere a plain open; the type check just before it still applies.
+#[cfg(not(all(
+    target_os = "linux",
+    any(
+        target_arch = "x86",
+        target_arch = "x86_64",
+        target_arch = "riscv32",
+        target_arch = "riscv64",
+        target_arch = "s390x",
+        target_arch = "loongarch64",
+        target_arch = "arm",
+        target_arch = "aarch64",
+        target_arch = "powerpc",
+        target_arch = "powerpc64",
+        target_arch = "m68k"
+    )
+)))]
+const OPEN_FLAGS: i32 = 0;
+
+fn open(path: &Path) -> io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, OPEN_FLAGS);
+    #[cfg(not(unix))]
+    let _ = OPEN_FLAGS;
+    options.open(path)
+}
+
+#[cfg(unix)]
+mod unix {
+    use super::FileKind;
+    use std::fs::Metadata;
+    use std::os::unix::fs::MetadataExt;
+    use std::path::{Path, PathBuf};
+
+    unsafe extern "C" {
+        /// POSIX; cannot fail.
+        safe fn geteuid() -> u32;
+    }
+
+    /// Owned by root or by us: anyone else could rewrite it, or chmod it back after we look.
+    fn owner_problem(meta: &Metadata) -> Option<String> {
+        let (uid, me) = (meta.uid(), geteuid());
+        (uid != 0 && uid != me).then(|| format!("owned by uid {uid}, not by you (uid {me}) or root"))
+    }
+
+    /// The file (`meta`: from the open descriptor), then the directories above it.
+    pub fn check(meta: &Metadata, canon: &Path, name: &str, kind: FileKind) -> Result<Vec<String>, String> {
+        let mut warnings = Vec::new();
+        check_file(meta, canon, name, kind, &mut warnings)?;
+        check_directories(canon, name, kind, &mut warnings)?;
+        Ok(warnings)
+    }
+
+    fn check_file(
+        meta: &Metadata,
+        canon: &Path,
+        name: &str,
+        kind: FileKind,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), String> {
+        let threat = kind.threat();
+        let real = canon.display();
+        if let Some(owner) = owner_problem(meta) {
+            return Err(kind.refuse(
+                name,
+                format!(
+                    "it is {owner}, so that user can rewrite it and could {threat}. Fix it with: chown {} {real}",
+                    geteuid()
+                ),
+            ));
+        }
+        let mode = meta.mode() & 0o777;
+        if mode & 0o022 != 0 {
+            return Err(kind.refuse(
+                name,
+                format!(
+                    "its mode is {mode:04o}, so users other than you can write it and could {threat}. \
+                     Fix it with: chmod 600 {real}"
+                ),
+            ));
+        }
+        if kind == FileKind::Config && mode & 0o044 != 0 {
+            warnings.push(format!(
+                "{name} has mode {mode:04o}: other users can read the tokens in it. Fix it with: chmod 600 {real}"
+            ));
+        }
+        Ok(())
+    }
+
+    /// Every directory from `/` down to the file's: whoever can write one of them can rename
+    /// what is below it and so replace the file. The sticky bit (as on /tmp) stops them from
+    /// renaming or removing entries they do not own.
+    fn check_directories(canon: &Path, name: &str, kind: FileKind, warnings: &mut Vec<String>) -> Result<(), String> {
+        let threat = kind.threat();
+        let Some(parent) = canon.parent() else { return Ok(()) };
+        let mut chain: Vec<PathBuf> = parent.ancestors().map(Path::to_path_buf).collect();
+        chain.reverse();
+        for dir in &chain {
+            let shown = dir.display();
+            let is_parent = dir.as_path() == parent;
+            let place = match is_parent {
+                true => format!("its directory {shown}"),
+                false => format!("the directory {shown} above it"),
+            };
+            let meta = std::fs::symlink_metadata(dir)
+                .map_err(|e| kind.refuse(name, format!("cannot inspect {place} ({e})")))?;
+            if let Some(owner) = owner_problem(&meta) {
+                return Err(kind.refuse(
+                    name,
+                    format!(
+                        "{place} is {owner}, so that user can replace the file and could {threat}. \
+                         Fix it with: chown {} {shown} (or move the file elsewhere)",
+                        geteuid()
+                    ),
+                ));
+            }
+            let mode = meta.mode() & 0o7777;
+            if mode & 0o022 != 0 && mode & 0o1000 == 0 {
+                // The directory holding the tokens should be private anyway; elsewhere removing
+                // the write bits is enough (`chmod 700` on, say, a home directory is not wanted).
+                let fix = if is_parent && kind == FileKind::Config { "700" } else { "go-w" };
+                return Err(kind.refuse(
+                    name,
+                    format!(
+                        "{place} has mode {mode:04o}, so other users can replace the file and {threat}. \
+                         Fix it with: chmod {fix} {shown}"
+                    ),
+                ));
+            }
+            if is_parent && kind == FileKind::Config && mode & 0o077 != 0 {
+                let mode = mode & 0o777;
+                warnings
+                    .push(format!("{shown} has mode {mode:04o}: it should be private. Fix it with: chmod 700 {shown}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_file_is_none() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(read_private(&dir.path().join("nope.yaml"), FileKind::Config).unwrap().is_none());
+        assert!(read_private(&dir.path().join("no/dir/x.yaml"), FileKind::CaCert).unwrap().is_none());
+    }
+
+    #[test]
+    fn size_is_bounded_and_text_must_be_utf8() {
+        let dir = tempfile::tempdir().unwrap();
+        let f = dir.path().join("c.yaml");
+        private_write(&f, &vec![b'#'; MAX_CONFIG_BYTES as usize]);
+        assert_eq!(read_private(&f, FileKind::Config).unwrap().unwrap().text.len(), MAX_CONFIG_BYTES as usize);
+        private_write(&f, &vec![b'#'; 2 * MAX_CONFIG_BYTES as usize]);
+        let e = read_private(&f, FileKind::Config).unwrap_err();
+        assert!(e.contains("it is 2097152 bytes, over the limit of 1 MiB (1048576 bytes)"), "{e}");
+        private_write(&f, b"clusters: {}\n\xff\xfe");
+        let e = read_private(&f, FileKind::Config).unwrap_err();
+        assert!(e.ends_with("it is not UTF-8 text (invalid byte at offset 13)"), "{e}");
+    }
+
+    #[test]
+    fn a_growing_file_is_still_bounded() {
+        let big = vec![b'#'; MAX_CONFIG_BYTES as usize + 10];
+        let file = tempfile::tempfile().unwrap();
+        std::io::Write::write_all(&mut &file, &big).unwrap();
+        std::io::Seek::rewind(&mut &file).unwrap();
+        assert!(read_bounded(file).unwrap_err().contains("grew past the limit of 1 MiB"));
+    }
+
+    fn private_write(path: &Path, bytes: &[u8]) {
+        std::fs::write(path, bytes).unwrap();
+        #[cfg(unix)]
+        set_mode(path, 0o600);
+    }
+
+    #[cfg(unix)]
+    fn set_mode(path: &Path, mode: u32) {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+
+    /// A private directory (0700) under the system's temporary directory.
+    #[cfg(unix)]
+    fn private_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        set_mode(dir.path(), 0o700);
+        dir
+    }
+
+    #[cfg(unix)]
+    fn warnings(path: &Path, kind: FileKind) -> Vec<String> {
+        read_private(path, kind).unwrap().unwrap().warnings
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn permissions_refuse_writable_and_warn_on_readable() {
+        let dir = private_dir();
+        let (d, f) = (dir.path(), dir.path().join("clusters.yaml"));
+        private_write(&f, b"clusters: {}\n");
+        assert!(warnings(&f, FileKind::Config).is_empty());
+        set_mode(&f, 0o644);
+        let w = warnings(&f, FileKind::Config);
+        assert!(w[0].contains("0644") && w[0].contains("chmod 600"), "{w:?}");
+        assert!(warnings(&f, FileKind::CaCert).is_empty(), "a CA file may be public");
+        set_mode(&f, 0o620);
+        assert!(read_private(&f, FileKind::Config).unwrap_err().contains("Refusing"));
+        let e = read_private(&f, FileKind::CaCert).unwrap_err();
+        assert!(e.starts_with("Refusing to use ca_cert ") && e.contains("trust a certificate of theirs"), "{e}");
+        set_mode(&f, 0o600);
+        set_mode(d, 0o755);
+        assert!(warnings(&f, FileKind::Config)[0].contains("chmod 700"));
+        assert!(warnings(&f, FileKind::CaCert).is_empty());
+        set_mode(d, 0o775);
+        assert!(read_private(&f, FileKind::Config).unwrap_err().contains("its directory"));
+        assert!(read_private(&f, FileKind::CaCert).unwrap_err().contains("its directory"));
+        set_mode(d, 0o1777);
+        assert!(warnings(&f, FileKind::Config)[0].contains("mode 0777"), "sticky: warned, not refused");
+        set_mode(d, 0o700);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn every_directory_above_is_checked() {
+        let top = private_dir();
+        let (cfg, acp) = (top.path().join("cfg"), top.path().join("cfg/acp"));
+        std::fs::create_dir_all(&acp).unwrap();
+        set_mode(&acp, 0o700);
+        let f = acp.join("clusters.yaml");
+        private_write(&f, b"clusters: {}\n");
+        for (mode, refused) in [(0o777, true), (0o770, true), (0o757, true), (0o755, false), (0o1777, false)] {
+            set_mode(&cfg, mode);
+            match read_private(&f, FileKind::Config) {
+                Err(e) => {
+                    assert!(refused, "{mode:04o}: {e}");
+                    let want = format!("the directory {} above it has mode {mode:04o}", cfg.display());
+                    assert!(e.contains(&want) && e.ends_with(&format!("chmod go-w {}", cfg.display())), "{e}");
+                }
+                Ok(c) => {
+                    assert!(!refused, "{mode:04o}: used");
+                    assert!(
+                        c.unwrap().warnings.is_empty(),
+                        "{mode:04o}: only the file's own directory is warned about"
+                    );
+                }
+            }
+        }
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_symlink_is_judged_by_where_it_leads() {
+        let top = private_dir();
+        let shared = top.path().join("shared");
+        std::fs::create_dir(&shared).unwrap();
+        let target = shared.join("real.yaml");
+        private_write(&target, b"clusters: {}\n");
+        let link = top.path().join("clusters.yaml");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        set_mode(&shared, 0o777);
+        let e = read_private(&link, FileKind::Config).unwrap_err();
+        let want = format!(
+            "Refusing to use {} (resolved to {}): its directory {} has mode 0777",
+            link.display(),
+            target.display(),
+            shared.display()
+        );
+        assert!(e.starts_with(&want), "{e}");
+        set_mode(&shared, 0o1777);
+        assert!(warnings(&link, FileKind::Config)[0].contains("it should be private"));
+        std::fs::remove_file(&target).unwrap();
+        assert!(read_private(&link, FileKind::Config).unwrap().is_none(), "dangling: not found");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_are_read_and_nothing_blocks() {
+        let dir = private_dir();
+        let fifo = dir.path().join("fifo.yaml");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+        assert!(made.success());
+        set_mode(&fifo, 0o600);
+        let e = read_private(&fifo, FileKind::Config).unwrap_err();
+        assert!(e.ends_with("it is a FIFO (named pipe), not a regular file"), "{e}");
+        let e = read_private(Path::new("/dev/zero"), FileKind::Config).unwrap_err();
+        assert!(e.ends_with("it is a character device, not a regular file"), "{e}");
+        let e = read_private(dir.path(), FileKind::CaCert).unwrap_err();
+        assert!(e.contains("cannot read it (it is a directory, not a regular file)"), "{e}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn the_file_must_be_ours_or_roots() {
+        use std::os::unix::fs::{MetadataExt, chown};
+        let top = private_dir();
+        if std::fs::metadata(top.path()).unwrap().uid() != 0 {
+            println!("not root: cannot give files to another user; ownership checks skipped");
+            return;
+        }
+        let sub = top.path().join("sub");
+        std::fs::create_dir(&sub).unwrap();
+        set_mode(&sub, 0o700);
+        let f = sub.join("clusters.yaml");
+        private_write(&f, b"clusters: {}\n");
+        chown(&f, Some(65534), Some(65534)).unwrap();
+        let e = read_private(&f, FileKind::Config).unwrap_err();
+        assert!(e.contains("it is owned by uid 65534, not by you (uid 0) or root"), "{e}");
+        assert!(e.ends_with(&format!("Fix it with: chown 0 {}", f.display())), "{e}");
+        chown(&f, Some(0), Some(0)).unwrap();
+        chown(&sub, Some(65534), Some(65534)).unwrap();
+        let e = read_private(&f, FileKind::CaCert).unwrap_err();
+        let want = format!("its directory {} is owned by uid 65534, not by you (uid 0) or root", sub.display());
+        assert!(e.contains(&want), "{e}");
+        chown(&sub, Some(0), Some(0)).unwrap();
+        assert!(read_private(&f, FileKind::Config).unwrap().is_some());
+    }
+}
