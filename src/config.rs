@@ -208,7 +208,7 @@ fn parse_cluster(name: &str, entry: &Yaml) -> Result<Cluster, String> {
     let server_raw = text("server")?.ok_or("server is required")?;
     let server = validate::parse_server_url(server_raw).map_err(|e| format!("server: {e}"))?;
     let default_project = text("default_project")?.ok_or("default_project is required")?;
-    validate::check_name("default_project", default_project)?;
+    validate::check_name("default_project", default_project).map_err(|e| e.0)?;
     let token = match map.get("token") {
         None | Some(Yaml::Null) => None,
         Some(Yaml::String(t)) => clean_token(t)?,

@@ -8,6 +8,7 @@ pub mod gateway;
 pub mod jsonrpc;
 pub mod logging;
 pub mod redact;
+pub mod schema;
 pub mod secure_file;
 pub mod server;
 pub mod tools;

@@ -8,6 +8,7 @@
 use crate::jsonrpc::{self, Incoming, Line, RpcError};
 use crate::tools::{self, Context, Progress};
 use crate::{logging, redact};
+use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use std::cell::RefCell;
@@ -173,10 +174,11 @@ impl Server {
                 Err(e) => line_of(&jsonrpc::failure(id.clone(), e)),
             },
             // The tool list is the one other large answer: written from its cached rendering.
-            "tools/list" if !rev.stateless() => {
-                serialized(&id, &RawMessage { jsonrpc: "2.0", id: &id, result: tools_list_raw(rev) })
-            }
-            _ => line_of(&self.request_value(id.clone(), method, params, rev)),
+            "tools/list" if !rev.stateless() => answer(&id, rev, tools_list_raw(rev)),
+            _ => match self.dispatch(rev, method, params) {
+                Ok(result) => answer(&id, rev, &result),
+                Err(e) => line_of(&jsonrpc::failure(id.clone(), e)),
+            },
         };
         if rev.stateless() {
             let _ = logging::set_client_level(saved_level);
@@ -184,16 +186,6 @@ impl Server {
         match line.len() > MAX_ANSWER {
             true => too_large(id, line.len()),
             false => line,
-        }
-    }
-
-    fn request_value(&mut self, id: Value, method: &str, params: &Value, rev: Rev) -> Value {
-        match self.dispatch(rev, method, params) {
-            Ok(mut result) => {
-                stateless_fields(&mut result, rev);
-                jsonrpc::ok(id, result)
-            }
-            Err(e) => jsonrpc::failure(id, e),
         }
     }
 
@@ -302,7 +294,7 @@ fn line_of(message: &Value) -> String {
 /// A message serialized straight from typed parts (no `Value` tree as large as the answer).
 /// These cannot fail to serialize (string keys, valid raw JSON); if one ever did, the client
 /// still gets an answer.
-fn serialized(id: &Value, message: &impl serde::Serialize) -> String {
+fn serialized(id: &Value, message: &impl Serialize) -> String {
     serde_json::to_string(message).unwrap_or_else(|e| {
         let message = format!("the answer could not be serialized ({e})");
         line_of(&jsonrpc::error(id.clone(), jsonrpc::INTERNAL_ERROR, &message))
@@ -321,14 +313,7 @@ fn too_large(id: Value, bytes: usize) -> String {
 /// A tools/call answer. One too large to send becomes a tool error the model can act on: the
 /// call itself ran (and may have changed something), only its report is too long.
 fn call_answer(id: &Value, output: &tools::Output, rev: Rev) -> String {
-    let line = match rev.stateless() {
-        true => {
-            let mut result = call_result_value(output, rev);
-            stateless_fields(&mut result, rev);
-            line_of(&jsonrpc::ok(id.clone(), result))
-        }
-        false => serialized(id, &ToolMessage { jsonrpc: "2.0", id, result: call_result(output, rev) }),
-    };
+    let line = answer(id, rev, &call_result(output, rev));
     if line.len() <= MAX_ANSWER {
         return line;
     }
@@ -341,12 +326,34 @@ fn call_answer(id: &Value, output: &tools::Output, rev: Rev) -> String {
     call_answer(id, &tools::Output::failure(text), rev)
 }
 
-/// What a 2026-07-28 result carries besides its content.
-fn stateless_fields(result: &mut Value, rev: Rev) {
-    if rev.stateless() {
-        result["resultType"] = json!("complete");
-        result["_meta"] = json!({ META_SERVER_INFO: server_info(rev) });
+/// Every successful answer is written here, the one place where a revision changes the
+/// envelope: 2026-07-28 results also carry `resultType` and the server's identity in `_meta`.
+fn answer<R: Serialize + ?Sized>(id: &Value, rev: Rev, result: &R) -> String {
+    match rev.stateless() {
+        false => serialized(id, &Message { jsonrpc: "2.0", id, result }),
+        true => {
+            let meta = json!({ META_SERVER_INFO: server_info(rev) });
+            let result = Stateless { result, result_type: "complete", meta };
+            serialized(id, &Message { jsonrpc: "2.0", id, result: &result })
+        }
     }
+}
+
+#[derive(Serialize)]
+struct Message<'a, R: ?Sized> {
+    jsonrpc: &'static str,
+    id: &'a Value,
+    result: &'a R,
+}
+
+#[derive(Serialize)]
+struct Stateless<'a, R: ?Sized> {
+    #[serde(flatten)]
+    result: &'a R,
+    #[serde(rename = "resultType")]
+    result_type: &'static str,
+    #[serde(rename = "_meta")]
+    meta: Value,
 }
 
 /// A batch with more items than [`MAX_BATCH`], counted without building its items: the count
@@ -360,21 +367,7 @@ fn oversized_batch(line: &[u8]) -> Option<usize> {
     (items.len() > MAX_BATCH).then_some(items.len())
 }
 
-#[derive(serde::Serialize)]
-struct RawMessage<'a> {
-    jsonrpc: &'static str,
-    id: &'a Value,
-    result: &'a RawValue,
-}
-
-#[derive(serde::Serialize)]
-struct ToolMessage<'a> {
-    jsonrpc: &'static str,
-    id: &'a Value,
-    result: CallResult<'a>,
-}
-
-#[derive(serde::Serialize)]
+#[derive(Serialize)]
 struct CallResult<'a> {
     content: [TextContent<'a>; 1],
     #[serde(rename = "isError")]
@@ -383,7 +376,7 @@ struct CallResult<'a> {
     structured: Option<&'a RawValue>,
 }
 
-#[derive(serde::Serialize)]
+#[derive(Serialize)]
 struct TextContent<'a> {
     #[serde(rename = "type")]
     kind: &'static str,
@@ -396,11 +389,6 @@ fn call_result(output: &tools::Output, rev: Rev) -> CallResult<'_> {
         is_error: output.is_error,
         structured: output.structured.as_deref().filter(|_| rev.has_structured_output()),
     }
-}
-
-/// The result of a tools/call as a Value, for stateless requests (which add fields to it).
-fn call_result_value(output: &tools::Output, rev: Rev) -> Value {
-    serde_json::to_value(call_result(output, rev)).expect("a tool result serializes")
 }
 
 /// The tool list cannot change while the process runs: render it once per kind of revision
@@ -459,20 +447,21 @@ fn tools_list(rev: Rev) -> Value {
     let tools: Vec<Value> = tools::TOOLS
         .iter()
         .map(|t| {
-            let mut tool = json!({"name": t.name, "description": t.description});
-            tool["inputSchema"] = tools::params::schema(t.params); // moved in, not copied
+            let mut tool = json!({"name": t.name(), "description": t.description()});
+            tool["inputSchema"] = tools::params::schema(t.params()); // moved in, not copied
             if rev.has_annotations() {
+                let effect = t.effect();
                 tool["annotations"] = json!({
-                    "title": t.title,
-                    "readOnlyHint": t.read_only,
-                    "destructiveHint": t.destructive,
-                    "idempotentHint": t.idempotent,
-                    "openWorldHint": t.open_world,
+                    "title": t.title(),
+                    "readOnlyHint": effect.read_only(),
+                    "destructiveHint": effect.destructive(),
+                    "idempotentHint": effect.idempotent,
+                    "openWorldHint": effect.remote,
                 });
             }
             if rev.has_structured_output() {
-                tool["title"] = json!(t.title);
-                tool["outputSchema"] = (t.output_schema)();
+                tool["title"] = json!(t.title());
+                tool["outputSchema"] = t.output_schema();
             }
             tool
         })

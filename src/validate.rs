@@ -5,6 +5,45 @@
 
 use std::fmt;
 
+/// Text that broke a rule. The message names the field (or the setting) and the rule, in
+/// words an LLM or a person can act on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid(pub String);
+
+impl fmt::Display for Invalid {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Invalid {}
+
+/// Read as the message it carries.
+impl std::ops::Deref for Invalid {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl PartialEq<&str> for Invalid {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == *other
+    }
+}
+
+impl From<String> for Invalid {
+    fn from(message: String) -> Invalid {
+        Invalid(message)
+    }
+}
+
+impl From<&str> for Invalid {
+    fn from(message: &str) -> Invalid {
+        Invalid(message.to_string())
+    }
+}
+
 /// The gateway's limit for project names and session IDs (contract §5).
 pub const MAX_NAME_LEN: usize = 63;
 
@@ -28,11 +67,11 @@ pub const DNS1123_RULE: &str = "must be a DNS-1123 label: 1-63 characters, lower
      0-9 and '-', starting and ending with a letter or digit";
 
 /// Check a project or session name; the error names the field and quotes the value.
-pub fn check_name(field: &str, value: &str) -> Result<(), String> {
+pub fn check_name(field: &str, value: &str) -> Result<(), Invalid> {
     if is_dns1123_label(value) {
         Ok(())
     } else {
-        Err(format!("{field} {} is invalid: {field} {DNS1123_RULE}", quote(value)))
+        Err(Invalid(format!("{field} {} is invalid: {field} {DNS1123_RULE}", quote(value))))
     }
 }
 
@@ -118,7 +157,7 @@ impl fmt::Display for ServerUrl {
 /// The first two rules are the original's (same wording); the rest close holes it left:
 /// a URL with credentials, a query or fragment, or control characters is refused rather
 /// than passed on to the HTTP client.
-pub fn parse_server_url(raw: &str) -> Result<ServerUrl, String> {
+pub fn parse_server_url(raw: &str) -> Result<ServerUrl, Invalid> {
     let (scheme, rest) = if let Some(rest) = raw.strip_prefix("https://") {
         (Scheme::Https, rest)
     } else if let Some(rest) = raw.strip_prefix("http://") {
@@ -132,7 +171,7 @@ pub fn parse_server_url(raw: &str) -> Result<ServerUrl, String> {
         return Err(KUBE_API.into());
     }
     if let Some(c) = raw.chars().find(|c| c.is_whitespace() || c.is_control()) {
-        return Err(format!("Server URL must not contain whitespace or control characters (found {c:?})"));
+        return Err(Invalid(format!("Server URL must not contain whitespace or control characters (found {c:?})")));
     }
     if raw.contains(['?', '#']) {
         return Err("Server URL must not contain a query (?) or fragment (#)".into());
@@ -150,7 +189,7 @@ pub fn parse_server_url(raw: &str) -> Result<ServerUrl, String> {
     Ok(ServerUrl { scheme, host: host.to_ascii_lowercase(), port, path: path.to_string() })
 }
 
-fn split_host_port(authority: &str, scheme: Scheme) -> Result<(&str, u16), String> {
+fn split_host_port(authority: &str, scheme: Scheme) -> Result<(&str, u16), Invalid> {
     // IPv6 literal: [::1] or [::1]:8080
     let (host, port) = if authority.starts_with('[') {
         let end = authority.find(']').ok_or("Server URL has an unclosed IPv6 bracket")?;
@@ -177,11 +216,11 @@ fn split_host_port(authority: &str, scheme: Scheme) -> Result<(&str, u16), Strin
         None => scheme.default_port(),
         // Canonical digits only: a leading zero would let ":06443" past the ":6443" rule.
         Some(p) if p.len() > 1 && p.starts_with('0') => {
-            return Err(format!("Server URL port {} must be written without leading zeros", quote(p)));
+            return Err(Invalid(format!("Server URL port {} must be written without leading zeros", quote(p))));
         }
         Some(p) => match p.parse::<u16>() {
             Ok(n) if n > 0 && p.bytes().all(|c| c.is_ascii_digit()) => n,
-            _ => return Err(format!("Server URL port {} is not a number from 1 to 65535", quote(p))),
+            _ => return Err(Invalid(format!("Server URL port {} is not a number from 1 to 65535", quote(p)))),
         },
     };
     Ok((host, port))
@@ -189,7 +228,7 @@ fn split_host_port(authority: &str, scheme: Scheme) -> Result<(&str, u16), Strin
 
 /// Parse `older_than` (`7d`, `24h`, `30m`) into seconds. Stricter than the original,
 /// which matched a prefix (`7dxyz` passed): the whole value must be digits + one unit.
-pub fn parse_age(value: &str) -> Result<u64, String> {
+pub fn parse_age(value: &str) -> Result<u64, Invalid> {
     let bad = || {
         format!(
             "older_than {} is invalid: use a whole number followed by d, h or m, e.g. '7d', '24h' or '30m'",
@@ -202,15 +241,15 @@ pub fn parse_age(value: &str) -> Result<u64, String> {
         'd' | 'D' => 86_400,
         'h' | 'H' => 3_600,
         'm' | 'M' => 60,
-        _ => return Err(bad()),
+        _ => return Err(bad().into()),
     };
     if digits.is_empty() || !digits.bytes().all(|c| c.is_ascii_digit()) {
-        return Err(bad());
+        return Err(bad().into());
     }
     let n: u64 = digits.parse().map_err(|_| bad())?;
     n.checked_mul(per_unit)
         .filter(|s| *s <= 100 * 365 * 86_400)
-        .ok_or_else(|| format!("older_than {} is too large: at most 100 years", quote(value)))
+        .ok_or_else(|| Invalid(format!("older_than {} is too large: at most 100 years", quote(value))))
 }
 
 /// Seconds since the Unix epoch for an RFC 3339 timestamp as Kubernetes writes it

@@ -62,7 +62,7 @@ fn check_wire_text(text: &str, input: &Input, what: &str) {
 }
 
 /// One response object. `tool` is the tool a `tools/call` request named, if known.
-fn check_response(answer: &Value, tool: Option<&tools::Tool>) {
+fn check_response(answer: &Value, tool: Option<&dyn tools::AnyTool>) {
     let obj = answer.as_object().unwrap_or_else(|| panic!("response is not an object: {answer}"));
     assert_eq!(obj.get("jsonrpc"), Some(&Value::from("2.0")), "response: {answer}");
     assert!(
@@ -84,15 +84,15 @@ fn check_response(answer: &Value, tool: Option<&tools::Tool>) {
             assert!(result["isError"].is_boolean(), "response: {answer}");
         }
         if let (Some(data), Some(tool)) = (result.get("structuredContent"), tool)
-            && let Err(e) = common::schema_check(&(tool.output_schema)(), data, "structuredContent")
+            && let Err(e) = common::schema_check(&tool.output_schema(), data, "structuredContent")
         {
-            panic!("{}: structuredContent breaks the output schema: {e}\nresponse: {answer}", tool.name);
+            panic!("{}: structuredContent breaks the output schema: {e}\nresponse: {answer}", tool.name());
         }
     }
 }
 
 /// The tool a message calls, if it is a `tools/call` for a known tool.
-fn called_tool(message: &Value) -> Option<&'static tools::Tool> {
+fn called_tool(message: &Value) -> Option<&'static dyn tools::AnyTool> {
     if message.get("method")? != "tools/call" {
         return None;
     }

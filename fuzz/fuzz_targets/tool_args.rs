@@ -15,7 +15,7 @@ mod common;
 
 use libfuzzer_sys::fuzz_target;
 use mcp_acp::tools::params::{self, Args, Kind};
-use mcp_acp::tools::{self, MAX_BULK, TOOLS, Tool};
+use mcp_acp::tools::{self, MAX_BULK, TOOLS, AnyTool};
 use mcp_acp::validate::{is_dns1123_label, parse_age};
 use serde_json::{Map, Value};
 
@@ -35,17 +35,17 @@ fn is_branch_ok(b: &str) -> bool {
 }
 
 /// Re-check, independently of `params`, what an accepted argument set promises.
-fn check_accepted(tool: &Tool, input: &Value, args: &Args) {
-    let name = tool.name;
+fn check_accepted(tool: &dyn AnyTool, input: &Value, args: &Args) {
+    let name = tool.name();
     if let Some(obj) = input.as_object() {
         assert!(obj.values().all(|v| !v.is_null()), "{name}: accepted a null argument (never a default): {input}");
         for (key, _) in obj.iter().filter(|(k, _)| given(input, k).is_some()) {
-            assert!(tool.params.iter().any(|p| p.name == key), "{name}: accepted unknown argument {key:?}");
+            assert!(tool.params().iter().any(|p| p.name == key), "{name}: accepted unknown argument {key:?}");
         }
     } else {
         assert!(input.is_null(), "{name}: accepted non-object arguments {input}");
     }
-    for p in tool.params {
+    for p in tool.params() {
         let v = given(input, p.name);
         assert_eq!(args.has(p.name), v.is_some(), "{name}.{}: has() disagrees with the input", p.name);
         let Some(v) = v else {
@@ -90,7 +90,7 @@ fn check_accepted(tool: &Tool, input: &Value, args: &Args) {
                     assert!(is_dns1123_label(n), "{field}: accepted name {n:?}");
                     assert!(!names[..i].contains(n), "{field}: accepted {n:?} twice");
                 }
-                if tool.name == "acp_bulk_delete_sessions" {
+                if tool.name() == "acp_bulk_delete_sessions" {
                     assert!(names.len() <= MAX_BULK && (1..=3).contains(&names.len()));
                 }
             }
@@ -119,7 +119,7 @@ fn check_accepted(tool: &Tool, input: &Value, args: &Args) {
     }
 }
 
-fn check_schema_agrees(tool: &Tool, input: &Value) {
+fn check_schema_agrees(tool: &dyn AnyTool, input: &Value) {
     let mut args = match input {
         Value::Null => Value::Object(Map::new()),
         other => other.clone(),
@@ -127,9 +127,9 @@ fn check_schema_agrees(tool: &Tool, input: &Value) {
     if args.get("project").and_then(Value::as_str) == Some("") {
         args.as_object_mut().expect("accepted arguments are an object").remove("project");
     }
-    let schema = params::schema(tool.params);
+    let schema = params::schema(tool.params());
     if let Err(e) = common::schema_check(&schema, &args, "arguments") {
-        panic!("{}: the server accepted arguments its own schema refuses: {e}\nschema: {schema}", tool.name);
+        panic!("{}: the server accepted arguments its own schema refuses: {e}\nschema: {schema}", tool.name());
     }
 }
 
@@ -137,10 +137,10 @@ fn check_schema_agrees(tool: &Tool, input: &Value) {
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else { return };
-    let tool = &TOOLS[selector as usize % TOOLS.len()];
+    let tool = TOOLS[selector as usize % TOOLS.len()];
     let Ok(input) = serde_json::from_slice::<Value>(rest) else { return };
 
-    let parsed = params::parse(tool.params, &input);
+    let parsed = params::parse(tool.params(), &input);
     if let Ok(args) = &parsed {
         check_accepted(tool, &input, args);
         check_schema_agrees(tool, &input);
@@ -149,27 +149,27 @@ fuzz_target!(|data: &[u8]| {
     let (mut ctx, log) = common::recording_context();
     let out = tools::call(&mut ctx, tool, &input);
     let calls = log.borrow();
-    let changes = calls.iter().filter(|c| c.starts_with("POST") || c.starts_with("DELETE")).count();
+    let changes = calls.iter().filter(|c| c.op.changes()).count();
     match &parsed {
         Err(e) => {
-            assert!(out.is_error, "{}: refused arguments but the call succeeded", tool.name);
+            assert!(out.is_error, "{}: refused arguments but the call succeeded", tool.name());
             assert_eq!(out.text, format!("Invalid argument: {}. Nothing was sent.", e.trim_end_matches('.')));
-            assert!(calls.is_empty(), "{}: refused arguments but sent {calls:?}", tool.name);
+            assert!(calls.is_empty(), "{}: refused arguments but sent {calls:?}", tool.name());
         }
         Ok(args) => {
-            if !tool.open_world {
-                assert!(calls.is_empty(), "{} reads local configuration only, but sent {calls:?}", tool.name);
+            if !tool.effect().remote {
+                assert!(calls.is_empty(), "{} reads local configuration only, but sent {calls:?}", tool.name());
             }
-            if tool.read_only || args.flag("dry_run") {
-                assert_eq!(changes, 0, "{} (read-only or dry run) sent {calls:?}", tool.name);
+            if tool.effect().read_only() || args.flag("dry_run") {
+                assert_eq!(changes, 0, "{} (read-only or dry run) sent {calls:?}", tool.name());
             }
-            if tool.name == "acp_bulk_delete_sessions" {
+            if tool.name() == "acp_bulk_delete_sessions" {
                 if !args.flag("confirm") && !args.flag("dry_run") {
                     assert!(calls.is_empty(), "bulk delete without confirm sent {calls:?}");
                 }
                 assert!(changes <= MAX_BULK, "bulk delete sent {calls:?}");
             }
-            if tool.name == "acp_delete_session" {
+            if tool.name() == "acp_delete_session" {
                 assert!(changes <= 1, "delete sent {calls:?}");
             }
         }
@@ -178,13 +178,13 @@ fuzz_target!(|data: &[u8]| {
     match &out.structured {
         Some(raw) => {
             let structured: Value = serde_json::from_str(raw.get())
-                .unwrap_or_else(|e| panic!("{}: structured content is not JSON ({e}): {}", tool.name, raw.get()));
-            if let Err(e) = common::schema_check(&(tool.output_schema)(), &structured, "structuredContent") {
-                panic!("{}: structured content breaks the output schema: {e}\ndata: {structured}", tool.name);
+                .unwrap_or_else(|e| panic!("{}: structured content is not JSON ({e}): {}", tool.name(), raw.get()));
+            if let Err(e) = common::schema_check(&tool.output_schema(), &structured, "structuredContent") {
+                panic!("{}: structured content breaks the output schema: {e}\ndata: {structured}", tool.name());
             }
             common::assert_no_token_leak(raw.get(), data, Some(&input), "tool output data");
         }
-        None => assert!(out.is_error, "{}: a successful result without structured content", tool.name),
+        None => assert!(out.is_error, "{}: a successful result without structured content", tool.name()),
     }
     common::assert_no_token_leak(&out.text, data, Some(&input), "tool output text");
 });

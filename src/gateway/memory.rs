@@ -1,71 +1,117 @@
-//! An in-memory stand-in for the gateway: no network, deterministic. Used by unit tests
-//! and by the fuzz targets, which drive the whole server without I/O.
+//! An in-memory stand-in for an API: no network, deterministic. Used by unit tests and by
+//! the fuzz targets, which drive the whole server without I/O; and [`Recording`], which wraps
+//! any backend and keeps a log of the operations it was asked to execute.
 
-use super::{ApiError, NewSession, RequestPreview, Session, SessionApi, SessionList, Target};
-use crate::redact::MASK;
+use super::{Answer, ApiError, Backend, Capabilities, Op, OpKind, Request, Session, SessionList, Target};
+use std::cell::RefCell;
+use std::rc::Rc;
 
 #[derive(Default)]
 pub struct MemoryApi {
     pub sessions: Vec<(String, Session)>,
-    /// Every call, as `METHOD project id`, to check that nothing was sent.
-    pub calls: Vec<String>,
     next_id: u32,
 }
 
+/// Serves what the public-api gateway serves, with the same list limit.
+static CAPABILITIES: Capabilities = Capabilities {
+    api: "memory",
+    noun: "the gateway",
+    ops: &[OpKind::List, OpKind::Get, OpKind::Create, OpKind::Delete],
+    list_limit: Some(20),
+    session_ids: super::IdSyntax::Dns1123,
+    create_options: &["initial_prompt", "model", "repos"],
+};
+
 impl MemoryApi {
-    fn not_found() -> ApiError {
-        ApiError::Status { status: 404, message: "Session not found".into() }
-    }
-    fn position(&self, project: &str, id: &str) -> Option<usize> {
-        self.sessions.iter().position(|(p, s)| p == project && s.id == id)
+    fn position(&self, project: &str, id: &str) -> Result<usize, ApiError> {
+        let found = self.sessions.iter().position(|(p, s)| p == project && s.id == id);
+        found.ok_or_else(|| ApiError::Status { status: 404, message: "Session not found".into() })
     }
 }
 
-impl SessionApi for MemoryApi {
-    fn list(&mut self, t: &Target) -> Result<SessionList, ApiError> {
-        self.calls.push(format!("GET {}", t.project));
-        let sessions: Vec<Session> =
-            self.sessions.iter().filter(|(p, _)| p == t.project).map(|(_, s)| s.clone()).take(20).collect();
-        Ok(SessionList { maybe_more: sessions.len() >= 20, sessions, page_limit: 20 })
+impl Backend for MemoryApi {
+    fn capabilities(&self) -> &'static Capabilities {
+        &CAPABILITIES
     }
 
-    fn get(&mut self, t: &Target, id: &str) -> Result<Session, ApiError> {
-        self.calls.push(format!("GET {} {id}", t.project));
-        let i = self.position(t.project, id).ok_or_else(Self::not_found)?;
-        Ok(self.sessions[i].1.clone())
-    }
-
-    fn create(&mut self, t: &Target, new: &NewSession) -> Result<String, ApiError> {
-        self.calls.push(format!("POST {}", t.project));
-        self.next_id += 1;
-        let id = format!("session-{}", self.next_id);
-        let session = Session {
-            id: id.clone(),
-            status: "pending".into(),
-            task: new.task.clone(),
-            model: new.model.clone(),
-            created_at: Some("2026-01-01T00:00:00Z".into()),
-            completed_at: None,
-            result: None,
-            error: None,
+    fn plan(&self, _: &Target, op: &Op) -> Request {
+        let (method, path, body) = match op {
+            Op::List => ("GET", "/sessions".to_string(), None),
+            Op::Get { id } => ("GET", format!("/sessions/{id}"), None),
+            Op::Create { new } => ("POST", "/sessions".to_string(), serde_json::to_value(new).ok()),
+            Op::Delete { id } => ("DELETE", format!("/sessions/{id}"), None),
         };
-        self.sessions.push((t.project.to_string(), session));
-        Ok(id)
+        Request { method, path, body }
     }
 
-    fn delete(&mut self, t: &Target, id: &str) -> Result<(), ApiError> {
-        self.calls.push(format!("DELETE {} {id}", t.project));
-        let i = self.position(t.project, id).ok_or_else(Self::not_found)?;
-        self.sessions.remove(i);
-        Ok(())
-    }
-
-    fn preview_create(&self, t: &Target, new: &NewSession) -> RequestPreview {
-        RequestPreview {
-            method: "POST",
-            url: format!("{}/v1/sessions", t.server.base()),
-            headers: vec![("Authorization".into(), format!("Bearer {MASK}"))],
-            body: serde_json::to_value(new).unwrap_or_default(),
+    fn execute(&mut self, t: &Target, op: &Op) -> Result<Answer, ApiError> {
+        match op {
+            Op::List => {
+                let sessions: Vec<Session> =
+                    self.sessions.iter().filter(|(p, _)| p == t.project).map(|(_, s)| s.clone()).take(20).collect();
+                Ok(Answer::List(SessionList { maybe_more: sessions.len() >= 20, sessions }))
+            }
+            Op::Get { id } => Ok(Answer::Session(Box::new(self.sessions[self.position(t.project, id)?].1.clone()))),
+            Op::Create { new } => {
+                self.next_id += 1;
+                let id = format!("session-{}", self.next_id);
+                let session = Session {
+                    id: id.clone(),
+                    status: "pending".into(),
+                    task: new.task.clone(),
+                    model: new.model.clone(),
+                    created_at: Some("2026-01-01T00:00:00Z".into()),
+                    ..Session::default()
+                };
+                self.sessions.push((t.project.to_string(), session));
+                Ok(Answer::Created(id))
+            }
+            Op::Delete { id } => {
+                let i = self.position(t.project, id)?;
+                self.sessions.remove(i);
+                Ok(Answer::Deleted)
+            }
         }
+    }
+}
+
+/// One executed operation, as [`Recording`] saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub op: OpKind,
+    pub project: String,
+    pub session: Option<String>,
+}
+
+pub type CallLog = Rc<RefCell<Vec<Call>>>;
+
+/// Any backend, with a log of what it was asked to execute that stays readable after the
+/// context has taken ownership of the backend.
+pub struct Recording<B> {
+    pub inner: B,
+    pub log: CallLog,
+}
+
+impl<B: Backend> Recording<B> {
+    pub fn new(inner: B) -> (Recording<B>, CallLog) {
+        let log = CallLog::default();
+        (Recording { inner, log: log.clone() }, log)
+    }
+}
+
+impl<B: Backend> Backend for Recording<B> {
+    fn capabilities(&self) -> &'static Capabilities {
+        self.inner.capabilities()
+    }
+    fn plan(&self, t: &Target, op: &Op) -> Request {
+        self.inner.plan(t, op)
+    }
+    fn execute(&mut self, t: &Target, op: &Op) -> Result<Answer, ApiError> {
+        let session = match op {
+            Op::Get { id } | Op::Delete { id } => Some(id.to_string()),
+            Op::List | Op::Create { .. } => None,
+        };
+        self.log.borrow_mut().push(Call { op: op.kind(), project: t.project.to_string(), session });
+        self.inner.execute(t, op)
     }
 }

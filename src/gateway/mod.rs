@@ -1,10 +1,13 @@
-//! The seam between the tools and the ACP API.
+//! The seam between the tools and an ACP API: neutral domain types, operations as data, and
+//! one contract ([`Backend`]) that every API kind implements.
 //!
-//! Tools speak [`SessionApi`] in terms of [`Session`], [`NewSession`] and [`ApiError`];
-//! only the implementation ([`v1`], over the [`http`] transport) knows paths, headers,
-//! bodies and status codes. A second API kind (the ambient API server) is one more
-//! implementation of the trait, and the tools do not change.
+//! Tools never see paths, headers, bodies or status codes. They build an [`Op`], ask the
+//! backend to [`Backend::plan`] it (the exact request, for dry runs and audit) or to
+//! [`Backend::execute`] it, and read the [`Answer`]. What a backend can do is data
+//! ([`Capabilities`]), so tools ask it rather than assume one API. Recording, fault injection
+//! and auditing wrap the one `execute`.
 
+mod domain;
 mod error;
 #[cfg(feature = "http")]
 pub mod http;
@@ -12,15 +15,17 @@ pub mod memory;
 #[cfg(feature = "http")]
 pub mod v1;
 
+pub use domain::{NewSession, Phase, Repo, Session, SessionList, shown};
 pub use error::ApiError;
 
 use crate::config::TokenSource;
-use crate::redact::Secret;
+use crate::redact::{MASK, Secret};
 use crate::validate::ServerUrl;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::Value;
 use std::time::Duration;
 
-/// Every gateway call must finish within this many seconds.
+/// Every API call must finish within this many seconds.
 pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
 
 /// Where a call goes and with which credentials.
@@ -35,91 +40,80 @@ pub struct Target<'a> {
     pub ca_cert: Option<&'a std::path::Path>,
 }
 
-/// A session as the API reports it. Every string is cut as it is read ([`shown`]): a server
-/// may send megabytes in one field, and all of it would reach the model.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Session {
-    #[serde(deserialize_with = "shown::short")]
-    pub id: String,
-    #[serde(default, deserialize_with = "shown::short")]
-    pub status: String,
-    #[serde(default, deserialize_with = "shown::task")]
-    pub task: String,
-    #[serde(default, deserialize_with = "shown::short_opt", skip_serializing_if = "Option::is_none")]
-    pub model: Option<String>,
-    #[serde(
-        default,
-        rename = "createdAt",
-        deserialize_with = "shown::short_opt",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub created_at: Option<String>,
-    #[serde(
-        default,
-        rename = "completedAt",
-        deserialize_with = "shown::short_opt",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub completed_at: Option<String>,
-    #[serde(default, deserialize_with = "shown::long_opt", skip_serializing_if = "Option::is_none")]
-    pub result: Option<String>,
-    #[serde(default, deserialize_with = "shown::long_opt", skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
+/// One thing a tool can ask of the platform. Borrowed, so building one costs nothing.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Op<'a> {
+    List,
+    Get { id: &'a str },
+    Create { new: &'a NewSession },
+    Delete { id: &'a str },
 }
 
-/// How much of each string from a server is shown (in characters); the rest is cut with a
-/// marker that gives the full length. The body cap ([`http::MAX_BODY`]) stays the last line.
-pub mod shown {
-    use crate::validate::clip;
-    use serde::{Deserialize, Deserializer};
+/// The kind of an [`Op`], without its data: what [`Capabilities`] lists, what tests count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpKind {
+    List,
+    Get,
+    Create,
+    Delete,
+}
 
-    /// A task: as long as the longest prompt we send, so a round trip can be compared.
-    pub const TASK: usize = crate::tools::params::MAX_PROMPT_CHARS;
-    /// A result or an error of a session.
-    pub const LONG: usize = 20_000;
-    /// An error text in an API's answer.
-    pub const ERROR: usize = 1_000;
-    /// Ids, phases, models, times.
-    pub const SHORT: usize = 256;
-
-    pub fn short<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        String::deserialize(d).map(|s| clip(&s, SHORT))
-    }
-    pub fn task<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        String::deserialize(d).map(|s| clip(&s, TASK))
-    }
-    pub fn short_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        Option::<String>::deserialize(d).map(|s| s.map(|s| clip(&s, SHORT)))
-    }
-    pub fn long_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        Option::<String>::deserialize(d).map(|s| s.map(|s| clip(&s, LONG)))
+impl Op<'_> {
+    pub fn kind(&self) -> OpKind {
+        match self {
+            Op::List => OpKind::List,
+            Op::Get { .. } => OpKind::Get,
+            Op::Create { .. } => OpKind::Create,
+            Op::Delete { .. } => OpKind::Delete,
+        }
     }
 }
 
-/// What a list call returned, and whether the API may be hiding older sessions.
+impl OpKind {
+    /// Does it change anything on the platform?
+    pub fn changes(self) -> bool {
+        matches!(self, OpKind::Create | OpKind::Delete)
+    }
+}
+
+/// What an executed [`Op`] gave back; the variant follows the op.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SessionList {
-    pub sessions: Vec<Session>,
-    /// The API returned as many sessions as it ever returns: there may be more that it
-    /// cannot list.
-    pub maybe_more: bool,
-    /// That maximum, for the message.
-    pub page_limit: usize,
+pub enum Answer {
+    List(SessionList),
+    Session(Box<Session>),
+    /// The new session's id.
+    Created(String),
+    Deleted,
 }
 
-/// What to create.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct NewSession {
-    pub task: String,
-    pub model: Option<String>,
-    pub repos: Vec<Repo>,
+/// The syntax of a backend's session ids.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdSyntax {
+    /// A DNS-1123 label (the public-api gateway: Kubernetes object names).
+    Dns1123,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Repo {
-    pub url: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub branch: Option<String>,
+/// What a backend serves, so that tools ask instead of assuming one API.
+#[derive(Debug)]
+pub struct Capabilities {
+    /// The `api:` name of this kind in clusters.yaml.
+    pub api: &'static str,
+    /// What the model is told it talks to ("the gateway").
+    pub noun: &'static str,
+    pub ops: &'static [OpKind],
+    /// A list returns at most this many sessions and cannot page further.
+    pub list_limit: Option<usize>,
+    pub session_ids: IdSyntax,
+    /// Create options (as the original's tool names them) that this API can apply.
+    pub create_options: &'static [&'static str],
+}
+
+/// A request as it would go on the wire (path relative to the server's base URL).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Request {
+    pub method: &'static str,
+    pub path: String,
+    pub body: Option<Value>,
 }
 
 /// The exact request a mutating call would send, for dry runs. The token is masked.
@@ -128,16 +122,68 @@ pub struct RequestPreview {
     pub method: &'static str,
     pub url: String,
     pub headers: Vec<(String, String)>,
-    pub body: serde_json::Value,
+    pub body: Value,
 }
 
-/// Everything the tools can ask of the platform.
-pub trait SessionApi {
-    fn list(&mut self, t: &Target) -> Result<SessionList, ApiError>;
-    fn get(&mut self, t: &Target, id: &str) -> Result<Session, ApiError>;
+/// One API kind.
+pub trait Backend {
+    fn capabilities(&self) -> &'static Capabilities;
+    /// The request that [`Backend::execute`] would send for `op`. Pure.
+    fn plan(&self, t: &Target, op: &Op) -> Request;
+    fn execute(&mut self, t: &Target, op: &Op) -> Result<Answer, ApiError>;
+}
+
+/// The typed face of [`Backend::execute`], one method per op.
+impl dyn Backend + '_ {
+    pub fn list(&mut self, t: &Target) -> Result<SessionList, ApiError> {
+        match self.execute(t, &Op::List)? {
+            Answer::List(list) => Ok(list),
+            _ => Err(mismatch()),
+        }
+    }
+
+    pub fn get(&mut self, t: &Target, id: &str) -> Result<Session, ApiError> {
+        match self.execute(t, &Op::Get { id })? {
+            Answer::Session(s) => Ok(*s),
+            _ => Err(mismatch()),
+        }
+    }
+
     /// Create a session and return its id.
-    fn create(&mut self, t: &Target, new: &NewSession) -> Result<String, ApiError>;
-    fn delete(&mut self, t: &Target, id: &str) -> Result<(), ApiError>;
-    /// What [`SessionApi::create`] would send, without sending it.
-    fn preview_create(&self, t: &Target, new: &NewSession) -> RequestPreview;
+    pub fn create(&mut self, t: &Target, new: &NewSession) -> Result<String, ApiError> {
+        match self.execute(t, &Op::Create { new })? {
+            Answer::Created(id) => Ok(id),
+            _ => Err(mismatch()),
+        }
+    }
+
+    pub fn delete(&mut self, t: &Target, id: &str) -> Result<(), ApiError> {
+        match self.execute(t, &Op::Delete { id })? {
+            Answer::Deleted => Ok(()),
+            _ => Err(mismatch()),
+        }
+    }
+
+    /// What `op` would send, as shown to the model: full URL, headers, token masked.
+    pub fn preview(&self, t: &Target, op: &Op) -> RequestPreview {
+        let request = self.plan(t, op);
+        let mut headers = vec![
+            ("Authorization".to_string(), format!("Bearer {MASK}")),
+            ("X-Ambient-Project".to_string(), t.project.to_string()),
+        ];
+        if request.body.is_some() {
+            headers.push(("Content-Type".into(), "application/json".into()));
+        }
+        RequestPreview {
+            method: request.method,
+            url: format!("{}{}", t.server.base(), request.path),
+            headers,
+            body: request.body.unwrap_or(Value::Null),
+        }
+    }
+}
+
+/// A backend answered an op with another op's kind of answer: a bug in that backend.
+fn mismatch() -> ApiError {
+    ApiError::BadResponse { detail: "internal error: the backend gave an answer of the wrong kind".into() }
 }

@@ -1,16 +1,18 @@
-//! The public-api gateway's `/v1` API (gateway contract §1–§9): paths, bodies, answers.
+//! The public-api gateway's `/v1` API (docs/public-api.md §1–§9): paths, bodies, answers.
 
 use super::http::{Reply, Transport};
-use super::{ApiError, NewSession, RequestPreview, Session, SessionApi, SessionList, Target, shown};
-use crate::redact::MASK;
+use super::{
+    Answer, ApiError, Backend, Capabilities, IdSyntax, NewSession, Op, OpKind, Request, Session, SessionList, Target,
+    shown,
+};
 use crate::validate::{clip, quote};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-/// `GET /v1/sessions` returns at most this many (the newest) and cannot page (contract §7).
+/// `GET /v1/sessions` returns at most this many (the newest) and cannot page (docs/public-api.md §7).
 pub const PAGE_LIMIT: usize = 20;
-/// Retries of a read after 500/502/503 (the gateway's intermittent 500, contract §8).
+/// Retries of a read after 500/502/503 (the gateway's intermittent 500, docs/public-api.md §8).
 const READ_RETRIES: u32 = 2;
 const RETRY_BACKOFF: Duration = Duration::from_millis(250);
 /// A 429 asking for at most this long is waited out once.
@@ -63,8 +65,51 @@ impl GatewayV1 {
     }
 }
 
-fn session_path(id: &str) -> String {
-    format!("/v1/sessions/{id}")
+/// What this API serves (docs/public-api.md §1, §6, §7).
+pub static CAPABILITIES: Capabilities = Capabilities {
+    api: "public-api",
+    noun: "the gateway",
+    ops: &[OpKind::List, OpKind::Get, OpKind::Create, OpKind::Delete],
+    list_limit: Some(PAGE_LIMIT),
+    session_ids: IdSyntax::Dns1123,
+    create_options: &["initial_prompt", "model", "repos"],
+};
+
+/// A session as `/v1` writes it (`SessionResponse`), every string cut as it is read.
+#[derive(Deserialize)]
+struct WireSession {
+    #[serde(deserialize_with = "shown::short")]
+    id: String,
+    #[serde(default, deserialize_with = "shown::short")]
+    status: String,
+    #[serde(default, deserialize_with = "shown::task")]
+    task: String,
+    #[serde(default, deserialize_with = "shown::short_opt")]
+    model: Option<String>,
+    #[serde(default, rename = "createdAt", deserialize_with = "shown::short_opt")]
+    created_at: Option<String>,
+    #[serde(default, rename = "completedAt", deserialize_with = "shown::short_opt")]
+    completed_at: Option<String>,
+    #[serde(default, deserialize_with = "shown::long_opt")]
+    result: Option<String>,
+    #[serde(default, deserialize_with = "shown::long_opt")]
+    error: Option<String>,
+}
+
+impl From<WireSession> for Session {
+    fn from(w: WireSession) -> Session {
+        Session {
+            id: w.id,
+            status: w.status,
+            task: w.task,
+            model: w.model,
+            created_at: w.created_at,
+            completed_at: w.completed_at,
+            result: w.result,
+            error: w.error,
+            ..Session::default()
+        }
+    }
 }
 
 fn create_body(new: &NewSession) -> Value {
@@ -78,61 +123,62 @@ fn create_body(new: &NewSession) -> Value {
     body
 }
 
-impl SessionApi for GatewayV1 {
-    fn list(&mut self, t: &Target) -> Result<SessionList, ApiError> {
-        #[derive(Deserialize)]
-        struct List {
-            items: Vec<Session>,
-        }
-        let reply = self.call(t, "GET", "/v1/sessions", None)?;
-        let list: List = parse_json(&reply, "a session list")?;
-        Ok(SessionList { maybe_more: list.items.len() >= PAGE_LIMIT, sessions: list.items, page_limit: PAGE_LIMIT })
+impl Backend for GatewayV1 {
+    fn capabilities(&self) -> &'static Capabilities {
+        &CAPABILITIES
     }
 
-    fn get(&mut self, t: &Target, id: &str) -> Result<Session, ApiError> {
-        let reply = self.call(t, "GET", &session_path(id), None)?;
-        parse_json(&reply, "a session")
+    fn plan(&self, _: &Target, op: &Op) -> Request {
+        let (method, path, body) = match op {
+            Op::List => ("GET", "/v1/sessions".to_string(), None),
+            Op::Get { id } => ("GET", format!("/v1/sessions/{id}"), None),
+            Op::Create { new } => ("POST", "/v1/sessions".to_string(), Some(create_body(new))),
+            Op::Delete { id } => ("DELETE", format!("/v1/sessions/{id}"), None),
+        };
+        Request { method, path, body }
     }
 
-    fn create(&mut self, t: &Target, new: &NewSession) -> Result<String, ApiError> {
-        #[derive(Deserialize)]
-        struct Created {
-            id: Option<String>,
-        }
-        let body = create_body(new).to_string();
-        let reply = self.call(t, "POST", "/v1/sessions", Some(body.as_bytes()))?;
-        let created: Created = parse_json(&reply, "a create confirmation")?;
-        match created.id.filter(|id| !id.is_empty()) {
-            Some(id) if crate::validate::is_dns1123_label(&id) => Ok(id),
-            other => Err(ApiError::BadResponse {
-                detail: format!(
-                    "the gateway answered {} but named {}; a session may have been created. \
-                     Check with acp_list_sessions before creating again.",
-                    reply.status,
-                    match other {
-                        Some(id) => format!("an invalid session id {}", quote(&id)),
-                        None => "no session id".to_string(),
-                    }
-                ),
-            }),
+    fn execute(&mut self, t: &Target, op: &Op) -> Result<Answer, ApiError> {
+        let request = self.plan(t, op);
+        let body = request.body.as_ref().map(Value::to_string);
+        let reply = self.call(t, request.method, &request.path, body.as_deref().map(str::as_bytes))?;
+        match op {
+            Op::List => {
+                #[derive(Deserialize)]
+                struct List {
+                    items: Vec<WireSession>,
+                }
+                let list: List = parse_json(&reply, "a session list")?;
+                let sessions: Vec<Session> = list.items.into_iter().map(Session::from).collect();
+                Ok(Answer::List(SessionList { maybe_more: sessions.len() >= PAGE_LIMIT, sessions }))
+            }
+            Op::Get { .. } => Ok(Answer::Session(Box::new(parse_json::<WireSession>(&reply, "a session")?.into()))),
+            Op::Create { .. } => created_id(&reply).map(Answer::Created),
+            Op::Delete { .. } => Ok(Answer::Deleted),
         }
     }
+}
 
-    fn delete(&mut self, t: &Target, id: &str) -> Result<(), ApiError> {
-        self.call(t, "DELETE", &session_path(id), None).map(|_| ())
+/// The new session's id from a create answer; it goes into a path next, so it must be a name.
+fn created_id(reply: &Reply) -> Result<String, ApiError> {
+    #[derive(Deserialize)]
+    struct Created {
+        id: Option<String>,
     }
-
-    fn preview_create(&self, t: &Target, new: &NewSession) -> RequestPreview {
-        RequestPreview {
-            method: "POST",
-            url: format!("{}/v1/sessions", t.server.base()),
-            headers: vec![
-                ("Authorization".into(), format!("Bearer {MASK}")),
-                ("X-Ambient-Project".into(), t.project.to_string()),
-                ("Content-Type".into(), "application/json".into()),
-            ],
-            body: create_body(new),
-        }
+    let created: Created = parse_json(reply, "a create confirmation")?;
+    match created.id.filter(|id| !id.is_empty()) {
+        Some(id) if crate::validate::is_dns1123_label(&id) => Ok(id),
+        other => Err(ApiError::BadResponse {
+            detail: format!(
+                "the gateway answered {} but named {}; a session may have been created. \
+                 Check with acp_list_sessions before creating again.",
+                reply.status,
+                match other {
+                    Some(id) => format!("an invalid session id {}", quote(&id)),
+                    None => "no session id".to_string(),
+                }
+            ),
+        }),
     }
 }
 
@@ -147,7 +193,7 @@ fn parse_json<T: for<'de> Deserialize<'de>>(reply: &Reply, what: &str) -> Result
     })
 }
 
-/// Read an error answer the way the gateway writes them (contract §8, §9).
+/// Read an error answer the way the gateway writes them (docs/public-api.md §8, §9).
 fn error_from(t: &Target, method: &'static str, path: &str, reply: &Reply) -> ApiError {
     let text = String::from_utf8_lossy(&reply.body);
     if reply.status == 404 && text.trim() == "404 page not found" {

@@ -1,7 +1,7 @@
 use super::*;
 use crate::config;
 use crate::gateway::memory::MemoryApi;
-use crate::gateway::{Session, SessionApi, Target};
+use crate::gateway::{Answer, ApiError, Backend, Capabilities, Op, Request, Session, Target};
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -13,12 +13,8 @@ fn server() -> Server {
         let session = Session {
             id: id.into(),
             status: "running".into(),
-            task: String::new(),
-            model: None,
             created_at: Some("2026-01-01T00:00:00Z".into()),
-            completed_at: None,
-            result: None,
-            error: None,
+            ..Session::default()
         };
         api.sessions.push(("team-a".into(), session));
     }
@@ -75,23 +71,31 @@ fn tools_list_shows_only_what_the_revision_defines() {
     assert_eq!(new["outputSchema"]["type"], json!("object"));
 }
 
+/// The annotations on the wire are each tool's `Effect`, whatever the tool is called.
 #[test]
-fn every_tool_has_annotations_that_match_what_it_does() {
+fn every_tool_has_annotations_that_match_its_effect() {
     let r = ask(&mut initialized("2025-11-25"), req(1, "tools/list", json!({})));
-    for t in r["result"]["tools"].as_array().unwrap() {
-        let name = t["name"].as_str().unwrap();
+    let listed = r["result"]["tools"].as_array().unwrap();
+    assert_eq!(listed.len(), tools::TOOLS.len());
+    for (t, tool) in listed.iter().zip(tools::TOOLS) {
+        let (name, effect) = (tool.name(), tool.effect());
+        assert_eq!(t["name"], json!(name));
         let a = &t["annotations"];
-        let deletes = name.contains("delete");
-        assert_eq!(a["destructiveHint"], json!(deletes), "{name}");
-        assert_eq!(
-            a["readOnlyHint"],
-            json!(name.contains("list") || name.contains("get") || name.ends_with("whoami")),
-            "{name}"
-        );
-        assert_eq!(a["openWorldHint"], json!(!name.contains("cluster") && !name.ends_with("whoami")), "{name}");
+        assert_eq!(a["destructiveHint"], json!(effect.destructive()), "{name}");
+        assert_eq!(a["readOnlyHint"], json!(effect.read_only()), "{name}");
+        assert_eq!(a["idempotentHint"], json!(effect.idempotent), "{name}");
+        assert_eq!(a["openWorldHint"], json!(effect.remote), "{name}");
         assert_eq!(t["inputSchema"]["additionalProperties"], json!(false), "{name}");
         assert!(t["description"].as_str().unwrap().len() > 60, "{name} is described for a model");
     }
+    // And the effects are what the tools do: one of each kind, checked by behaviour in
+    // tools::tests::read_only_local_and_dry_run_calls_change_nothing.
+    let hint =
+        |name: &str, key: &str| listed.iter().find(|t| t["name"] == json!(name)).unwrap()["annotations"][key].clone();
+    assert_eq!(hint("acp_bulk_delete_sessions", "destructiveHint"), json!(true));
+    assert_eq!(hint("acp_list_sessions", "readOnlyHint"), json!(true));
+    assert_eq!(hint("acp_create_session", "idempotentHint"), json!(false));
+    assert_eq!(hint("acp_whoami", "openWorldHint"), json!(false));
 }
 
 #[test]
@@ -254,20 +258,14 @@ fn progress_has_no_message_under_2024_11_05() {
 #[test]
 fn a_panicking_tool_call_is_contained() {
     struct Exploding;
-    impl SessionApi for Exploding {
-        fn list(&mut self, _: &Target) -> Result<crate::gateway::SessionList, crate::gateway::ApiError> {
+    impl Backend for Exploding {
+        fn capabilities(&self) -> &'static Capabilities {
             panic!("boom")
         }
-        fn get(&mut self, _: &Target, _: &str) -> Result<Session, crate::gateway::ApiError> {
+        fn plan(&self, _: &Target, _: &Op) -> Request {
             panic!("boom")
         }
-        fn create(&mut self, _: &Target, _: &crate::gateway::NewSession) -> Result<String, crate::gateway::ApiError> {
-            panic!("boom")
-        }
-        fn delete(&mut self, _: &Target, _: &str) -> Result<(), crate::gateway::ApiError> {
-            panic!("boom")
-        }
-        fn preview_create(&self, _: &Target, _: &crate::gateway::NewSession) -> crate::gateway::RequestPreview {
+        fn execute(&mut self, _: &Target, _: &Op) -> Result<Answer, ApiError> {
             panic!("boom")
         }
     }

@@ -1,10 +1,12 @@
-//! Tool parameters: one declaration per parameter gives both the JSON Schema a client sees
-//! and the validation the server enforces, so the two cannot drift apart.
+//! Tool parameters: one declaration per parameter gives the JSON Schema a client sees, the
+//! validation the server enforces, and the typed field the tool reads ([`tool_args!`]), so
+//! the three cannot drift apart.
 //!
 //! Validation is complete before any request is built, and pure (fuzzable): it sees only
 //! the arguments. Every error names the argument and the rule.
 
 use crate::gateway::Repo;
+pub use crate::validate::Invalid;
 use crate::validate::{self, quote};
 use serde_json::{Map, Value, json};
 
@@ -48,6 +50,22 @@ pub struct Param {
     pub description: &'static str,
 }
 
+impl Param {
+    /// A parameter whose name [`tool_args!`] fills in from the field it declares.
+    pub const fn new(kind: Kind, required: bool, description: &'static str) -> Param {
+        Param { name: "", kind, required, description }
+    }
+}
+
+/// The parameters many tools share.
+pub const PROJECT: Param = Param::new(
+    Kind::Name,
+    false,
+    "Project (namespace) name, a DNS-1123 label. Defaults to the active cluster's default_project.",
+);
+pub const SESSION: Param = Param::new(Kind::Name, true, "Session ID (its name, e.g. session-1a2b…), a DNS-1123 label.");
+pub const DRY_RUN: Param = Param::new(Kind::Bool, false, "Show what would happen without changing anything.");
+
 pub const MAX_PROMPT_CHARS: usize = 100_000;
 const MAX_URL_LEN: usize = 2048;
 
@@ -78,6 +96,78 @@ impl Args {
     }
 }
 
+/// A tool's typed arguments: the parameter table they were declared with, and how to read
+/// them out of arguments that passed it. Written by [`tool_args!`], never by hand.
+pub trait ToolArgs: Sized {
+    const PARAMS: &'static [Param];
+    fn from_args(args: &Args) -> Self;
+}
+
+/// One typed field read from validated [`Args`]. A missing optional value is `None`, `false`
+/// or empty; a required one is always there.
+pub trait FromArg: Sized {
+    fn from_arg(args: &Args, name: &str) -> Self;
+}
+
+impl FromArg for String {
+    fn from_arg(args: &Args, name: &str) -> Self {
+        args.str(name).unwrap_or_default().to_string()
+    }
+}
+impl FromArg for Option<String> {
+    fn from_arg(args: &Args, name: &str) -> Self {
+        args.str(name).map(str::to_string)
+    }
+}
+impl FromArg for bool {
+    fn from_arg(args: &Args, name: &str) -> Self {
+        args.flag(name)
+    }
+}
+impl FromArg for Option<bool> {
+    fn from_arg(args: &Args, name: &str) -> Self {
+        args.has(name).then(|| args.flag(name))
+    }
+}
+impl FromArg for Option<i64> {
+    fn from_arg(args: &Args, name: &str) -> Self {
+        args.int(name)
+    }
+}
+impl FromArg for Vec<String> {
+    fn from_arg(args: &Args, name: &str) -> Self {
+        args.names(name)
+    }
+}
+impl FromArg for Vec<Repo> {
+    fn from_arg(args: &Args, name: &str) -> Self {
+        args.repos(name)
+    }
+}
+
+/// Declare a tool's arguments once: each field names its type and its [`Param`] (kind,
+/// required, description); the macro gives the struct, the parameter table (named after
+/// the fields) for the schema and the validation, and the typed read.
+///
+/// ```ignore
+/// tool_args! { pub struct GetArgs { project: Option<String> = PROJECT, session: String = SESSION } }
+/// ```
+#[macro_export]
+macro_rules! tool_args {
+    ($(#[$meta:meta])* $vis:vis struct $name:ident { $($field:ident : $ty:ty = $param:expr),* $(,)? }) => {
+        $(#[$meta])*
+        $vis struct $name { $(pub $field: $ty),* }
+        impl $crate::tools::params::ToolArgs for $name {
+            const PARAMS: &'static [$crate::tools::params::Param] =
+                &[$($crate::tools::params::Param { name: stringify!($field), ..$param }),*];
+            #[allow(unused_variables)]
+            fn from_args(args: &$crate::tools::params::Args) -> Self {
+                $name { $($field: $crate::tools::params::FromArg::from_arg(args, stringify!($field))),* }
+            }
+        }
+    };
+}
+
 fn repo_of(v: &Value) -> Option<Repo> {
     match v {
         Value::String(url) => Some(Repo { url: url.clone(), branch: None }),
@@ -92,26 +182,26 @@ fn repo_of(v: &Value) -> Option<Repo> {
 /// Check `args` against `params`. `project: ""` counts as absent (models send it for "the
 /// default"); `null` never does: a null where a boolean such as `dry_run` belongs must not
 /// quietly become its default, so it is refused like any other wrong type.
-pub fn parse(params: &[Param], args: &Value) -> Result<Args, String> {
+pub fn parse(params: &[Param], args: &Value) -> Result<Args, Invalid> {
     let obj = match args {
         Value::Null => return check_required(params, Map::new()),
         Value::Object(o) => o,
-        other => return Err(format!("arguments must be a JSON object, not {}", type_name(other))),
+        other => return Err(Invalid(format!("arguments must be a JSON object, not {}", type_name(other)))),
     };
     let mut out = Map::new();
     for (key, value) in obj {
         let Some(param) = params.iter().find(|p| p.name == key) else {
             let known: Vec<&str> = params.iter().map(|p| p.name).collect();
-            return Err(match known.is_empty() {
+            return Err(Invalid(match known.is_empty() {
                 true => format!("unknown argument {}: this tool takes no arguments", quote(key)),
                 false => format!("unknown argument {}: this tool accepts {}", quote(key), known.join(", ")),
-            });
+            }));
         };
         if key == "project" && value.as_str() == Some("") {
             continue;
         }
         check(param, value).map_err(|e| match value.is_null() && !param.required {
-            true => format!("{e}; leave {key} out to use its default"),
+            true => Invalid(format!("{e}; leave {key} out to use its default")),
             false => e,
         })?;
         out.insert(key.clone(), value.clone());
@@ -119,9 +209,9 @@ pub fn parse(params: &[Param], args: &Value) -> Result<Args, String> {
     check_required(params, out)
 }
 
-fn check_required(params: &[Param], out: Map<String, Value>) -> Result<Args, String> {
+fn check_required(params: &[Param], out: Map<String, Value>) -> Result<Args, Invalid> {
     match params.iter().find(|p| p.required && !out.contains_key(p.name)) {
-        Some(p) => Err(format!("{} is required: {}", p.name, p.description)),
+        Some(p) => Err(Invalid(format!("{} is required: {}", p.name, p.description))),
         None => Ok(Args(out)),
     }
 }
@@ -137,15 +227,15 @@ fn type_name(v: &Value) -> &'static str {
     }
 }
 
-fn want(name: &str, expected: &str, got: &Value) -> String {
-    format!("{name} must be {expected}, not {}", type_name(got))
+fn want(name: &str, expected: &str, got: &Value) -> Invalid {
+    Invalid(format!("{name} must be {expected}, not {}", type_name(got)))
 }
 
-fn string<'a>(name: &str, v: &'a Value) -> Result<&'a str, String> {
+fn string<'a>(name: &str, v: &'a Value) -> Result<&'a str, Invalid> {
     v.as_str().ok_or_else(|| want(name, "a string", v))
 }
 
-fn check(p: &Param, v: &Value) -> Result<(), String> {
+fn check(p: &Param, v: &Value) -> Result<(), Invalid> {
     let name = p.name;
     match &p.kind {
         Kind::Name => validate::check_name(name, string(name, v)?),
@@ -156,13 +246,13 @@ fn check(p: &Param, v: &Value) -> Result<(), String> {
             let s = string(name, v)?;
             match allowed.contains(&s) {
                 true => Ok(()),
-                false => Err(format!("{name} {} is not one of: {}", quote(s), allowed.join(", "))),
+                false => Err(Invalid(format!("{name} {} is not one of: {}", quote(s), allowed.join(", ")))),
             }
         }
         Kind::Bool => v.as_bool().map(|_| ()).ok_or_else(|| want(name, "a boolean (true or false)", v)),
         Kind::Int { min, max } => match v.as_i64() {
             Some(n) if (*min..=*max).contains(&n) => Ok(()),
-            _ if v.is_number() => Err(format!("{name} must be a whole number from {min} to {max}, not {v}")),
+            _ if v.is_number() => Err(Invalid(format!("{name} must be a whole number from {min} to {max}, not {v}"))),
             _ => Err(want(name, "a whole number", v)),
         },
         Kind::Age => validate::parse_age(string(name, v)?).map(|_| ()),
@@ -172,67 +262,71 @@ fn check(p: &Param, v: &Value) -> Result<(), String> {
             let s = string(name, v)?;
             match !s.is_empty() && s.len() <= 253 && !s.chars().any(char::is_control) {
                 true => Ok(()),
-                false => {
-                    Err(format!("{name} {} is not a cluster name: 1-253 characters, no control characters", quote(s)))
-                }
+                false => Err(Invalid(format!(
+                    "{name} {} is not a cluster name: 1-253 characters, no control characters",
+                    quote(s)
+                ))),
             }
         }
     }
 }
 
-fn check_text(name: &str, s: &str, max: usize) -> Result<(), String> {
+fn check_text(name: &str, s: &str, max: usize) -> Result<(), Invalid> {
     if s.trim().is_empty() {
-        return Err(format!("{name} must not be empty"));
+        return Err(Invalid(format!("{name} must not be empty")));
     }
     if s.contains('\0') {
-        return Err(format!("{name} must not contain NUL characters"));
+        return Err(Invalid(format!("{name} must not contain NUL characters")));
     }
     match s.chars().count() > max {
-        true => Err(format!("{name} is too long: at most {max} characters")),
+        true => Err(Invalid(format!("{name} is too long: at most {max} characters"))),
         false => Ok(()),
     }
 }
 
-fn check_label(name: &str, s: &str, max: usize) -> Result<(), String> {
+fn check_label(name: &str, s: &str, max: usize) -> Result<(), Invalid> {
     if s.trim().is_empty() || s.chars().count() > max || s.chars().any(char::is_control) {
-        return Err(format!("{name} {} is invalid: 1-{max} characters, no control characters", quote(s)));
+        return Err(Invalid(format!("{name} {} is invalid: 1-{max} characters, no control characters", quote(s))));
     }
     Ok(())
 }
 
-fn check_model(s: &str) -> Result<(), String> {
+fn check_model(s: &str) -> Result<(), Invalid> {
     let ok_char = |c: char| c.is_ascii_alphanumeric() || "._:@/-".contains(c);
     match !s.is_empty() && s.len() <= 100 && s.chars().all(ok_char) {
         true => Ok(()),
-        false => Err(format!("model {} is invalid: 1-100 characters from letters, digits and . _ : @ / -", quote(s))),
+        false => Err(Invalid(format!(
+            "model {} is invalid: 1-100 characters from letters, digits and . _ : @ / -",
+            quote(s)
+        ))),
     }
 }
 
-fn check_names(name: &str, v: &Value, max: usize) -> Result<(), String> {
+fn check_names(name: &str, v: &Value, max: usize) -> Result<(), Invalid> {
     let items = v.as_array().ok_or_else(|| want(name, "an array of session names", v))?;
     if items.is_empty() {
-        return Err(format!("{name} must list at least one session"));
+        return Err(Invalid(format!("{name} must list at least one session")));
     }
     if items.len() > max {
-        return Err(format!(
+        return Err(Invalid(format!(
             "{name} lists {} sessions, more than the limit of {max} per call. Split into several calls.",
             items.len()
-        ));
+        )));
     }
     for (i, item) in items.iter().enumerate() {
         let s = string(&format!("{name}[{i}]"), item)?;
         validate::check_name(&format!("{name}[{i}]"), s)?;
         if items[..i].iter().any(|prev| prev.as_str() == Some(s)) {
-            return Err(format!("{name} names {} more than once; list each session once", quote(s)));
+            return Err(Invalid(format!("{name} names {} more than once; list each session once", quote(s))));
         }
     }
     Ok(())
 }
 
-fn check_repos(name: &str, v: &Value, max: usize) -> Result<(), String> {
+fn check_repos(name: &str, v: &Value, max: usize) -> Result<(), Invalid> {
     let items = v.as_array().ok_or_else(|| want(name, "an array of repositories", v))?;
     if items.len() > max {
-        return Err(format!("{name} lists {} repositories, more than {max}", items.len()));
+        return Err(Invalid(format!("{name} lists {} repositories, more than {max}", items.len())));
     }
     for (i, item) in items.iter().enumerate() {
         let field = format!("{name}[{i}]");
@@ -240,7 +334,10 @@ fn check_repos(name: &str, v: &Value, max: usize) -> Result<(), String> {
             Value::String(url) => check_repo_url(&field, url)?,
             Value::Object(o) => {
                 if let Some(k) = o.keys().find(|k| *k != "url" && *k != "branch") {
-                    return Err(format!("{field} has unknown key {}: a repository has url and branch", quote(k)));
+                    return Err(Invalid(format!(
+                        "{field} has unknown key {}: a repository has url and branch",
+                        quote(k)
+                    )));
                 }
                 let url = o.get("url").ok_or_else(|| format!("{field}.url is required"))?;
                 check_repo_url(&format!("{field}.url"), string(&format!("{field}.url"), url)?)?;
@@ -254,7 +351,7 @@ fn check_repos(name: &str, v: &Value, max: usize) -> Result<(), String> {
     Ok(())
 }
 
-fn check_repo_url(field: &str, url: &str) -> Result<(), String> {
+fn check_repo_url(field: &str, url: &str) -> Result<(), Invalid> {
     // The host must start with a letter or digit: `ssh://-oProxyCommand=…` is an option, not a host.
     let scheme_ok = ["https://", "http://", "ssh://", "git@"]
         .iter()
@@ -262,15 +359,15 @@ fn check_repo_url(field: &str, url: &str) -> Result<(), String> {
     let chars_ok = !url.chars().any(|c| c.is_whitespace() || c.is_control());
     match scheme_ok && chars_ok && url.len() > 8 && url.len() <= MAX_URL_LEN {
         true => Ok(()),
-        false => Err(format!(
+        false => Err(Invalid(format!(
             "{field} {} is not a repository URL: https://, http://, ssh:// or git@, no spaces, at most {MAX_URL_LEN} characters",
             quote(url)
-        )),
+        ))),
     }
 }
 
 /// Git's ref-name rules, the parts that matter for safety and typos.
-fn check_branch(field: &str, b: &str) -> Result<(), String> {
+fn check_branch(field: &str, b: &str) -> Result<(), Invalid> {
     let bad_char = |c: char| c.is_whitespace() || c.is_control() || "~^:?*[\\".contains(c);
     let ok = !b.is_empty()
         && b.len() <= 255
@@ -281,7 +378,7 @@ fn check_branch(field: &str, b: &str) -> Result<(), String> {
         && !b.chars().any(bad_char);
     match ok {
         true => Ok(()),
-        false => Err(format!("{field} {} is not a valid git branch name", quote(b))),
+        false => Err(Invalid(format!("{field} {} is not a valid git branch name", quote(b)))),
     }
 }
 
@@ -334,7 +431,7 @@ mod tests {
     ];
 
     fn err(args: Value) -> String {
-        parse(P, &args).unwrap_err()
+        parse(P, &args).unwrap_err().0
     }
 
     #[test]
@@ -398,7 +495,6 @@ mod tests {
     fn schema_matches_the_declarations() {
         let s = schema(P);
         assert_eq!(s["required"], json!(["session"]));
-        assert_eq!(s["additionalProperties"], json!(false));
         assert_eq!(s["properties"]["session"]["pattern"], json!("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"));
         assert_eq!(s["properties"]["sessions"]["maxItems"], json!(3));
     }

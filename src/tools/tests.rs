@@ -3,66 +3,25 @@ use crate::gateway::Session;
 use crate::gateway::memory::MemoryApi;
 use serde_json::json;
 
-/// Enough of JSON Schema for our output schemas: type (one or several), properties,
-/// required, items, enum, minItems/maxItems.
-fn conforms(schema: &Value, v: &Value, path: &str) -> Result<(), String> {
-    let type_ok = |t: &str| match t {
-        "object" => v.is_object(),
-        "array" => v.is_array(),
-        "string" => v.is_string(),
-        "integer" => v.is_u64() || v.is_i64(),
-        "number" => v.is_number(),
-        "boolean" => v.is_boolean(),
-        "null" => v.is_null(),
-        _ => false,
-    };
-    match &schema["type"] {
-        Value::String(t) if !type_ok(t) => return Err(format!("{path}: {v} is not {t}")),
-        Value::Array(ts) if !ts.iter().any(|t| type_ok(t.as_str().unwrap_or(""))) => {
-            return Err(format!("{path}: {v} is none of {ts:?}"));
-        }
-        _ => {}
-    }
-    if let Some(allowed) = schema["enum"].as_array() {
-        if !allowed.contains(v) {
-            return Err(format!("{path}: {v} not in {allowed:?}"));
-        }
-    }
-    if let (Some(props), Some(obj)) = (schema["properties"].as_object(), v.as_object()) {
-        for key in schema["required"].as_array().into_iter().flatten() {
-            if !obj.contains_key(key.as_str().unwrap()) {
-                return Err(format!("{path}: missing required {key}"));
-            }
-        }
-        for (k, value) in obj {
-            let sub = props.get(k).ok_or_else(|| format!("{path}: undeclared property {k}"))?;
-            conforms(sub, value, &format!("{path}.{k}"))?;
-        }
-    }
-    if let Some(items) = v.as_array() {
-        if let Some(max) = schema["maxItems"].as_u64() {
-            if items.len() as u64 > max {
-                return Err(format!("{path}: more than {max} items"));
-            }
-        }
-        if let Some(min) = schema["minItems"].as_u64() {
-            if (items.len() as u64) < min {
-                return Err(format!("{path}: fewer than {min} items"));
-            }
-        }
-        for (i, item) in items.iter().enumerate() {
-            conforms(&schema["items"], item, &format!("{path}[{i}]"))?;
-        }
-    }
-    Ok(())
+/// Our output schemas, read strictly: an undeclared property is a mismatch.
+fn conforms(schema: &Value, v: &Value, path: &str) -> Result<(), crate::schema::Mismatch> {
+    let pattern = |p: &str, s: &str| p != "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$" || crate::validate::is_dns1123_label(s);
+    crate::schema::Checker { pattern: &pattern, closed: true }.check(schema, v, path)
 }
 
-fn context() -> Context {
-    let config = crate::config::parse(
+fn config() -> crate::config::Config {
+    crate::config::parse(
         "clusters:\n  dev:\n    server: https://gw.example.com\n    token: tok-unit-abcdef\n    default_project: p\n  two:\n    server: https://gw2.example.com\n    default_project: q\ndefault_cluster: dev\n",
         None,
     )
-    .unwrap();
+    .unwrap()
+}
+
+fn context() -> Context {
+    Context::with_config(config(), Box::new(memory_api()))
+}
+
+fn memory_api() -> MemoryApi {
     let mut api = MemoryApi::default();
     let session = |id: &str| Session {
         id: id.into(),
@@ -71,11 +30,10 @@ fn context() -> Context {
         model: Some("m".into()),
         created_at: Some("2026-01-01T00:00:00Z".into()),
         completed_at: Some("2026-01-02T00:00:00Z".into()),
-        result: None,
-        error: None,
+        ..Session::default()
     };
     api.sessions.extend(["s1", "s2", "s3"].map(|id| ("p".to_string(), session(id))));
-    Context::with_config(config, Box::new(api))
+    api
 }
 
 #[test]
@@ -100,24 +58,91 @@ fn every_tool_result_conforms_to_its_output_schema() {
         let out = call(&mut ctx, tool, &args);
         let raw = out.structured.unwrap_or_else(|| panic!("{name} {args}: no structured content: {}", out.text));
         let data: Value = serde_json::from_str(raw.get()).unwrap();
-        let schema = (tool.output_schema)();
+        let schema = tool.output_schema();
         conforms(&schema, &data, name).unwrap_or_else(|e| panic!("{name} {args}: {e}\n{data}"));
     }
 }
 
 #[test]
 fn the_validator_can_fail() {
-    let schema = sessions::listing_schema();
+    let schema = find("acp_list_sessions").unwrap().output_schema();
     assert!(conforms(&schema, &json!({"cluster": "c"}), "x").is_err());
     let bad = json!({"cluster": "c", "project": "p", "sessions": [{"id": 1}], "returned_by_gateway": 0, "may_have_more": false, "filters": {}});
-    assert!(conforms(&schema, &bad, "x").unwrap_err().contains("sessions[0]"));
+    assert!(conforms(&schema, &bad, "x").unwrap_err().0.contains("sessions[0]"));
+    let extra = json!({"cluster": "c", "project": "p", "sessions": [], "returned_by_gateway": 0, "may_have_more": false, "filters": {}, "x": 1});
+    assert!(conforms(&schema, &extra, "x").unwrap_err().0.contains("undeclared"));
 }
 
 #[test]
-fn tool_names_are_unique_and_schemas_closed() {
+fn tool_names_are_unique_and_output_schemas_are_objects() {
     for (i, t) in TOOLS.iter().enumerate() {
-        assert!(TOOLS[..i].iter().all(|o| o.name != t.name), "{}", t.name);
-        assert_eq!(params::schema(t.params)["additionalProperties"], json!(false));
-        assert_eq!((t.output_schema)()["type"], json!("object"));
+        assert!(TOOLS[..i].iter().all(|o| o.name() != t.name()), "{}", t.name());
+        assert!(t.name().starts_with("acp_") && !t.description().is_empty(), "{}", t.name());
+        assert_eq!(t.output_schema()["type"], json!("object"));
     }
+}
+
+/// Every declared parameter is a field of the tool's typed arguments, and the other way
+/// round: arguments with every parameter given read back into the struct without loss.
+#[test]
+fn input_schemas_refuse_what_validation_refuses() {
+    let schema_accepts = |t: &dyn AnyTool, args: &Value| {
+        let schema = params::schema(t.params());
+        crate::schema::Checker { pattern: &|_, _| true, closed: false }.check(&schema, args, t.name()).is_ok()
+    };
+    for t in TOOLS {
+        assert!(!schema_accepts(*t, &json!({"no_such_argument": 1})), "{}: additionalProperties", t.name());
+        for p in t.params() {
+            assert!(!schema_accepts(*t, &json!({ p.name: null })), "{}.{}: null", t.name(), p.name);
+        }
+    }
+}
+
+/// The annotations clients see come from each tool's `Effect`, and mean what it says.
+#[test]
+fn effects_match_what_the_tools_do() {
+    let effect = |name: &str| find(name).unwrap().effect();
+    for name in ["acp_list_sessions", "acp_get_session"] {
+        assert_eq!(effect(name), Effect::READ, "{name}");
+    }
+    for name in ["acp_list_clusters", "acp_whoami"] {
+        assert_eq!(effect(name), Effect::LOCAL_READ, "{name}");
+    }
+    for name in ["acp_delete_session", "acp_bulk_delete_sessions"] {
+        assert!(effect(name).destructive() && !effect(name).read_only(), "{name}");
+    }
+    assert!(!effect("acp_create_session").idempotent && !effect("acp_create_session").read_only());
+    assert!(!effect("acp_switch_cluster").remote && !effect("acp_switch_cluster").read_only());
+}
+
+/// Read-only and local tools send nothing that changes the platform; dry runs neither.
+#[test]
+fn read_only_local_and_dry_run_calls_change_nothing() {
+    use crate::gateway::memory::Recording;
+    let cases = [
+        ("acp_list_sessions", json!({})),
+        ("acp_get_session", json!({"session": "s1"})),
+        ("acp_list_clusters", json!({})),
+        ("acp_whoami", json!({})),
+        ("acp_create_session", json!({"initial_prompt": "x", "dry_run": true})),
+        ("acp_delete_session", json!({"session": "s1", "dry_run": true})),
+        ("acp_bulk_delete_sessions", json!({"sessions": ["s1", "s2"], "dry_run": true})),
+        ("acp_bulk_delete_sessions", json!({"sessions": ["s1", "s2"]})),
+    ];
+    for (name, args) in cases {
+        let (api, log) = Recording::new(memory_api());
+        let mut ctx = Context::with_config(config(), Box::new(api));
+        let tool = find(name).unwrap();
+        let out = call(&mut ctx, tool, &args);
+        let calls = log.borrow();
+        assert!(calls.iter().all(|c| !c.op.changes()), "{name} {args}: {calls:?}: {}", out.text);
+        if !tool.effect().remote {
+            assert!(calls.is_empty(), "{name}: local, but sent {calls:?}");
+        }
+    }
+    // And the checks can fail: a real delete is seen as a change.
+    let (api, log) = Recording::new(memory_api());
+    let mut ctx = Context::with_config(config(), Box::new(api));
+    call(&mut ctx, find("acp_delete_session").unwrap(), &json!({"session": "s1"}));
+    assert_eq!(log.borrow().iter().filter(|c| c.op.changes()).count(), 1);
 }

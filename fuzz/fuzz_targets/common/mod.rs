@@ -4,7 +4,8 @@
 
 use mcp_acp::config::{self, Config};
 use mcp_acp::gateway::Session;
-use mcp_acp::gateway::memory::MemoryApi;
+use mcp_acp::gateway::memory::{CallLog, MemoryApi, Recording};
+use mcp_acp::schema::Checker;
 use mcp_acp::tools::Context;
 use regex::Regex;
 use serde_json::Value;
@@ -58,6 +59,7 @@ fn session(id: &str, status: &str, created: &str, completed: Option<&str>, task:
         completed_at: completed.map(Into::into),
         result: completed.map(|_| "done".into()),
         error: (status == "failed").then(|| "it broke".into()),
+        ..Session::default()
     }
 }
 
@@ -107,47 +109,9 @@ pub fn assert_no_token_leak(text: &str, raw: &[u8], parsed: Option<&Value>, what
     }
 }
 
-/// Every call that reached the gateway stand-in, as `METHOD project [id]`.
-pub type CallLog = std::rc::Rc<std::cell::RefCell<Vec<String>>>;
-
-/// [`MemoryApi`] that also records its calls where the fuzz target can still see them
-/// after the context has taken ownership of the API.
-pub struct RecordingApi {
-    inner: MemoryApi,
-    log: CallLog,
-}
-
-mod recording {
-    use super::RecordingApi;
-    use mcp_acp::gateway::{ApiError, NewSession, RequestPreview, Session, SessionApi, SessionList, Target};
-
-    impl SessionApi for RecordingApi {
-        fn list(&mut self, t: &Target) -> Result<SessionList, ApiError> {
-            self.log.borrow_mut().push(format!("GET {}", t.project));
-            self.inner.list(t)
-        }
-        fn get(&mut self, t: &Target, id: &str) -> Result<Session, ApiError> {
-            self.log.borrow_mut().push(format!("GET {} {id}", t.project));
-            self.inner.get(t, id)
-        }
-        fn create(&mut self, t: &Target, new: &NewSession) -> Result<String, ApiError> {
-            self.log.borrow_mut().push(format!("POST {}", t.project));
-            self.inner.create(t, new)
-        }
-        fn delete(&mut self, t: &Target, id: &str) -> Result<(), ApiError> {
-            self.log.borrow_mut().push(format!("DELETE {} {id}", t.project));
-            self.inner.delete(t, id)
-        }
-        fn preview_create(&self, t: &Target, new: &NewSession) -> RequestPreview {
-            self.inner.preview_create(t, new)
-        }
-    }
-}
-
 /// Like [`context`], plus the log of the calls the tools make.
 pub fn recording_context() -> (Context, CallLog) {
-    let log = CallLog::default();
-    let api = RecordingApi { inner: memory_api(), log: log.clone() };
+    let (api, log) = Recording::new(memory_api());
     let mut ctx = Context::with_config(config(), Box::new(api));
     ctx.now = fixed_now;
     (ctx, log)
@@ -167,104 +131,9 @@ fn compiled(pattern: &str) -> Regex {
     })
 }
 
-fn is_integer(v: &Value) -> bool {
-    v.as_i64().is_some() || v.as_u64().is_some() || v.as_f64().is_some_and(|f| f.is_finite() && f.fract() == 0.0)
-}
-
-/// Does `v` satisfy `schema`? Implements the keywords `tools::params::schema` and the tools'
-/// output schemas use; any other keyword is ignored (which can only make this check more
-/// lenient, never a false alarm).
+/// Does `v` satisfy `schema`? The server's own checker ([`mcp_acp::schema`]), with the
+/// `regex` crate for patterns (the server has no regex engine).
 pub fn schema_check(schema: &Value, v: &Value, at: &str) -> Result<(), String> {
-    let num = |k: &str| schema.get(k).and_then(Value::as_u64);
-    if let Some(branches) = schema.get("anyOf").and_then(Value::as_array)
-        && !branches.iter().any(|s| schema_check(s, v, at).is_ok())
-    {
-        return Err(format!("{at}: {v} matches no anyOf branch"));
-    }
-    if let Some(t) = schema.get("type") {
-        let is = |t: &str| match t {
-            "string" => v.is_string(),
-            "boolean" => v.is_boolean(),
-            "object" => v.is_object(),
-            "array" => v.is_array(),
-            "number" => v.is_number(),
-            "integer" => is_integer(v),
-            "null" => v.is_null(),
-            other => panic!("unknown schema type {other:?}"),
-        };
-        let ok = match t {
-            Value::String(t) => is(t),
-            Value::Array(ts) => ts.iter().any(|t| t.as_str().is_some_and(is)),
-            other => panic!("schema type must be a string or a list, not {other}"),
-        };
-        if !ok {
-            return Err(format!("{at}: {v} is not of type {t}"));
-        }
-    }
-    if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
-        && !allowed.contains(v)
-    {
-        return Err(format!("{at}: {v} not in enum"));
-    }
-    if let Some(s) = v.as_str() {
-        let len = s.chars().count() as u64; // JSON Schema counts characters
-        if num("minLength").is_some_and(|m| len < m) || num("maxLength").is_some_and(|m| len > m) {
-            return Err(format!("{at}: length {len} of {v} out of bounds"));
-        }
-        if let Some(p) = schema.get("pattern").and_then(Value::as_str)
-            && !compiled(p).is_match(s)
-        {
-            return Err(format!("{at}: {v} does not match {p:?}"));
-        }
-    }
-    if v.is_number() {
-        let (lo, hi) = (schema.get("minimum"), schema.get("maximum"));
-        let below = |b: &Value| match (v.as_i64(), b.as_i64()) {
-            (Some(x), Some(b)) => x < b,
-            _ => v.as_f64().zip(b.as_f64()).is_some_and(|(x, b)| x < b),
-        };
-        let above = |b: &Value| match (v.as_i64(), b.as_i64()) {
-            (Some(x), Some(b)) => x > b,
-            _ => v.as_f64().zip(b.as_f64()).is_some_and(|(x, b)| x > b),
-        };
-        if lo.is_some_and(below) || hi.is_some_and(above) {
-            return Err(format!("{at}: {v} out of range"));
-        }
-    }
-    if let Some(items) = v.as_array() {
-        let n = items.len() as u64;
-        if num("minItems").is_some_and(|m| n < m) || num("maxItems").is_some_and(|m| n > m) {
-            return Err(format!("{at}: {n} items out of bounds"));
-        }
-        if schema.get("uniqueItems") == Some(&Value::Bool(true)) {
-            for (i, item) in items.iter().enumerate() {
-                if items[..i].contains(item) {
-                    return Err(format!("{at}: {item} repeated"));
-                }
-            }
-        }
-        if let Some(item_schema) = schema.get("items") {
-            for (i, item) in items.iter().enumerate() {
-                schema_check(item_schema, item, &format!("{at}[{i}]"))?;
-            }
-        }
-    }
-    if let Some(obj) = v.as_object() {
-        let props = schema.get("properties").and_then(Value::as_object);
-        for req in schema.get("required").and_then(Value::as_array).into_iter().flatten() {
-            if !req.as_str().is_some_and(|r| obj.contains_key(r)) {
-                return Err(format!("{at}: required {req} missing"));
-            }
-        }
-        for (k, item) in obj {
-            match props.and_then(|p| p.get(k)) {
-                Some(s) => schema_check(s, item, &format!("{at}.{k}"))?,
-                None if schema.get("additionalProperties") == Some(&Value::Bool(false)) => {
-                    return Err(format!("{at}: additional property {k:?}"));
-                }
-                None => {}
-            }
-        }
-    }
-    Ok(())
+    let pattern = |p: &str, s: &str| compiled(p).is_match(s);
+    Checker { pattern: &pattern, closed: false }.check(schema, v, at).map_err(|e| e.0)
 }

@@ -1,0 +1,121 @@
+//! Sessions as the tools see them, whatever API they came from.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// A session. Rendered as the structured content of session tools: field names are part of
+/// our output (the original's), not of any API's wire format. Every string was cut when it was
+/// read from an answer ([`shown`]).
+///
+/// Fields an API does not report stay empty and are left out of the output (the public-api
+/// gateway has no project, display name, labels or start time on a session).
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Session {
+    pub id: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// As the API reports it; [`Session::phase`] gives its meaning.
+    pub status: String,
+    pub task: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub model: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    #[serde(rename = "startedAt", skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<String>,
+    #[serde(rename = "completedAt", skip_serializing_if = "Option::is_none")]
+    pub completed_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The API's own record, for output that shows everything; never shown by default.
+    #[serde(skip)]
+    pub raw: Option<serde_json::Value>,
+}
+
+/// What a session is doing. The public-api gateway reports `pending`, `running`, `completed`
+/// and `failed`, and passes other phases through as the platform names them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Phase {
+    Pending,
+    Running,
+    Completed,
+    Failed,
+    Stopping,
+    Stopped,
+    Other(String),
+}
+
+impl Session {
+    pub fn phase(&self) -> Phase {
+        match self.status.to_ascii_lowercase().as_str() {
+            "pending" | "creating" => Phase::Pending,
+            "running" => Phase::Running,
+            "completed" => Phase::Completed,
+            "failed" => Phase::Failed,
+            "stopping" => Phase::Stopping,
+            "stopped" => Phase::Stopped,
+            _ => Phase::Other(self.status.clone()),
+        }
+    }
+}
+
+/// What a list call returned, and whether the API may be hiding older sessions.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionList {
+    pub sessions: Vec<Session>,
+    /// The API returned as many sessions as it ever returns: there may be more that it
+    /// cannot list.
+    pub maybe_more: bool,
+}
+
+/// What to create.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NewSession {
+    pub task: String,
+    pub model: Option<String>,
+    pub repos: Vec<Repo>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Repo {
+    pub url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub branch: Option<String>,
+}
+
+/// How much of each string from a server is shown (in characters); the rest is cut with a
+/// marker that gives the full length. Backends read every string of an answer through these.
+/// The body cap (16 MiB) stays the last line of defence.
+pub mod shown {
+    use super::Deserialize;
+    use crate::validate::clip;
+    use serde::Deserializer;
+
+    /// A task: as long as the longest prompt we send, so a round trip can be compared.
+    pub const TASK: usize = crate::tools::params::MAX_PROMPT_CHARS;
+    /// A result or an error of a session.
+    pub const LONG: usize = 20_000;
+    /// An error text in an API's answer.
+    pub const ERROR: usize = 1_000;
+    /// Ids, phases, models, times.
+    pub const SHORT: usize = 256;
+
+    pub fn short<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        String::deserialize(d).map(|s| clip(&s, SHORT))
+    }
+    pub fn task<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        String::deserialize(d).map(|s| clip(&s, TASK))
+    }
+    pub fn short_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        Option::<String>::deserialize(d).map(|s| s.map(|s| clip(&s, SHORT)))
+    }
+    pub fn long_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+        Option::<String>::deserialize(d).map(|s| s.map(|s| clip(&s, LONG)))
+    }
+}

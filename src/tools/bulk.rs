@@ -1,0 +1,141 @@
+//! The one way to act on several sessions: the confirm rule, the limit, a dry run that looks
+//! each target up, one outcome per target (one failure does not stop the others), progress,
+//! and one summary. A bulk tool is its arguments plus an [`Action`].
+
+use super::render::not_found;
+use super::{Context, MAX_BULK, Output, ToolError};
+use crate::gateway::{ApiError, Backend, Target};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::fmt::Write;
+
+/// What a bulk tool does to each target, and the words for it.
+pub struct Action {
+    /// "delete": in "Would delete 2 of 3 session(s)".
+    pub verb: &'static str,
+    /// "deleted": the outcome of one target done, and in "nothing was deleted".
+    pub done: &'static str,
+    /// "would_delete": the outcome of one target in a dry run.
+    pub would: &'static str,
+    pub act: fn(&mut dyn Backend, &Target, &str) -> Result<(), ApiError>,
+}
+
+/// The outcome for one session.
+#[derive(Debug, Serialize)]
+pub struct Item {
+    pub session: String,
+    /// `done`, `would`, `not_found` or `failed`.
+    pub outcome: &'static str,
+    /// Dry run: the session's status.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl Item {
+    fn line(&self, action: &Action) -> String {
+        match (self.outcome, &self.status, &self.error) {
+            (o, Some(st), _) if o == action.would => {
+                format!("  - {}: would be {} (status: {st})", self.session, action.done)
+            }
+            (o, ..) if o == action.done => format!("  - {}: {}", self.session, action.done),
+            (_, _, Some(e)) => format!("  - {}: {e}", self.session),
+            (o, ..) => format!("  - {}: {o}", self.session),
+        }
+    }
+}
+
+/// The schema of one [`Item`], for an action's outcome names.
+pub fn item_schema(action: &Action) -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "session": {"type": "string"},
+            "outcome": {"type": "string", "enum": [action.done, action.would, "not_found", "failed"]},
+            "status": {"type": "string"},
+            "error": {"type": "string"},
+        },
+        "required": ["session", "outcome"],
+    })
+}
+
+pub fn report_schema(action: &Action) -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "cluster": {"type": "string"},
+            "project": {"type": "string"},
+            "dry_run": {"type": "boolean"},
+            "results": {"type": "array", "items": item_schema(action)},
+        },
+        "required": ["cluster", "project", "dry_run", "results"],
+    })
+}
+
+#[derive(Serialize)]
+struct Report {
+    cluster: String,
+    project: String,
+    dry_run: bool,
+    results: Vec<Item>,
+}
+
+/// Act on one session (or, on a dry run, look it up); every outcome is a value.
+pub fn one(api: &mut dyn Backend, t: &Target, id: &str, dry_run: bool, action: &Action) -> Item {
+    let result = if dry_run { api.get(t, id).map(|s| Some(s.status)) } else { (action.act)(api, t, id).map(|_| None) };
+    let (outcome, status, error) = match result {
+        Ok(status) if dry_run => (action.would, status, None),
+        Ok(_) => (action.done, None, None),
+        Err(e) if e.is_not_found() => ("not_found", None, Some(not_found(t, id))),
+        Err(e) => ("failed", None, Some(e.to_string())),
+    };
+    Item { session: id.to_string(), outcome, status, error }
+}
+
+/// Run `action` on each of `ids` (already checked: 1 to [`MAX_BULK`] distinct names).
+pub fn run(
+    ctx: &mut Context,
+    project: Option<&str>,
+    ids: &[String],
+    confirm: bool,
+    dry_run: bool,
+    action: &Action,
+) -> Result<Output, ToolError> {
+    if !dry_run && !confirm {
+        return Err(ToolError::invalid(format!(
+            "confirm: bulk {} requires confirm=true. Use dry_run=true to preview first",
+            action.verb
+        )));
+    }
+    if ids.is_empty() || ids.len() > MAX_BULK {
+        return Err(ToolError::invalid(format!("sessions: 1 to {MAX_BULK} per call, not {}", ids.len())));
+    }
+    let (cluster, project) = ctx.with_api(project, |_, t| (t.cluster.to_string(), t.project.to_string()))?;
+    let mut results = Vec::with_capacity(ids.len());
+    for (i, id) in ids.iter().enumerate() {
+        let item = ctx.with_api(Some(&project), |api, t| one(api, t, id, dry_run, action))?;
+        ctx.report_progress(i + 1, ids.len(), format!("{id}: {}", item.outcome));
+        results.push(item);
+    }
+    let expected = if dry_run { action.would } else { action.done };
+    let failed = results.iter().filter(|r| r.outcome != expected).count();
+    let mut text = String::new();
+    if dry_run {
+        let _ = write!(text, "DRY RUN - nothing was {}.\n\n", action.done);
+    }
+    let verb = if dry_run { format!("Would {}", action.verb) } else { capitalized(action.done) };
+    let done = results.len() - failed;
+    let _ =
+        writeln!(text, "{verb} {done} of {} session(s) in project '{project}' (cluster '{cluster}'):", results.len());
+    for r in &results {
+        let _ = writeln!(text, "{}", r.line(action));
+    }
+    let report = Report { cluster, project, dry_run, results };
+    Ok(Output::new(failed > 0 && !dry_run, text, &report))
+}
+
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}

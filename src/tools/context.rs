@@ -1,0 +1,122 @@
+//! What tools share across calls: the configuration, the active cluster, the backend, and
+//! where progress goes.
+
+use super::ToolError;
+use crate::config::{self, Cluster, Config};
+use crate::gateway::{Backend, Target};
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// Where progress of the current call goes (the client sent a `progressToken`).
+#[derive(Debug, Clone)]
+pub struct Progress {
+    pub token: Value,
+    /// `message` exists in progress notifications from 2025-03-26 on.
+    pub with_message: bool,
+}
+
+/// What tools share across calls.
+pub struct Context {
+    pub(super) config_path: PathBuf,
+    config: Option<Config>,
+    pub(super) active: Option<String>,
+    api: Box<dyn Backend>,
+    /// Seconds since the epoch; a field so tests can fix the clock.
+    pub now: fn() -> i64,
+    progress: Option<Progress>,
+    /// Sends a notification to the client at once (set by the server loop).
+    notifier: Option<Box<dyn FnMut(Value)>>,
+}
+
+fn system_now() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    since.map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+impl Context {
+    pub fn new(config_path: PathBuf, api: Box<dyn Backend>) -> Context {
+        Context { config_path, config: None, active: None, api, now: system_now, progress: None, notifier: None }
+    }
+
+    /// A context with configuration already in hand (tests, fuzzing): no file is read.
+    pub fn with_config(config: Config, api: Box<dyn Backend>) -> Context {
+        let mut ctx = Context::new(PathBuf::from("(in memory)"), api);
+        ctx.active = config.default_cluster.clone();
+        ctx.config = Some(config);
+        ctx
+    }
+
+    pub fn set_notifier(&mut self, notifier: Box<dyn FnMut(Value)>) {
+        self.notifier = Some(notifier);
+    }
+
+    pub fn set_progress(&mut self, progress: Option<Progress>) {
+        self.progress = progress;
+    }
+
+    /// Tell the client how far a long call has got, if it asked to know.
+    pub(super) fn report_progress(&mut self, done: usize, total: usize, message: String) {
+        if let (Some(p), Some(notify)) = (&self.progress, &mut self.notifier) {
+            let mut params = serde_json::json!({"progressToken": p.token, "progress": done, "total": total});
+            if p.with_message {
+                params["message"] = Value::String(message);
+            }
+            notify(crate::jsonrpc::notification("notifications/progress", params));
+        }
+    }
+
+    /// The configuration, read on first use. A failed read is retried on the next call,
+    /// so fixing the file does not need a restart; a good one is kept.
+    pub(super) fn config(&mut self) -> Result<&Config, ToolError> {
+        if self.config.is_none() {
+            let loaded = config::load(&self.config_path).map_err(ToolError::Config)?;
+            self.active = loaded.default_cluster.clone();
+            self.config = Some(loaded);
+        }
+        Ok(self.config.as_ref().expect("loaded above"))
+    }
+
+    /// The active cluster, or an error saying how to choose one.
+    pub(super) fn active_cluster(&mut self) -> Result<(&Config, &Cluster), ToolError> {
+        self.config()?;
+        let config = self.config.as_ref().expect("loaded above");
+        if config.clusters.is_empty() {
+            let path = self.config_path.display();
+            return Err(ToolError::Config(format!(
+                "No clusters configured in {path}. Minimal example:\n\n{}",
+                config::EXAMPLE
+            )));
+        }
+        let Some(name) = self.active.as_deref() else {
+            return Err(ToolError::Config(format!(
+                "No active cluster: clusters.yaml sets no default_cluster. Choose one with \
+                 acp_switch_cluster (configured: {}).",
+                config.cluster_names().join(", ")
+            )));
+        };
+        let cluster = config.cluster(name).expect("active is always a configured cluster");
+        Ok((config, cluster))
+    }
+
+    /// Run `f` against the API for `project` (or the cluster's default project).
+    pub(super) fn with_api<R>(
+        &mut self,
+        project: Option<&str>,
+        f: impl FnOnce(&mut dyn Backend, &Target) -> R,
+    ) -> Result<R, ToolError> {
+        self.active_cluster()?;
+        let config = self.config.as_ref().expect("loaded");
+        let cluster = config.cluster(self.active.as_deref().expect("set")).expect("configured");
+        let (token, token_source) = config.token_for(cluster).map_err(ToolError::Config)?;
+        let target = Target {
+            cluster: &cluster.name,
+            server: &cluster.server,
+            token,
+            token_source,
+            project: project.unwrap_or(&cluster.default_project),
+            timeout: cluster.timeout,
+            ca_cert: cluster.ca_cert.as_deref(),
+        };
+        Ok(f(self.api.as_mut(), &target))
+    }
+}

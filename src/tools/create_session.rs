@@ -1,0 +1,212 @@
+//! `acp_create_session`: a new session, read back to say what the API really stored.
+
+use super::params::{DRY_RUN, Kind, MAX_PROMPT_CHARS, PROJECT, Param};
+use super::render::session_schema;
+use super::{Context, Effect, Output, Tool, ToolError};
+use crate::gateway::{ApiError, Backend, NewSession, Op, Repo, RequestPreview, Session, Target};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::fmt::Write;
+
+crate::tool_args! {
+    pub struct CreateArgs {
+        project: Option<String> = PROJECT,
+        initial_prompt: String = Param::new(
+            Kind::Text { max: MAX_PROMPT_CHARS },
+            true,
+            "The task for the session (sent as the gateway's `task`).",
+        ),
+        display_name: Option<String> = Param::new(
+            Kind::Label { max: 50 },
+            false,
+            "Human-readable name. The gateway cannot apply it; the result says so.",
+        ),
+        repos: Vec<Repo> = Param::new(
+            Kind::Repos { max: 10 },
+            false,
+            "Repositories to work on: URL strings, or objects {url, branch}.",
+        ),
+        interactive: Option<bool> = Param::new(
+            Kind::Bool,
+            false,
+            "Interactive session. The gateway cannot apply it; the result says so.",
+        ),
+        model: Option<String> = Param::new(
+            Kind::Model,
+            false,
+            "Model to use, e.g. claude-sonnet-4-6. Omit for the platform's default.",
+        ),
+        timeout: Option<i64> = Param::new(
+            Kind::Int { min: 60, max: 86_400 },
+            false,
+            "Timeout in seconds. The gateway cannot apply it; the result says so.",
+        ),
+        dry_run: bool = DRY_RUN,
+    }
+}
+
+pub struct CreateSession;
+
+impl Tool for CreateSession {
+    const NAME: &'static str = "acp_create_session";
+    const TITLE: &'static str = "Create session";
+    const DESCRIPTION: &'static str = "Create an agentic session that works on initial_prompt, optionally with a \
+        model and repositories ({url, branch} or URL strings). Use dry_run=true first to see the exact request; \
+        nothing is sent then. Not idempotent: every call creates a new session, so do not retry blindly. After \
+        creating, the session is read back and the result says what the gateway really stored: today's \
+        public-api gateway can lose the prompt and the model (the result is then an error that says so), and it \
+        has no field for display_name, interactive or timeout (reported as not applied).";
+    const EFFECT: Effect = Effect::CREATE;
+    type Args = CreateArgs;
+
+    fn output_schema() -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "cluster": {"type": "string"},
+                "project": {"type": "string"},
+                "dry_run": {"type": "boolean"},
+                "request": {
+                    "type": "object",
+                    "description": "dry run only: the exact request that would be sent (token masked)",
+                    "properties": {
+                        "method": {"type": "string"},
+                        "url": {"type": "string"},
+                        "headers": {"type": "array", "items": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}},
+                        "body": {"type": "object"},
+                    },
+                    "required": ["method", "url", "headers", "body"],
+                },
+                "session": {"type": "string", "description": "the created session's ID"},
+                "stored": session_schema(),
+                "prompt_stored": {"type": "boolean", "description": "the gateway kept the prompt (false: the session has no task)"},
+                "warnings": {"type": "array", "items": {"type": "string"}},
+                "not_applied": {"type": "array", "items": {"type": "string"}, "description": "options the gateway cannot apply"},
+            },
+            "required": ["cluster", "project", "dry_run", "prompt_stored", "warnings", "not_applied"],
+        })
+    }
+
+    fn run(ctx: &mut Context, args: CreateArgs) -> Result<Output, ToolError> {
+        let new = NewSession { task: args.initial_prompt, model: args.model, repos: args.repos };
+        let given = [
+            ("display_name", args.display_name.is_some()),
+            ("interactive", args.interactive.is_some()),
+            ("timeout", args.timeout.is_some()),
+        ];
+        let dry_run = args.dry_run;
+        ctx.with_api(args.project.as_deref(), |api, t| {
+            let applies = api.capabilities().create_options;
+            let not_applied = given.iter().filter(|(k, given)| *given && !applies.contains(k)).map(|(k, _)| *k);
+            let mut c = Creation {
+                cluster: t.cluster.into(),
+                project: t.project.into(),
+                dry_run,
+                request: None,
+                session: None,
+                stored: None,
+                prompt_stored: false,
+                warnings: Vec::new(),
+                not_applied: not_applied.collect(),
+            };
+            if dry_run {
+                c.request = Some(api.preview(t, &Op::Create { new: &new }));
+                return Ok(Output::new(false, creation_text(&c), &c));
+            }
+            let id = api.create(t, &new).map_err(|e| {
+                let maybe_created = matches!(e, ApiError::Status { status: 500.., .. } | ApiError::Transport { .. });
+                let hint = if maybe_created {
+                    " A session may have been created anyway (the gateway can fail after the backend created it): \
+                     check with acp_list_sessions before creating again."
+                } else {
+                    ""
+                };
+                ToolError::Api(format!("Failed to create session in project '{}'", t.project), e, hint)
+            })?;
+            c.session = Some(id.clone());
+            check_what_was_stored(api, t, &new, &id, &mut c);
+            Ok(Output::new(!c.prompt_stored, creation_text(&c), &c))
+        })?
+    }
+}
+
+#[derive(Serialize)]
+struct Creation {
+    cluster: String,
+    project: String,
+    dry_run: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    request: Option<RequestPreview>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session: Option<String>,
+    /// What the gateway reports after the create (read back).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stored: Option<Session>,
+    prompt_stored: bool,
+    warnings: Vec<String>,
+    not_applied: Vec<&'static str>,
+}
+
+/// Read the new session back and say plainly what the gateway did not keep.
+fn check_what_was_stored(api: &mut dyn Backend, t: &Target, new: &NewSession, id: &str, c: &mut Creation) {
+    let stored = match api.get(t, id) {
+        Ok(s) => s,
+        Err(e) => {
+            c.warnings.push(format!(
+                "The session was created, but reading it back failed, so it is unknown whether the \
+                 prompt was stored: {e}"
+            ));
+            c.prompt_stored = true; // unknown is not a known failure; the warning says it
+            return;
+        }
+    };
+    c.prompt_stored = stored.task == new.task;
+    if stored.task.is_empty() {
+        c.warnings.push(format!(
+            "The gateway did NOT store the prompt: session '{id}' exists but has no task, so it will not \
+             do what was asked (this gateway forwards `task` under a name its backend ignores). Do not \
+             retry: every retry creates another session without a prompt. Delete it with \
+             acp_delete_session(session=\"{id}\") if it is not wanted."
+        ));
+    } else if !c.prompt_stored {
+        c.warnings.push("The gateway stored a different prompt than the one sent.".into());
+    }
+    if let Some(model) = &new.model {
+        if stored.model.as_deref() != Some(model.as_str()) {
+            let got = stored.model.as_deref().map(|m| format!("'{m}'")).unwrap_or_else(|| "no model".into());
+            c.warnings.push(format!(
+                "The model '{model}' was not stored: the gateway reports {got}, so the platform's default model is used."
+            ));
+        }
+    }
+    c.stored = Some(stored);
+}
+
+fn creation_text(c: &Creation) -> String {
+    let mut out = String::new();
+    if let Some(req) = &c.request {
+        out.push_str("DRY RUN - nothing was sent.\n\nWould send:\n");
+        let _ = writeln!(out, "{} {}", req.method, req.url);
+        for (k, v) in &req.headers {
+            let _ = writeln!(out, "{k}: {v}");
+        }
+        let _ = writeln!(out, "\n{}", serde_json::to_string_pretty(&req.body).unwrap_or_default());
+    }
+    if let Some(id) = &c.session {
+        let _ = writeln!(out, "Session created: {id}\nProject: {} (cluster '{}')", c.project, c.cluster);
+    }
+    for w in &c.warnings {
+        let _ = writeln!(out, "\nWARNING: {w}");
+    }
+    if !c.not_applied.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nNot applied: {} (the public-api gateway has no field for them, so they were not sent).",
+            c.not_applied.join(", ")
+        );
+    }
+    if let Some(id) = &c.session {
+        let _ = writeln!(out, "\nCheck status:\n  acp_get_session(project=\"{}\", session=\"{id}\")", c.project);
+    }
+    out
+}

@@ -1,0 +1,55 @@
+//! `acp_get_session`: one session by id.
+
+use super::params::{PROJECT, SESSION};
+use super::render::{describe, failed, session_schema};
+use super::{Context, Effect, Output, Tool, ToolError};
+use crate::gateway::Session;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+crate::tool_args! {
+    pub struct GetArgs {
+        project: Option<String> = PROJECT,
+        session: String = SESSION,
+    }
+}
+
+pub struct GetSession;
+
+#[derive(Serialize)]
+struct Shown {
+    cluster: String,
+    project: String,
+    session: Session,
+}
+
+impl Tool for GetSession {
+    const NAME: &'static str = "acp_get_session";
+    const TITLE: &'static str = "Get session";
+    const DESCRIPTION: &'static str = "Get one session by its ID: status, task, model, creation and completion \
+        times, result or error. Use it to check on a session after creating it. Read-only. A missing session is \
+        reported as not found; any other failure (token, network, gateway) is reported as what it was.";
+    const EFFECT: Effect = Effect::READ;
+    type Args = GetArgs;
+
+    fn output_schema() -> Value {
+        json!({
+            "type": "object",
+            "properties": {"cluster": {"type": "string"}, "project": {"type": "string"}, "session": session_schema()},
+            "required": ["cluster", "project", "session"],
+        })
+    }
+
+    fn run(ctx: &mut Context, args: GetArgs) -> Result<Output, ToolError> {
+        let id = args.session.as_str();
+        ctx.with_api(args.project.as_deref(), |api, t| match api.get(t, id) {
+            Ok(session) => {
+                let mut text = format!("Session '{}' (project '{}', cluster '{}')\n", session.id, t.project, t.cluster);
+                describe(&session, &mut text);
+                let shown = Shown { cluster: t.cluster.into(), project: t.project.into(), session };
+                Ok(Output::new(false, text, &shown))
+            }
+            Err(e) => failed(t, id, format!("Failed to get session '{id}'"), e),
+        })?
+    }
+}

@@ -1,0 +1,213 @@
+//! `acp_list_sessions`: the sessions of a project, filtered, sorted and limited here.
+
+use super::params::{Kind, PROJECT, Param};
+use super::render::{describe, session_schema};
+use super::{Context, Effect, Output, Tool, ToolError};
+use crate::gateway::Session;
+use crate::validate::{parse_age, parse_rfc3339};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+use std::fmt::Write;
+
+/// Status filter values: the gateway's own, the phases it passes through, and the
+/// original's `creating` (the gateway reports Creating as `pending`).
+pub const STATUS_FILTERS: &[&str] = &["pending", "running", "completed", "failed", "stopping", "stopped", "creating"];
+
+crate::tool_args! {
+    pub struct ListArgs {
+        project: Option<String> = PROJECT,
+        status: Option<String> = Param::new(
+            Kind::Enum(STATUS_FILTERS),
+            false,
+            "Only sessions with this status. Gateway statuses: pending, running, completed, failed; \
+             stopping and stopped are passed through from the platform. The original's 'creating' means pending.",
+        ),
+        older_than: Option<String> = Param::new(
+            Kind::Age,
+            false,
+            "Only sessions created longer ago than this: a number and d, h or m, e.g. '7d', '24h', '30m'.",
+        ),
+        sort_by: Option<String> = Param::new(
+            Kind::Enum(&["created", "stopped", "name"]),
+            false,
+            "created: newest first (the gateway's own order); stopped: most recently completed first; \
+             name: by ID, A to Z.",
+        ),
+        limit: Option<i64> = Param::new(Kind::Int { min: 1, max: 1000 }, false, "Show at most this many sessions."),
+    }
+}
+
+pub struct ListSessions;
+
+impl Tool for ListSessions {
+    const NAME: &'static str = "acp_list_sessions";
+    const TITLE: &'static str = "List sessions";
+    const DESCRIPTION: &'static str = "List the agentic sessions in a project, newest first, with status, creation \
+        time and task. Use it to find a session ID or to see what is running. Optional filters: status, older_than \
+        (e.g. '7d'), sort_by, limit. Read-only. The gateway returns at most the 20 newest sessions and cannot \
+        page; the result says so when older sessions may exist.";
+    const EFFECT: Effect = Effect::READ;
+    type Args = ListArgs;
+
+    fn output_schema() -> Value {
+        json!({
+            "type": "object",
+            "properties": {
+                "cluster": {"type": "string"},
+                "project": {"type": "string"},
+                "sessions": {"type": "array", "items": session_schema()},
+                "returned_by_gateway": {"type": "integer", "description": "sessions the gateway returned before filtering"},
+                "may_have_more": {"type": "boolean", "description": "the gateway returned its maximum; older sessions may exist"},
+                "filters": {"type": "object"},
+            },
+            "required": ["cluster", "project", "sessions", "returned_by_gateway", "may_have_more", "filters"],
+        })
+    }
+
+    fn run(ctx: &mut Context, args: ListArgs) -> Result<Output, ToolError> {
+        let now = (ctx.now)();
+        let (listing, limit) = ctx.with_api(args.project.as_deref(), |api, t| {
+            let limit = api.capabilities().list_limit;
+            let list = api
+                .list(t)
+                .map_err(|e| ToolError::Api(format!("Failed to list sessions in project '{}'", t.project), e, ""))?;
+            let listing = Listing {
+                cluster: t.cluster.to_string(),
+                project: t.project.to_string(),
+                returned_by_gateway: list.sessions.len(),
+                sessions: filter_sessions(list.sessions, &args, now),
+                may_have_more: list.maybe_more,
+                filters: filters(&args),
+            };
+            Ok::<_, ToolError>((listing, limit))
+        })??;
+        Ok(Output::new(false, listing.text(limit.unwrap_or(0)), &listing))
+    }
+}
+
+#[derive(Serialize)]
+struct Listing {
+    cluster: String,
+    project: String,
+    sessions: Vec<Session>,
+    /// How many the gateway returned before filtering.
+    returned_by_gateway: usize,
+    /// The gateway returned its maximum; older sessions may exist that it cannot list.
+    may_have_more: bool,
+    filters: Map<String, Value>,
+}
+
+impl Listing {
+    fn text(&self, page_limit: usize) -> String {
+        let mut out = format!(
+            "Found {} session(s) in project '{}' (cluster '{}')\n",
+            self.sessions.len(),
+            self.project,
+            self.cluster
+        );
+        if !self.filters.is_empty() {
+            let _ = writeln!(out, "Filters applied: {}", Value::Object(self.filters.clone()));
+        }
+        if self.may_have_more {
+            let _ = writeln!(
+                out,
+                "Note: the gateway returned {page_limit} sessions, the most it returns; older sessions may \
+                 exist that this gateway cannot list."
+            );
+        }
+        if !self.sessions.is_empty() {
+            out.push_str("\nSessions:\n");
+        }
+        for s in &self.sessions {
+            let _ = writeln!(out, "- {}", s.id);
+            describe(s, &mut out);
+        }
+        out
+    }
+}
+
+/// The filters given, as the result echoes them.
+fn filters(args: &ListArgs) -> Map<String, Value> {
+    let given = [
+        ("status", args.status.clone().map(Value::from)),
+        ("older_than", args.older_than.clone().map(Value::from)),
+        ("sort_by", args.sort_by.clone().map(Value::from)),
+        ("limit", args.limit.map(Value::from)),
+    ];
+    given.into_iter().filter_map(|(k, v)| Some((k.to_string(), v?))).collect()
+}
+
+/// Apply the list filters client-side, in the original's order: status, age, sort, limit.
+fn filter_sessions(mut sessions: Vec<Session>, args: &ListArgs, now: i64) -> Vec<Session> {
+    if let Some(status) = args.status.as_deref() {
+        let want = if status == "creating" { "pending" } else { status };
+        sessions.retain(|s| s.status.eq_ignore_ascii_case(want));
+    }
+    if let Some(age) = args.older_than.as_deref().and_then(|a| parse_age(a).ok()) {
+        let cutoff = now - age as i64;
+        sessions.retain(|s| s.created_at.as_deref().and_then(parse_rfc3339).is_some_and(|c| c < cutoff));
+    }
+    let time = |v: &Option<String>| v.as_deref().and_then(parse_rfc3339);
+    match args.sort_by.as_deref() {
+        Some("stopped") => sessions.sort_by_key(|s| std::cmp::Reverse(time(&s.completed_at))),
+        Some("name") => sessions.sort_by(|a, b| a.id.cmp(&b.id)),
+        Some(_) => sessions.sort_by_key(|s| std::cmp::Reverse(time(&s.created_at))),
+        None => {}
+    }
+    if let Some(limit) = args.limit {
+        sessions.truncate(limit as usize);
+    }
+    sessions
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tools::params::{self, ToolArgs};
+
+    fn session(id: &str, status: &str, created: &str, completed: Option<&str>) -> Session {
+        Session {
+            id: id.into(),
+            status: status.into(),
+            created_at: Some(created.into()),
+            completed_at: completed.map(Into::into),
+            ..Session::default()
+        }
+    }
+
+    fn args(v: Value) -> ListArgs {
+        ListArgs::from_args(&params::parse(ListArgs::PARAMS, &v).unwrap())
+    }
+
+    fn ids(v: &[Session]) -> Vec<&str> {
+        v.iter().map(|s| s.id.as_str()).collect()
+    }
+
+    fn sample() -> Vec<Session> {
+        vec![
+            session("b", "running", "2026-11-20T00:00:00Z", None),
+            session("a", "Stopped", "2026-11-10T00:00:00Z", Some("2026-11-24T00:00:00Z")),
+            session("c", "pending", "2026-11-24T00:00:00Z", None),
+        ]
+    }
+
+    const NOW: i64 = 1_795_564_800; // 2026-11-25T00:00:00Z
+
+    #[test]
+    fn status_filter_matches_passed_through_phases_and_maps_creating() {
+        assert_eq!(ids(&filter_sessions(sample(), &args(json!({"status": "stopped"})), NOW)), ["a"]);
+        assert_eq!(ids(&filter_sessions(sample(), &args(json!({"status": "creating"})), NOW)), ["c"]);
+    }
+
+    #[test]
+    fn older_than_keeps_only_older_sessions() {
+        assert_eq!(ids(&filter_sessions(sample(), &args(json!({"older_than": "3d"})), NOW)), ["b", "a"]);
+    }
+
+    #[test]
+    fn sorting_and_limit() {
+        assert_eq!(ids(&filter_sessions(sample(), &args(json!({"sort_by": "created"})), NOW)), ["c", "b", "a"]);
+        assert_eq!(ids(&filter_sessions(sample(), &args(json!({"sort_by": "name", "limit": 2})), NOW)), ["a", "b"]);
+        assert_eq!(ids(&filter_sessions(sample(), &args(json!({"sort_by": "stopped"})), NOW))[0], "a");
+    }
+}

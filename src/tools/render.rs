@@ -1,0 +1,56 @@
+//! What the session tools share: how a session reads as text, its schema, and how a failed
+//! call on one session is reported.
+
+use super::{Output, ToolError};
+use crate::gateway::{ApiError, Session, Target};
+use serde_json::{Value, json};
+use std::fmt::Write;
+
+/// One session as indented lines, for every tool that shows sessions.
+pub fn describe(s: &Session, out: &mut String) {
+    let _ = writeln!(out, "  Status: {}", s.status);
+    let optional = [("Created", &s.created_at), ("Completed", &s.completed_at), ("Model", &s.model)];
+    for (label, value) in optional {
+        if let Some(v) = value {
+            let _ = writeln!(out, "  {label}: {v}");
+        }
+    }
+    match s.task.as_str() {
+        "" => out.push_str("  Task: (none recorded by the gateway)\n"),
+        t => {
+            let cut = t.char_indices().nth(200).map_or(t.len(), |(i, _)| i);
+            let more = if cut < t.len() { "…" } else { "" };
+            let _ = writeln!(out, "  Task: {}{more}", &t[..cut]);
+        }
+    }
+    for (label, value) in [("Result", &s.result), ("Error", &s.error)] {
+        if let Some(v) = value {
+            let _ = writeln!(out, "  {label}: {v}");
+        }
+    }
+}
+
+pub fn not_found(t: &Target, id: &str) -> String {
+    format!("Session '{id}' not found in project '{}' (cluster '{}').", t.project, t.cluster)
+}
+
+/// How a session call's failure is reported: "not found" is an answer, anything else an error
+/// with `context`.
+pub fn failed(t: &Target, id: &str, context: String, e: ApiError) -> Result<Output, ToolError> {
+    match e.is_not_found() {
+        true => Ok(Output::failure(not_found(t, id))),
+        false => Err(ToolError::Api(context, e, "")),
+    }
+}
+
+/// The structured form of [`Session`]: fields an API does not report are left out.
+pub fn session_schema() -> Value {
+    let text = json!({"type": "string"});
+    json!({
+        "type": "object",
+        "properties": {"id": text, "project": text, "display_name": text, "status": text, "task": text,
+                       "model": text, "labels": {"type": "object"}, "createdAt": text, "startedAt": text,
+                       "completedAt": text, "result": text, "error": text},
+        "required": ["id", "status", "task"],
+    })
+}

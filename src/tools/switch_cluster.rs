@@ -1,0 +1,56 @@
+//! `acp_switch_cluster`: another configured cluster becomes the active one.
+
+use super::params::{Kind, Param};
+use super::{Context, Effect, Output, Tool, ToolError};
+use crate::validate::quote;
+use serde::Serialize;
+use serde_json::{Value, json};
+
+crate::tool_args! {
+    pub struct SwitchArgs {
+        cluster: String = Param::new(Kind::ClusterName, true, "Name of a cluster from acp_list_clusters."),
+    }
+}
+
+pub struct SwitchCluster;
+
+#[derive(Serialize)]
+struct Switch {
+    previous: Option<String>,
+    active: String,
+}
+
+impl Tool for SwitchCluster {
+    const NAME: &'static str = "acp_switch_cluster";
+    const TITLE: &'static str = "Switch cluster";
+    const DESCRIPTION: &'static str = "Make another configured cluster the active one for the rest of this server's \
+        life; all later calls go to it. Does not change clusters.yaml. Use acp_list_clusters to see the names.";
+    const EFFECT: Effect = Effect::LOCAL_WRITE;
+    type Args = SwitchArgs;
+
+    fn output_schema() -> Value {
+        json!({
+            "type": "object",
+            "properties": {"previous": {"type": ["string", "null"]}, "active": {"type": "string"}},
+            "required": ["previous", "active"],
+        })
+    }
+
+    fn run(ctx: &mut Context, args: SwitchArgs) -> Result<Output, ToolError> {
+        let name = args.cluster;
+        let config = ctx.config()?;
+        if config.cluster(&name).is_none() {
+            return Err(ToolError::invalid(format!(
+                "cluster {} is not configured. Configured clusters: {}",
+                quote(&name),
+                config.cluster_names().join(", ")
+            )));
+        }
+        let previous = ctx.active.replace(name.clone());
+        let text = format!(
+            "Switched from {} to {name}. Later calls use this cluster until the server stops; clusters.yaml is unchanged.",
+            previous.as_deref().unwrap_or("no cluster")
+        );
+        Ok(Output::new(false, text, &Switch { previous, active: name }))
+    }
+}
