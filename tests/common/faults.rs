@@ -1,4 +1,10 @@
-//! Faults the fake gateway can inject into its next `/v1` answers.
+//! Faults the fake gateway can inject in place of its answers, and the rules that attach
+//! them to requests ([`RouteMatch`] × [`Times`], kept in [`FaultRules`]).
+//!
+//! The gateway checks the rules for every request it reads, after recording it and before
+//! anything else it does (redirects, CORS, rate limit, auth, routing), so a fault can be
+//! attached to a path the fake does not route yet. Only what Go's net/http itself rejects
+//! before any handler (no `Host` in HTTP/1.1, a bad `%` escape in the path) comes first.
 
 use super::http::{self, Conn, Ctx, Next, Response, send};
 use std::io::Write;
@@ -6,8 +12,8 @@ use std::sync::atomic::Ordering;
 use std::thread;
 use std::time::Duration;
 
-/// A misbehaviour applied to the next `/v1` request (one fault per request, queue order).
-/// The request is still recorded.
+/// A misbehaviour that replaces the gateway's answer to one request (see [`FaultRules`] for
+/// which request). The request is still recorded.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Fault {
     /// This status with this exact body, `Content-Type: application/json; charset=utf-8`.
@@ -91,5 +97,146 @@ pub fn apply(fault: Fault, ctx: &Ctx, w: &mut Conn, head_only: bool) -> Next {
         Fault::Redirect(code, loc) => {
             send(w, &Response::new(code, None, Vec::new()).with_header("Location", &loc), head_only, close)
         }
+    }
+}
+
+// ---------------------------------------------------------------- which requests
+
+/// Which requests a fault applies to: a method (any unless restricted) and a path pattern.
+///
+/// Patterns are matched against the percent-decoded request path, without its query string
+/// (an absolute-form target `http://host/p` counts as `/p`):
+/// - [`RouteMatch::path`]: the whole path, segment by segment. A segment that is exactly `*`
+///   matches one non-empty segment; anything else matches itself only. `/v1/sessions/*`
+///   matches `/v1/sessions/abc`, not `/v1/sessions`, `/v1/sessions/`, `/v1/sessions/a/b`
+///   or `/v1/sessions/a%2Fb` (two segments once decoded).
+/// - [`RouteMatch::prefix`]: any path starting with that string, compared byte by byte
+///   (`prefix("/v1")` also matches `/v1x`; write `/api/ambient/v1/` to mean "below").
+///
+/// Methods compare exactly (`"get"` is not `"GET"`), as HTTP methods are case-sensitive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RouteMatch {
+    method: Option<String>,
+    pattern: Pattern,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Pattern {
+    /// The pattern split at `/` (so the first segment is the empty one before the root).
+    Segments(Vec<String>),
+    Prefix(String),
+}
+
+impl RouteMatch {
+    /// `method` requests whose path matches `pattern` (see [`RouteMatch::path`]).
+    pub fn new(method: &str, pattern: &str) -> RouteMatch {
+        RouteMatch::path(pattern).method(method)
+    }
+
+    /// Requests of any method whose whole path matches `pattern`: `/`-separated segments,
+    /// `*` standing for one non-empty segment. Panics unless `pattern` starts with `/` and
+    /// holds no `?`.
+    pub fn path(pattern: &str) -> RouteMatch {
+        assert!(
+            pattern.starts_with('/') && !pattern.contains('?'),
+            "route pattern {pattern:?}: must start with '/' and match the path only (no query)"
+        );
+        RouteMatch { method: None, pattern: Pattern::Segments(pattern.split('/').map(str::to_string).collect()) }
+    }
+
+    /// Requests of any method whose path starts with `prefix`. Panics unless `prefix`
+    /// starts with `/` and holds no `?`.
+    pub fn prefix(prefix: &str) -> RouteMatch {
+        assert!(
+            prefix.starts_with('/') && !prefix.contains('?'),
+            "route prefix {prefix:?}: must start with '/' and match the path only (no query)"
+        );
+        RouteMatch { method: None, pattern: Pattern::Prefix(prefix.to_string()) }
+    }
+
+    /// The same, restricted to `method` requests.
+    pub fn method(mut self, method: &str) -> RouteMatch {
+        self.method = Some(method.to_string());
+        self
+    }
+
+    /// Whether a request with this method and (decoded, query-less) path matches.
+    pub fn matches(&self, method: &str, path: &str) -> bool {
+        if self.method.as_deref().is_some_and(|m| m != method) {
+            return false;
+        }
+        match &self.pattern {
+            Pattern::Prefix(p) => path.starts_with(p.as_str()),
+            Pattern::Segments(want) => {
+                let got: Vec<&str> = path.split('/').collect();
+                got.len() == want.len()
+                    && want.iter().zip(&got).all(|(w, g)| if w == "*" { !g.is_empty() } else { w == g })
+            }
+        }
+    }
+}
+
+/// How many matching requests a fault rule answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Times {
+    /// The next matching request only.
+    Once,
+    /// The next N matching requests (N ≥ 1).
+    N(usize),
+    /// Every matching request, until [`FaultRules::clear`] (`FakeGateway::clear_faults`).
+    Always,
+}
+
+struct Rule {
+    route: RouteMatch,
+    fault: Fault,
+    /// Uses left; `None` = always.
+    left: Option<usize>,
+}
+
+/// The gateway's fault rules, checked in the order they were added: the first rule that
+/// matches a request answers it with a copy of its fault and uses up one of its times; a
+/// used-up rule is dropped. An `Always` rule therefore shadows every later rule for the
+/// requests it matches.
+#[derive(Default)]
+pub struct FaultRules {
+    rules: Vec<Rule>,
+}
+
+impl FaultRules {
+    /// Adds a rule after the existing ones. Panics on `Times::N(0)`, which would never fire.
+    pub fn add(&mut self, route: RouteMatch, fault: Fault, times: Times) {
+        let left = match times {
+            Times::Once => Some(1),
+            Times::N(n) => {
+                assert!(n > 0, "Times::N(0) for {route:?} would never fire");
+                Some(n)
+            }
+            Times::Always => None,
+        };
+        self.rules.push(Rule { route, fault, left });
+    }
+
+    /// The fault for this request, if a rule matches (using up one of that rule's times).
+    pub fn take(&mut self, method: &str, path: &str) -> Option<Fault> {
+        let i = self.rules.iter().position(|r| r.route.matches(method, path))?;
+        let rule = &mut self.rules[i];
+        match &mut rule.left {
+            None => Some(rule.fault.clone()),
+            Some(n) if *n > 1 => {
+                *n -= 1;
+                Some(rule.fault.clone())
+            }
+            Some(_) => Some(self.rules.remove(i).fault),
+        }
+    }
+
+    /// Rules still armed: each counts one until its last use (`Always` rules until cleared).
+    pub fn pending(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn clear(&mut self) {
+        self.rules.clear();
     }
 }

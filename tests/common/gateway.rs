@@ -3,11 +3,11 @@
 //! project resolution, name validation, body binding, DTOs, forwarding, rate limit, CORS,
 //! trailing-slash redirects, 404s). One thread per connection, keep-alive supported.
 
-use super::faults;
+use super::faults::{self, FaultRules};
 use super::gobind;
 use super::http::{self, Conn, Ctx, HttpServer, Next, Response, send};
 use serde_json::{Value, json};
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -36,7 +36,7 @@ impl RecordedRequest {
     }
 }
 
-pub use super::faults::Fault;
+pub use super::faults::{Fault, RouteMatch, Times};
 
 pub const DEFAULT_BACKEND_MODEL: &str = "claude-sonnet-4-6";
 const PROJECT_REQUIRED: &str = "Project required. Set X-Ambient-Project header or use a project-scoped access key.";
@@ -51,7 +51,7 @@ struct State {
     sessions: HashMap<String, Vec<(u64, Value)>>,
     seq: u64,
     faithful: bool,
-    faults: VecDeque<Fault>,
+    faults: FaultRules,
     /// (requests per second, burst); per client IP token buckets.
     rate: (f64, f64),
     buckets: HashMap<String, (f64, Instant)>,
@@ -97,7 +97,7 @@ impl FakeGateway {
             sessions: HashMap::new(),
             seq: 0,
             faithful: false,
-            faults: VecDeque::new(),
+            faults: FaultRules::default(),
             rate: (100.0, 200.0),
             buckets: HashMap::new(),
         }))
@@ -179,12 +179,30 @@ impl FakeGateway {
     pub fn set_faithful_backend(&self, on: bool) {
         lock(&self.shared).faithful = on;
     }
-    /// Queues a fault for a later `/v1` request.
+    /// Queues a fault for the next request whose path starts with `/v1` (any method):
+    /// `fault_on(RouteMatch::prefix("/v1"), fault, Times::Once)`. Pushed faults fire in
+    /// queue order, one per request.
     pub fn push_fault(&self, fault: Fault) {
-        lock(&self.shared).faults.push_back(fault);
+        self.fault_on(RouteMatch::prefix("/v1"), fault, Times::Once);
     }
+    /// `fault` for the next request matching `route`, e.g.
+    /// `push_fault_on(RouteMatch::new("DELETE", "/v1/sessions/*"), Fault::Hang)`.
+    pub fn push_fault_on(&self, route: RouteMatch, fault: Fault) {
+        self.fault_on(route, fault, Times::Once);
+    }
+    /// `fault` for the next `times` requests matching `route`, on any path the gateway
+    /// receives, routed or not. Rules (including [`FakeGateway::push_fault`]'s) are checked
+    /// in the order they were added and the first match answers (see [`FaultRules`]).
+    pub fn fault_on(&self, route: RouteMatch, fault: Fault, times: Times) {
+        lock(&self.shared).faults.add(route, fault, times);
+    }
+    /// Drops every armed fault rule, `Times::Always` ones and queued `push_fault`s included.
+    pub fn clear_faults(&self) {
+        lock(&self.shared).faults.clear();
+    }
+    /// Fault rules still armed (an `Always` rule counts until cleared).
     pub fn pending_faults(&self) -> usize {
-        lock(&self.shared).faults.len()
+        lock(&self.shared).faults.pending()
     }
     /// `metadata.name` of the project's stored sessions, in insertion order.
     pub fn session_ids(&self, project: &str) -> Vec<String> {
@@ -272,11 +290,10 @@ fn handle(sh: &Shared, req: &http::Request, ctx: &Ctx, w: &mut Conn) -> Next {
     };
     let path = String::from_utf8_lossy(&decoded).into_owned();
 
-    if path.starts_with("/v1") {
-        let fault = lock(sh).faults.pop_front();
-        if let Some(f) = fault {
-            return faults::apply(f, ctx, w, head_only);
-        }
+    // Faults come before everything the gateway itself does, on any path.
+    let fault = lock(sh).faults.take(&req.method, &path);
+    if let Some(f) = fault {
+        return faults::apply(f, ctx, w, head_only);
     }
 
     let found = route(&req.method, &path);

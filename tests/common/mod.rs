@@ -11,7 +11,7 @@ pub mod http;
 pub mod mcp;
 pub mod tls;
 
-pub use gateway::{FakeGateway, Fault, RecordedRequest};
+pub use gateway::{FakeGateway, Fault, RecordedRequest, RouteMatch, Times};
 pub use mcp::{
     BackgroundWriter, Finished, Server, TOKEN, TestEnv, ToolResult, assert_no_token_leak, bin_command, bin_path,
     token_leak,
