@@ -10,9 +10,11 @@ use std::process::ExitCode;
 const USAGE: &str = "\
 mcp-acp: an MCP server for the Ambient Code Platform public-api gateway.
 
-Usage: mcp-acp [--help | --version]
+Usage: mcp-acp [--help | --version | --demo]
 
 With no arguments it serves MCP (JSON-RPC 2.0) over stdin/stdout; an MCP client starts it.
+--demo serves every tool against a built-in in-memory platform with a few sessions: no
+configuration, no network, no token; every result says it is a demo.
 
 Configuration: clusters.yaml from $ACP_CLUSTER_CONFIG, else $MCP_ACP_CONFIG_PATH,
 else ~/.config/acp/clusters.yaml. Token: the cluster's `token`, else $ACP_TOKEN.
@@ -22,7 +24,8 @@ Logs go to stderr; the level comes from RUST_LOG (default: warn).
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        None => serve(),
+        None => serve(Context::new(config::config_path(), Box::new(GatewayV1::default()))),
+        Some("--demo") if args.len() == 1 => serve(mcp_acp::demo::context()),
         Some("--help" | "-h") if args.len() == 1 => print(USAGE),
         Some("--version" | "-V") if args.len() == 1 => print(&format!("mcp-acp {}\n", env!("CARGO_PKG_VERSION"))),
         Some(_) => {
@@ -41,14 +44,13 @@ fn print(text: &str) -> ExitCode {
     }
 }
 
-fn serve() -> ExitCode {
+fn serve(ctx: Context) -> ExitCode {
     // Known before any configuration is read, so it is scrubbed from every line we write.
     if let Ok(token) = std::env::var("ACP_TOKEN") {
         redact::register(token.trim());
     }
     init_logging();
     server::install_panic_hook();
-    let ctx = Context::new(config::config_path(), Box::new(GatewayV1::default()));
     let mut server = Server::new(ctx);
     let stdin = std::io::stdin().lock();
     let stdout = std::io::BufWriter::new(std::io::stdout().lock());

@@ -44,7 +44,7 @@ impl From<&str> for Invalid {
     }
 }
 
-/// The gateway's limit for project names and session IDs (contract §5).
+/// The gateway's limit for project names and session IDs (docs/public-api.md §5).
 pub const MAX_NAME_LEN: usize = 63;
 
 /// `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`, 1–63 bytes: a DNS-1123 label.

@@ -216,7 +216,7 @@ fn one_500_on_a_read_is_retried_and_succeeds() {
 #[test]
 fn a_500_on_create_is_not_retried_and_says_a_session_may_exist() {
     let (env, mut s) = ready();
-    // The gateway's 500 on create comes after the backend created the session (contract §8).
+    // The gateway's 500 on create comes after the backend created the session (docs/public-api.md §8).
     env.gateway.push_fault(Fault::Status(500, r#"{"error":"Failed to read response"}"#.into()));
     let r = s.call_tool("acp_create_session", json!({"initial_prompt": "do it"}));
     assert!(r.is_error, "{}", r.text);

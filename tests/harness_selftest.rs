@@ -1,5 +1,5 @@
 //! Self-tests of the test harness: the fake gateway, driven by a raw std HTTP client.
-//! Expected values come from /work/shared/docs/gateway-contract.md.
+//! Expected values come from docs/public-api.md (the API facts, in this repository).
 
 mod common;
 

@@ -1,7 +1,7 @@
 //! A stand-in for the public-api gateway: std only, HTTP/1.1 keep-alive, on 127.0.0.1,
 //! answering `GET /v1/sessions` with a pre-rendered body chosen by `X-Ambient-Project`.
 //!
-//! Only what the list call needs, answered the way the gateway answers (contract §1, §3,
+//! Only what the list call needs, answered the way the gateway answers (docs/public-api.md §1, §3,
 //! §7): 200 `{"items":[…],"total":N}` with `application/json; charset=utf-8`; 401 without
 //! `Authorization: Bearer <token>`; plain-text 404 for other routes. Like Go's net/http,
 //! a body over 2 KiB written in one piece goes out as one chunk of a chunked answer, a

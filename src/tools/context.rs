@@ -26,6 +26,8 @@ pub struct Context {
     progress: Option<Progress>,
     /// Sends a notification to the client at once (set by the server loop).
     notifier: Option<Box<dyn FnMut(Value)>>,
+    /// Put in front of every tool result (the demo says it is one).
+    pub banner: Option<&'static str>,
 }
 
 fn system_now() -> i64 {
@@ -35,7 +37,16 @@ fn system_now() -> i64 {
 
 impl Context {
     pub fn new(config_path: PathBuf, api: Box<dyn Backend>) -> Context {
-        Context { config_path, config: None, active: None, api, now: system_now, progress: None, notifier: None }
+        Context {
+            config_path,
+            config: None,
+            active: None,
+            api,
+            now: system_now,
+            progress: None,
+            notifier: None,
+            banner: None,
+        }
     }
 
     /// A context with configuration already in hand (tests, fuzzing): no file is read.

@@ -188,7 +188,7 @@ pub fn call(ctx: &mut Context, tool: &dyn AnyTool, arguments: &Value) -> Output 
     let result =
         params::parse(tool.params(), arguments).map_err(ToolError::Invalid).and_then(|args| tool.run(ctx, &args));
     let elapsed = started.elapsed().as_secs_f64();
-    match result {
+    let output = match result {
         Ok(out) => {
             log::info!("tool_call_completed tool={name} is_error={} elapsed_seconds={elapsed:.3}", out.is_error);
             out
@@ -202,6 +202,10 @@ pub fn call(ctx: &mut Context, tool: &dyn AnyTool, arguments: &Value) -> Output 
             }
             Output::failure(e.to_string())
         }
+    };
+    match ctx.banner {
+        Some(banner) => Output { text: format!("{banner}{}", output.text), ..output },
+        None => output,
     }
 }
 

@@ -1,5 +1,5 @@
 //! `FakeGateway`: an in-process stand-in for the public-api gateway and the backend behind it,
-//! following /work/shared/docs/gateway-contract.md §1–§9 (routes, middleware order, auth,
+//! following docs/public-api.md §1–§9 (routes, middleware order, auth,
 //! project resolution, name validation, body binding, DTOs, forwarding, rate limit, CORS,
 //! trailing-slash redirects, 404s). One thread per connection, keep-alive supported.
 
@@ -513,7 +513,7 @@ fn v1(sh: &Shared, req: &http::Request, route: Route) -> Response {
                 }
                 spec
             } else {
-                // Today's backend ignores prompt/model/repos[].input (contract §6).
+                // Today's backend ignores prompt/model/repos[].input (docs/public-api.md §6).
                 let mut spec = json!({ "llmSettings": { "model": DEFAULT_BACKEND_MODEL, "temperature": 0.7, "maxTokens": 4000 }, "timeout": 300 });
                 if !repos.is_empty() {
                     spec["repos"] = repos.iter().map(|_| json!({ "url": "" })).collect();

@@ -148,7 +148,7 @@ pub struct ToolResult {
 }
 
 impl Server {
-    fn start(mut cmd: Command) -> Server {
+    pub fn start(mut cmd: Command) -> Server {
         let mut child = cmd.spawn().expect("spawn mcp-acp");
         let stdin = child.stdin.take();
         let mut stdout = BufReader::new(child.stdout.take().expect("stdout"));
