@@ -28,7 +28,7 @@ fn every_tool_works_in_the_demo_and_says_so() {
     let mut s = demo();
     s.initialize();
     let tools = s.request("tools/list", json!({}));
-    assert_eq!(tools["result"]["tools"].as_array().map(Vec::len), Some(8), "{tools}");
+    assert_eq!(tools["result"]["tools"].as_array().map(Vec::len), Some(mcp_acp::tools::TOOLS.len()), "{tools}");
 
     let mut results = Vec::new();
     let list = s.call_tool("acp_list_sessions", json!({}));

@@ -162,7 +162,7 @@ fn stateless_requests_are_checked_and_marked_complete() {
     assert_eq!(r["error"]["code"], json!(jsonrpc::INVALID_PARAMS));
     let r = ask(&mut s, req(4, "tools/list", json!({"_meta": stateless_meta()})));
     assert_eq!(r["result"]["resultType"], json!("complete"));
-    assert_eq!(r["result"]["tools"].as_array().unwrap().len(), 8);
+    assert_eq!(r["result"]["tools"].as_array().unwrap().len(), tools::TOOLS.len());
     assert!(r["result"]["tools"][0].get("outputSchema").is_some());
     let call = json!({"_meta": stateless_meta(), "name": "acp_whoami", "arguments": {}});
     let r = ask(&mut s, req(5, "tools/call", call));
