@@ -14,14 +14,10 @@ pub mod v1;
 
 pub use error::ApiError;
 
-use crate::config::TokenSource;
-use crate::redact::Secret;
+use crate::credentials::{Secret, TlsProfile, TokenSource};
 use crate::validate::ServerUrl;
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
-
-/// Every gateway call must finish within this many seconds.
-pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
 
 /// Where a call goes and with which credentials.
 pub struct Target<'a> {
@@ -31,8 +27,8 @@ pub struct Target<'a> {
     pub token_source: TokenSource,
     pub project: &'a str,
     pub timeout: Duration,
-    /// Extra CA certificates (PEM file) trusted for this cluster, beside the public roots.
-    pub ca_cert: Option<&'a std::path::Path>,
+    /// How the server is verified beyond the public roots (an extra CA file).
+    pub tls: &'a TlsProfile,
 }
 
 /// A session as the API reports it. Every string is cut as it is read ([`shown`]): a server
