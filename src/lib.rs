@@ -4,6 +4,7 @@
 //! module per concern.
 
 pub mod config;
+pub mod credentials;
 pub mod demo;
 pub mod gateway;
 pub mod jsonrpc;

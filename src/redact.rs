@@ -1,7 +1,7 @@
 //! Keeping secrets out of everything we print.
 //!
 //! Two layers, because one mistake should not be enough to leak a token:
-//! 1. tokens live in [`Secret`], whose `Debug`/`Display` never show the value, and
+//! 1. tokens live in `credentials::Secret`, whose `Debug`/`Display` never show the value, and
 //!    tool arguments named like secrets are masked before they are logged;
 //! 2. every known secret value is registered here, and every line written to stdout, every
 //!    log line, and every text quoted or cut from what a server sent passes through
@@ -13,7 +13,6 @@
 
 use serde_json::Value;
 use std::borrow::Cow;
-use std::fmt;
 use std::sync::RwLock;
 
 pub const MASK: &str = "***";
@@ -111,33 +110,6 @@ impl Registry {
             }
         }
         merged
-    }
-}
-
-/// A token. Its value is reachable only through [`Secret::expose`].
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wrap a value and register it for output redaction.
-    pub fn new(value: String) -> Secret {
-        register(&value);
-        Secret(value)
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(MASK)
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(MASK)
     }
 }
 
@@ -249,13 +221,6 @@ pub fn mask_arguments(args: &Value) -> Value {
 mod tests {
     use super::*;
     use serde_json::json;
-
-    #[test]
-    fn secret_never_formats_its_value() {
-        let s = Secret::new("unit-test-secret-1".into());
-        assert_eq!(format!("{s} {s:?}"), "*** ***");
-        assert_eq!(s.expose(), "unit-test-secret-1");
-    }
 
     #[test]
     fn redact_removes_registered_values_everywhere() {

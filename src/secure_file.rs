@@ -7,9 +7,10 @@
 //! file is opened first and then judged by `fstat` on the open descriptor, so what was
 //! checked is what is read. Only regular files, and at most [`MAX_CONFIG_BYTES`] of them.
 
+use std::fmt;
 use std::fs::{File, Metadata};
 use std::io::{self, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// Largest file read. A real clusters.yaml or CA bundle is a few KiB; the bound keeps a
 /// mistaken path (a log, a disk image) from costing memory.
@@ -28,7 +29,45 @@ pub enum FileKind {
 #[derive(Debug)]
 pub struct Checked {
     pub text: String,
-    pub warnings: Vec<String>,
+    pub warnings: Vec<FileWarning>,
+}
+
+/// Why a file was not read. `Display` is the message for the user: it names the file and the fix.
+#[derive(Debug)]
+pub struct FileError {
+    pub kind: FileKind,
+    /// The file as the user wrote it, and where it really is when that differs.
+    pub name: String,
+    pub problem: Problem,
+}
+
+/// What is wrong with a file. `Display`: the detail, without the file's name.
+#[derive(Debug)]
+pub enum Problem {
+    /// Nothing there. [`read_private`] answers `Ok(None)` instead; this is for callers to
+    /// whom a missing file is an error (a `ca_cert`).
+    NotFound,
+    /// The file system would not give it to us.
+    Io(io::Error),
+    /// What it is instead of a regular file.
+    NotRegular(&'static str),
+    /// Its size, over [`MAX_CONFIG_BYTES`].
+    TooLarge(u64),
+    /// It grew past [`MAX_CONFIG_BYTES`] while being read.
+    Grew,
+    /// Not UTF-8: where the first bad byte is (never the content: it may hold a token).
+    NotUtf8 { offset: usize },
+    /// Another user could have written or replaced it: who could and how, and the fix.
+    Untrusted(String),
+}
+
+/// Worth telling, not worth refusing: only for clusters.yaml, which holds tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FileWarning {
+    /// Other users can read the file.
+    Readable { name: String, mode: u32, real: PathBuf },
+    /// Other users can enter or list the file's own directory.
+    OpenDirectory { dir: PathBuf, mode: u32 },
 }
 
 impl FileKind {
@@ -39,30 +78,69 @@ impl FileKind {
             FileKind::CaCert => "make this server trust a certificate of theirs and read your token on its way",
         }
     }
+}
 
-    fn cannot_read(self, name: &str, detail: impl std::fmt::Display) -> String {
-        match self {
-            FileKind::Config => format!("Cannot read cluster configuration {name}: {detail}"),
-            FileKind::CaCert => format!("ca_cert {name}: cannot read it ({detail})"),
+impl fmt::Display for FileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (name, problem) = (&self.name, &self.problem);
+        match (self.kind, problem) {
+            (FileKind::Config, Problem::Untrusted(why)) => write!(f, "Refusing to use {name}: {why}"),
+            (FileKind::CaCert, Problem::Untrusted(why)) => write!(f, "Refusing to use ca_cert {name}: {why}"),
+            (FileKind::Config, _) => write!(f, "Cannot read cluster configuration {name}: {problem}"),
+            (FileKind::CaCert, _) => write!(f, "ca_cert {name}: cannot read it ({problem})"),
         }
     }
+}
 
-    fn refuse(self, name: &str, why: impl std::fmt::Display) -> String {
+impl std::error::Error for FileError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.problem {
+            Problem::Io(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            FileKind::Config => format!("Refusing to use {name}: {why}"),
-            FileKind::CaCert => format!("Refusing to use ca_cert {name}: {why}"),
+            Problem::NotFound => f.write_str("no such file"),
+            Problem::Io(e) => write!(f, "{e}"),
+            Problem::NotRegular(what) => write!(f, "it is {what}, not a regular file"),
+            Problem::TooLarge(len) => {
+                write!(f, "it is {len} bytes, over the limit of 1 MiB ({MAX_CONFIG_BYTES} bytes)")
+            }
+            Problem::Grew => write!(f, "it grew past the limit of 1 MiB ({MAX_CONFIG_BYTES} bytes) while being read"),
+            Problem::NotUtf8 { offset } => write!(f, "it is not UTF-8 text (invalid byte at offset {offset})"),
+            Problem::Untrusted(why) => f.write_str(why),
+        }
+    }
+}
+
+impl fmt::Display for FileWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            FileWarning::Readable { name, mode, real } => write!(
+                f,
+                "{name} has mode {mode:04o}: other users can read the tokens in it. Fix it with: chmod 600 {}",
+                real.display()
+            ),
+            FileWarning::OpenDirectory { dir, mode } => {
+                let dir = dir.display();
+                write!(f, "{dir} has mode {mode:04o}: it should be private. Fix it with: chmod 700 {dir}")
+            }
         }
     }
 }
 
 /// Read the file at `path` (relative to the current directory) if it is safe to trust.
 /// `Ok(None)`: it, or a directory on its way, does not exist. Errors name the file and the fix.
-pub fn read_private(path: &Path, kind: FileKind) -> Result<Option<Checked>, String> {
+pub fn read_private(path: &Path, kind: FileKind) -> Result<Option<Checked>, FileError> {
     let given = path.display().to_string();
     let canon = match std::fs::canonicalize(path) {
         Ok(c) => c,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(kind.cannot_read(&given, e)),
+        Err(e) => return Err(FileError { kind, name: given, problem: Problem::Io(e) }),
     };
     // Name the file as the user wrote it, and where it really is when that differs
     // (a symlink, a relative path): a refusal may be about the real location.
@@ -70,49 +148,46 @@ pub fn read_private(path: &Path, kind: FileKind) -> Result<Option<Checked>, Stri
         true => given,
         false => format!("{given} (resolved to {})", canon.display()),
     };
+    let fail = |problem| FileError { kind, name: name.clone(), problem };
     // Not even opened unless regular: opening a device can have side effects.
-    let before = std::fs::metadata(&canon).map_err(|e| kind.cannot_read(&name, e))?;
-    regular(&before).map_err(|what| kind.cannot_read(&name, what))?;
+    let before = std::fs::metadata(&canon).map_err(|e| fail(Problem::Io(e)))?;
+    regular(&before).map_err(fail)?;
     let file = match open(&canon) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(kind.cannot_read(&name, e)),
+        Err(e) => return Err(fail(Problem::Io(e))),
     };
     // From here on, only the open file's own metadata counts: it cannot be swapped.
-    let meta = file.metadata().map_err(|e| kind.cannot_read(&name, e))?;
-    regular(&meta).map_err(|what| kind.cannot_read(&name, what))?;
+    let meta = file.metadata().map_err(|e| fail(Problem::Io(e)))?;
+    regular(&meta).map_err(fail)?;
     #[cfg(unix)]
-    let warnings = unix::check(&meta, &canon, &name, kind)?;
+    let warnings = unix::check(&meta, &canon, &name, kind).map_err(fail)?;
     #[cfg(not(unix))]
     let warnings = Vec::new();
     if meta.len() > MAX_CONFIG_BYTES {
-        let why = format!("it is {} bytes, over the limit of 1 MiB ({MAX_CONFIG_BYTES} bytes)", meta.len());
-        return Err(kind.cannot_read(&name, why));
+        return Err(fail(Problem::TooLarge(meta.len())));
     }
-    let text = read_bounded(file).map_err(|e| kind.cannot_read(&name, e))?;
+    let text = read_bounded(file).map_err(fail)?;
     Ok(Some(Checked { text, warnings }))
 }
 
 /// At most [`MAX_CONFIG_BYTES`], even from a file that grows while it is read; UTF-8 only.
-fn read_bounded(file: File) -> Result<String, String> {
+fn read_bounded(file: File) -> Result<String, Problem> {
     let mut bytes = Vec::new();
-    file.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+    file.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes).map_err(Problem::Io)?;
     if bytes.len() as u64 > MAX_CONFIG_BYTES {
-        return Err(format!("it grew past the limit of 1 MiB ({MAX_CONFIG_BYTES} bytes) while being read"));
+        return Err(Problem::Grew);
     }
-    // The offset only: the content may hold a token.
-    String::from_utf8(bytes)
-        .map_err(|e| format!("it is not UTF-8 text (invalid byte at offset {})", e.utf8_error().valid_up_to()))
+    String::from_utf8(bytes).map_err(|e| Problem::NotUtf8 { offset: e.utf8_error().valid_up_to() })
 }
 
 /// `Err` says what the file is instead of a regular file.
-fn regular(meta: &Metadata) -> Result<(), String> {
+fn regular(meta: &Metadata) -> Result<(), Problem> {
     let t = meta.file_type();
     if t.is_file() {
         return Ok(());
     }
-    let what = if t.is_dir() { "a directory" } else { special(&t) };
-    Err(format!("it is {what}, not a regular file"))
+    Err(Problem::NotRegular(if t.is_dir() { "a directory" } else { special(&t) }))
 }
 
 fn special(t: &std::fs::FileType) -> &'static str {
@@ -191,7 +266,7 @@ fn open(path: &Path) -> io::Result<File> {
 
 #[cfg(unix)]
 mod unix {
-    use super::FileKind;
+    use super::{FileKind, FileWarning, Problem};
     use std::fs::Metadata;
     use std::os::unix::fs::MetadataExt;
     use std::path::{Path, PathBuf};
@@ -208,10 +283,10 @@ mod unix {
     }
 
     /// The file (`meta`: from the open descriptor), then the directories above it.
-    pub fn check(meta: &Metadata, canon: &Path, name: &str, kind: FileKind) -> Result<Vec<String>, String> {
+    pub fn check(meta: &Metadata, canon: &Path, name: &str, kind: FileKind) -> Result<Vec<FileWarning>, Problem> {
         let mut warnings = Vec::new();
         check_file(meta, canon, name, kind, &mut warnings)?;
-        check_directories(canon, name, kind, &mut warnings)?;
+        check_directories(canon, kind, &mut warnings)?;
         Ok(warnings)
     }
 
@@ -220,33 +295,25 @@ mod unix {
         canon: &Path,
         name: &str,
         kind: FileKind,
-        warnings: &mut Vec<String>,
-    ) -> Result<(), String> {
+        warnings: &mut Vec<FileWarning>,
+    ) -> Result<(), Problem> {
         let threat = kind.threat();
         let real = canon.display();
         if let Some(owner) = owner_problem(meta) {
-            return Err(kind.refuse(
-                name,
-                format!(
-                    "it is {owner}, so that user can rewrite it and could {threat}. Fix it with: chown {} {real}",
-                    geteuid()
-                ),
-            ));
+            return Err(Problem::Untrusted(format!(
+                "it is {owner}, so that user can rewrite it and could {threat}. Fix it with: chown {} {real}",
+                geteuid()
+            )));
         }
         let mode = meta.mode() & 0o777;
         if mode & 0o022 != 0 {
-            return Err(kind.refuse(
-                name,
-                format!(
-                    "its mode is {mode:04o}, so users other than you can write it and could {threat}. \
-                     Fix it with: chmod 600 {real}"
-                ),
-            ));
+            return Err(Problem::Untrusted(format!(
+                "its mode is {mode:04o}, so users other than you can write it and could {threat}. \
+                 Fix it with: chmod 600 {real}"
+            )));
         }
         if kind == FileKind::Config && mode & 0o044 != 0 {
-            warnings.push(format!(
-                "{name} has mode {mode:04o}: other users can read the tokens in it. Fix it with: chmod 600 {real}"
-            ));
+            warnings.push(FileWarning::Readable { name: name.to_string(), mode, real: canon.to_path_buf() });
         }
         Ok(())
     }
@@ -254,7 +321,7 @@ mod unix {
     /// Every directory from `/` down to the file's: whoever can write one of them can rename
     /// what is below it and so replace the file. The sticky bit (as on /tmp) stops them from
     /// renaming or removing entries they do not own.
-    fn check_directories(canon: &Path, name: &str, kind: FileKind, warnings: &mut Vec<String>) -> Result<(), String> {
+    fn check_directories(canon: &Path, kind: FileKind, warnings: &mut Vec<FileWarning>) -> Result<(), Problem> {
         let threat = kind.threat();
         let Some(parent) = canon.parent() else { return Ok(()) };
         let mut chain: Vec<PathBuf> = parent.ancestors().map(Path::to_path_buf).collect();
@@ -267,34 +334,26 @@ mod unix {
                 false => format!("the directory {shown} above it"),
             };
             let meta = std::fs::symlink_metadata(dir)
-                .map_err(|e| kind.refuse(name, format!("cannot inspect {place} ({e})")))?;
+                .map_err(|e| Problem::Untrusted(format!("cannot inspect {place} ({e})")))?;
             if let Some(owner) = owner_problem(&meta) {
-                return Err(kind.refuse(
-                    name,
-                    format!(
-                        "{place} is {owner}, so that user can replace the file and could {threat}. \
-                         Fix it with: chown {} {shown} (or move the file elsewhere)",
-                        geteuid()
-                    ),
-                ));
+                return Err(Problem::Untrusted(format!(
+                    "{place} is {owner}, so that user can replace the file and could {threat}. \
+                     Fix it with: chown {} {shown} (or move the file elsewhere)",
+                    geteuid()
+                )));
             }
             let mode = meta.mode() & 0o7777;
             if mode & 0o022 != 0 && mode & 0o1000 == 0 {
                 // The directory holding the tokens should be private anyway; elsewhere removing
                 // the write bits is enough (`chmod 700` on, say, a home directory is not wanted).
                 let fix = if is_parent && kind == FileKind::Config { "700" } else { "go-w" };
-                return Err(kind.refuse(
-                    name,
-                    format!(
-                        "{place} has mode {mode:04o}, so other users can replace the file and {threat}. \
-                         Fix it with: chmod {fix} {shown}"
-                    ),
-                ));
+                return Err(Problem::Untrusted(format!(
+                    "{place} has mode {mode:04o}, so other users can replace the file and {threat}. \
+                     Fix it with: chmod {fix} {shown}"
+                )));
             }
             if is_parent && kind == FileKind::Config && mode & 0o077 != 0 {
-                let mode = mode & 0o777;
-                warnings
-                    .push(format!("{shown} has mode {mode:04o}: it should be private. Fix it with: chmod 700 {shown}"));
+                warnings.push(FileWarning::OpenDirectory { dir: dir.clone(), mode: mode & 0o777 });
             }
         }
         Ok(())
@@ -319,10 +378,10 @@ mod tests {
         private_write(&f, &vec![b'#'; MAX_CONFIG_BYTES as usize]);
         assert_eq!(read_private(&f, FileKind::Config).unwrap().unwrap().text.len(), MAX_CONFIG_BYTES as usize);
         private_write(&f, &vec![b'#'; 2 * MAX_CONFIG_BYTES as usize]);
-        let e = read_private(&f, FileKind::Config).unwrap_err();
+        let e = read_private(&f, FileKind::Config).unwrap_err().to_string();
         assert!(e.contains("it is 2097152 bytes, over the limit of 1 MiB (1048576 bytes)"), "{e}");
         private_write(&f, b"clusters: {}\n\xff\xfe");
-        let e = read_private(&f, FileKind::Config).unwrap_err();
+        let e = read_private(&f, FileKind::Config).unwrap_err().to_string();
         assert!(e.ends_with("it is not UTF-8 text (invalid byte at offset 13)"), "{e}");
     }
 
@@ -332,7 +391,7 @@ mod tests {
         let file = tempfile::tempfile().unwrap();
         std::io::Write::write_all(&mut &file, &big).unwrap();
         std::io::Seek::rewind(&mut &file).unwrap();
-        assert!(read_bounded(file).unwrap_err().contains("grew past the limit of 1 MiB"));
+        assert!(read_bounded(file).unwrap_err().to_string().contains("grew past the limit of 1 MiB"));
     }
 
     fn private_write(path: &Path, bytes: &[u8]) {
@@ -357,7 +416,12 @@ mod tests {
 
     #[cfg(unix)]
     fn warnings(path: &Path, kind: FileKind) -> Vec<String> {
-        read_private(path, kind).unwrap().unwrap().warnings
+        read_private(path, kind).unwrap().unwrap().warnings.iter().map(ToString::to_string).collect()
+    }
+
+    #[cfg(unix)]
+    fn refusal(path: &Path, kind: FileKind) -> String {
+        read_private(path, kind).unwrap_err().to_string()
     }
 
     #[cfg(unix)]
@@ -372,16 +436,16 @@ mod tests {
         assert!(w[0].contains("0644") && w[0].contains("chmod 600"), "{w:?}");
         assert!(warnings(&f, FileKind::CaCert).is_empty(), "a CA file may be public");
         set_mode(&f, 0o620);
-        assert!(read_private(&f, FileKind::Config).unwrap_err().contains("Refusing"));
-        let e = read_private(&f, FileKind::CaCert).unwrap_err();
+        assert!(refusal(&f, FileKind::Config).contains("Refusing"));
+        let e = refusal(&f, FileKind::CaCert);
         assert!(e.starts_with("Refusing to use ca_cert ") && e.contains("trust a certificate of theirs"), "{e}");
         set_mode(&f, 0o600);
         set_mode(d, 0o755);
         assert!(warnings(&f, FileKind::Config)[0].contains("chmod 700"));
         assert!(warnings(&f, FileKind::CaCert).is_empty());
         set_mode(d, 0o775);
-        assert!(read_private(&f, FileKind::Config).unwrap_err().contains("its directory"));
-        assert!(read_private(&f, FileKind::CaCert).unwrap_err().contains("its directory"));
+        assert!(refusal(&f, FileKind::Config).contains("its directory"));
+        assert!(refusal(&f, FileKind::CaCert).contains("its directory"));
         set_mode(d, 0o1777);
         assert!(warnings(&f, FileKind::Config)[0].contains("mode 0777"), "sticky: warned, not refused");
         set_mode(d, 0o700);
@@ -400,6 +464,7 @@ mod tests {
             set_mode(&cfg, mode);
             match read_private(&f, FileKind::Config) {
                 Err(e) => {
+                    let e = e.to_string();
                     assert!(refused, "{mode:04o}: {e}");
                     let want = format!("the directory {} above it has mode {mode:04o}", cfg.display());
                     assert!(e.contains(&want) && e.ends_with(&format!("chmod go-w {}", cfg.display())), "{e}");
@@ -426,7 +491,7 @@ mod tests {
         let link = top.path().join("clusters.yaml");
         std::os::unix::fs::symlink(&target, &link).unwrap();
         set_mode(&shared, 0o777);
-        let e = read_private(&link, FileKind::Config).unwrap_err();
+        let e = refusal(&link, FileKind::Config);
         let want = format!(
             "Refusing to use {} (resolved to {}): its directory {} has mode 0777",
             link.display(),
@@ -448,11 +513,11 @@ mod tests {
         let made = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
         assert!(made.success());
         set_mode(&fifo, 0o600);
-        let e = read_private(&fifo, FileKind::Config).unwrap_err();
+        let e = refusal(&fifo, FileKind::Config);
         assert!(e.ends_with("it is a FIFO (named pipe), not a regular file"), "{e}");
-        let e = read_private(Path::new("/dev/zero"), FileKind::Config).unwrap_err();
+        let e = refusal(Path::new("/dev/zero"), FileKind::Config);
         assert!(e.ends_with("it is a character device, not a regular file"), "{e}");
-        let e = read_private(dir.path(), FileKind::CaCert).unwrap_err();
+        let e = refusal(dir.path(), FileKind::CaCert);
         assert!(e.contains("cannot read it (it is a directory, not a regular file)"), "{e}");
     }
 
@@ -471,12 +536,12 @@ mod tests {
         let f = sub.join("clusters.yaml");
         private_write(&f, b"clusters: {}\n");
         chown(&f, Some(65534), Some(65534)).unwrap();
-        let e = read_private(&f, FileKind::Config).unwrap_err();
+        let e = refusal(&f, FileKind::Config);
         assert!(e.contains("it is owned by uid 65534, not by you (uid 0) or root"), "{e}");
         assert!(e.ends_with(&format!("Fix it with: chown 0 {}", f.display())), "{e}");
         chown(&f, Some(0), Some(0)).unwrap();
         chown(&sub, Some(65534), Some(65534)).unwrap();
-        let e = read_private(&f, FileKind::CaCert).unwrap_err();
+        let e = refusal(&f, FileKind::CaCert);
         let want = format!("its directory {} is owned by uid 65534, not by you (uid 0) or root", sub.display());
         assert!(e.contains(&want), "{e}");
         chown(&sub, Some(0), Some(0)).unwrap();

@@ -438,7 +438,7 @@ fn discover() -> Value {
 
 fn set_log_level(params: &Value) -> Result<Value, RpcError> {
     let level = params.get("level").and_then(Value::as_str).unwrap_or_default();
-    logging::set_client_level(Some(level)).map_err(|m| RpcError::new(jsonrpc::INVALID_PARAMS, m))?;
+    logging::set_client_level(Some(level)).map_err(|e| RpcError::new(jsonrpc::INVALID_PARAMS, e.to_string()))?;
     Ok(json!({}))
 }
 

@@ -1,15 +1,31 @@
-//! `config::parse` on arbitrary text: never panics, and an accepted configuration keeps
-//! the promises the tools rely on.
+//! `config::parse` on arbitrary text: never panics, an accepted configuration keeps the
+//! promises the tools rely on, and a refused one says why, each problem where it is.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mcp_acp::config;
-use mcp_acp::redact::Secret;
+use mcp_acp::config::{self, Origin, Severity};
+use mcp_acp::credentials::Secret;
 use mcp_acp::validate::is_dns1123_label;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(c) = config::parse(text, None) else { return };
+    let c = match config::parse(text, None) {
+        Ok(c) => c,
+        Err(e) => {
+            // Text alone has only errors (warnings are about files), each about the content.
+            assert!(e.path.is_none() && !e.diagnostics.is_empty(), "{e:?}");
+            for d in &e.diagnostics {
+                assert!(d.severity == Severity::Error && d.origin == Origin::Content, "{d:?}");
+                assert!(!d.message.is_empty(), "{d:?}");
+            }
+            // One line per problem when there are several (a YAML error or an empty file is alone).
+            let shown = e.to_string();
+            if e.diagnostics.len() > 1 {
+                assert_eq!(shown.matches("\n- ").count(), e.diagnostics.len(), "{shown}");
+            }
+            return;
+        }
+    };
 
     assert!(c.env_token.is_none(), "env_token appeared from nowhere");
     let names = c.cluster_names();
@@ -30,7 +46,7 @@ fuzz_target!(|data: &[u8]| {
             cl.name,
             cl.timeout
         );
-        if let Some(ca) = &cl.ca_cert {
+        if let Some(ca) = &cl.tls.ca_cert {
             assert!(!ca.as_os_str().is_empty(), "cluster {:?}: empty ca_cert path", cl.name);
         }
         if let Some(t) = &cl.token {

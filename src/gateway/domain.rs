@@ -74,6 +74,9 @@ pub struct SessionList {
     pub maybe_more: bool,
 }
 
+/// The longest prompt a session may be created with, in characters.
+pub const MAX_PROMPT_CHARS: usize = 100_000;
+
 /// What to create.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct NewSession {
@@ -98,7 +101,7 @@ pub mod shown {
     use serde::Deserializer;
 
     /// A task: as long as the longest prompt we send, so a round trip can be compared.
-    pub const TASK: usize = crate::tools::params::MAX_PROMPT_CHARS;
+    pub const TASK: usize = super::MAX_PROMPT_CHARS;
     /// A result or an error of a session.
     pub const LONG: usize = 20_000;
     /// An error text in an API's answer.

@@ -1,6 +1,6 @@
 //! Every way a call can fail, each with a message an LLM can act on.
 
-use crate::config::TokenSource;
+use crate::credentials::TokenSource;
 use crate::validate::quote;
 use std::fmt;
 

@@ -2,7 +2,10 @@
 //! a cap on every body, and redirects followed only within the gateway's own origin.
 
 use super::{ApiError, Target};
+use crate::credentials::TlsProfile;
+use crate::secure_file::{self, FileError, FileKind};
 use crate::validate::{self, ServerUrl, quote};
+use std::fmt;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -36,9 +39,9 @@ pub struct Transport {
     agents: Vec<Agent>,
 }
 
-/// An agent (its pool, resolver cache and TLS roots), keyed by the CA file it trusts.
+/// An agent (its pool, resolver cache and TLS roots), keyed by the TLS profile it was built for.
 struct Agent {
-    ca: Option<PathBuf>,
+    tls: TlsProfile,
     agent: ureq::Agent,
     /// How often the agent asked for a new connection instead of reusing a pooled one.
     connects: Arc<AtomicU64>,
@@ -84,13 +87,14 @@ fn is_stale_connection(e: &ureq::Error) -> bool {
 
 impl Transport {
     fn agent(&mut self, t: &Target) -> Result<&Agent, ApiError> {
-        let ca = t.ca_cert;
-        if let Some(i) = self.agents.iter().position(|a| a.ca.as_deref() == ca) {
+        if let Some(i) = self.agents.iter().position(|a| a.tls == *t.tls) {
             return Ok(&self.agents[i]);
         }
-        let roots = match ca {
+        let roots = match &t.tls.ca_cert {
             None => RootCerts::WebPki,
-            Some(path) => public_roots_and(path).map_err(|detail| ApiError::Tls { server: t.server.base(), detail })?,
+            Some(path) => {
+                public_roots_and(path).map_err(|e| ApiError::Tls { server: t.server.base(), detail: e.to_string() })?
+            }
         };
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -102,7 +106,7 @@ impl Transport {
         let connects = Arc::new(AtomicU64::new(0));
         let connector = CountConnects(connects.clone()).chain(DefaultConnector::new());
         let agent = ureq::Agent::with_parts(config, connector, CachingResolver::default());
-        self.agents.push(Agent { ca: ca.map(Path::to_path_buf), agent, connects });
+        self.agents.push(Agent { tls: t.tls.clone(), agent, connects });
         Ok(&self.agents[self.agents.len() - 1])
     }
 
@@ -202,12 +206,46 @@ fn attempt(
     }
 }
 
+/// Why a cluster's CA file was not trusted. `Display`: the detail of an [`ApiError::Tls`].
+#[derive(Debug)]
+enum CaError {
+    /// Others could have written it, or it could not be read.
+    File(FileError),
+    Missing(PathBuf),
+    NotPem {
+        path: PathBuf,
+        error: ureq::Error,
+    },
+    NoCertificate(PathBuf),
+}
+
+impl fmt::Display for CaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CaError::File(e) => write!(f, "{e}"),
+            CaError::Missing(path) => write!(f, "cannot read ca_cert {} (no such file)", path.display()),
+            CaError::NotPem { path, error } => write!(f, "ca_cert {} is not valid PEM ({error})", path.display()),
+            CaError::NoCertificate(path) => write!(f, "ca_cert {} holds no certificate", path.display()),
+        }
+    }
+}
+
+impl std::error::Error for CaError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CaError::File(e) => Some(e),
+            CaError::NotPem { error, .. } => Some(error),
+            CaError::Missing(_) | CaError::NoCertificate(_) => None,
+        }
+    }
+}
+
 /// The Mozilla roots plus every certificate in the PEM file at `path`. Read with the same
 /// checks as at load time: this read, not that one, decides what is trusted.
-fn public_roots_and(path: &Path) -> Result<RootCerts, String> {
-    let pem = match crate::secure_file::read_private(path, crate::secure_file::FileKind::CaCert)? {
+fn public_roots_and(path: &Path) -> Result<RootCerts, CaError> {
+    let pem = match secure_file::read_private(path, FileKind::CaCert).map_err(CaError::File)? {
         Some(file) => file.text.into_bytes(),
-        None => return Err(format!("cannot read ca_cert {} (no such file)", path.display())),
+        None => return Err(CaError::Missing(path.to_path_buf())),
     };
     let mut certs: Vec<Certificate<'static>> =
         webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().map(|c| Certificate::from_der(c.as_ref()).to_owned()).collect();
@@ -216,11 +254,11 @@ fn public_roots_and(path: &Path) -> Result<RootCerts, String> {
         match item {
             Ok(PemItem::Certificate(c)) => certs.push(c),
             Ok(_) => {}
-            Err(e) => return Err(format!("ca_cert {} is not valid PEM ({e})", path.display())),
+            Err(error) => return Err(CaError::NotPem { path: path.to_path_buf(), error }),
         }
     }
     if certs.len() == public {
-        return Err(format!("ca_cert {} holds no certificate", path.display()));
+        return Err(CaError::NoCertificate(path.to_path_buf()));
     }
     Ok(RootCerts::from(certs))
 }

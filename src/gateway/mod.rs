@@ -15,18 +15,15 @@ pub mod memory;
 #[cfg(feature = "http")]
 pub mod v1;
 
-pub use domain::{NewSession, Phase, Repo, Session, SessionList, shown};
+pub use domain::{MAX_PROMPT_CHARS, NewSession, Phase, Repo, Session, SessionList, shown};
 pub use error::ApiError;
 
-use crate::config::TokenSource;
-use crate::redact::{MASK, Secret};
+use crate::credentials::{Secret, TlsProfile, TokenSource};
+use crate::redact::MASK;
 use crate::validate::ServerUrl;
 use serde::Serialize;
 use serde_json::Value;
 use std::time::Duration;
-
-/// Every API call must finish within this many seconds.
-pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
 
 /// Where a call goes and with which credentials.
 pub struct Target<'a> {
@@ -36,8 +33,8 @@ pub struct Target<'a> {
     pub token_source: TokenSource,
     pub project: &'a str,
     pub timeout: Duration,
-    /// Extra CA certificates (PEM file) trusted for this cluster, beside the public roots.
-    pub ca_cert: Option<&'a std::path::Path>,
+    /// How the server is verified beyond the public roots (an extra CA file).
+    pub tls: &'a TlsProfile,
 }
 
 /// One thing a tool can ask of the platform. Borrowed, so building one costs nothing.

@@ -80,7 +80,12 @@ impl Context {
     /// so fixing the file does not need a restart; a good one is kept.
     pub(super) fn config(&mut self) -> Result<&Config, ToolError> {
         if self.config.is_none() {
-            let loaded = config::load(&self.config_path).map_err(ToolError::Config)?;
+            let loaded = config::load(&self.config_path).map_err(|e| {
+                e.warnings().for_each(config::Diagnostic::log);
+                ToolError::Config(e.to_string())
+            })?;
+            loaded.warnings.iter().for_each(config::Diagnostic::log);
+            let loaded = loaded.config;
             self.active = loaded.default_cluster.clone();
             self.config = Some(loaded);
         }
@@ -118,7 +123,7 @@ impl Context {
         self.active_cluster()?;
         let config = self.config.as_ref().expect("loaded");
         let cluster = config.cluster(self.active.as_deref().expect("set")).expect("configured");
-        let (token, token_source) = config.token_for(cluster).map_err(ToolError::Config)?;
+        let (token, token_source) = config.token_for(cluster).map_err(|e| ToolError::Config(e.to_string()))?;
         let target = Target {
             cluster: &cluster.name,
             server: &cluster.server,
@@ -126,7 +131,7 @@ impl Context {
             token_source,
             project: project.unwrap_or(&cluster.default_project),
             timeout: cluster.timeout,
-            ca_cert: cluster.ca_cert.as_deref(),
+            tls: &cluster.tls,
         };
         Ok(f(self.api.as_mut(), &target))
     }

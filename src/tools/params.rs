@@ -66,7 +66,7 @@ pub const PROJECT: Param = Param::new(
 pub const SESSION: Param = Param::new(Kind::Name, true, "Session ID (its name, e.g. session-1a2b…), a DNS-1123 label.");
 pub const DRY_RUN: Param = Param::new(Kind::Bool, false, "Show what would happen without changing anything.");
 
-pub const MAX_PROMPT_CHARS: usize = 100_000;
+pub use crate::gateway::MAX_PROMPT_CHARS;
 const MAX_URL_LEN: usize = 2048;
 
 /// Arguments that passed validation. Accessors cannot fail: the rules were checked.
