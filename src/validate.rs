@@ -91,6 +91,10 @@ pub fn quote(value: &str) -> String {
 /// Untrusted text to show at length (a session's task or result, an API's error text): secrets
 /// removed first, then cut to `max` characters with a marker that says how long it was.
 pub fn clip(text: &str, max: usize) -> String {
+    // Uncut text needs no redaction here: whole pieces of a secret are found on the way out.
+    if text.len() <= max {
+        return text.to_string();
+    }
     let text = crate::redact::redact(text);
     match text.char_indices().nth(max) {
         None => text.into_owned(),
