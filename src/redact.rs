@@ -259,6 +259,60 @@ mod tests {
         assert_eq!(redact(&format!("{secret}{secret} {}", &secret[3..17])), "*** ***");
     }
 
+    /// The indexed search against the obvious one, on texts made of pieces of secrets and
+    /// their neighbours in the alphabet: same ranges, for every text.
+    #[test]
+    fn the_index_finds_what_a_naive_search_finds() {
+        let secrets: [&[u8]; 3] = [b"naive-AbCdEfGh-0123", b"zzQQ-9876543210-xyzW", b"abcabcabcabcabc"];
+        let mut registry = Registry { secrets: Vec::new(), windows: Vec::new(), filter: Vec::new() };
+        secrets.iter().for_each(|s| registry.add(s));
+        let naive = |text: &[u8]| {
+            let mut covered = vec![false; text.len()];
+            for s in secrets {
+                for start in 0..text.len() {
+                    for o in 0..s.len() {
+                        let n = (0..(text.len() - start).min(s.len() - o))
+                            .take_while(|&i| text[start + i] == s[o + i])
+                            .count();
+                        if n >= PIECE.min(s.len()) {
+                            covered[start..start + n].iter_mut().for_each(|c| *c = true);
+                        }
+                    }
+                }
+            }
+            let mut ranges: Vec<(usize, usize)> = Vec::new();
+            for (i, c) in covered.iter().enumerate() {
+                match (c, ranges.last_mut()) {
+                    (true, Some(last)) if last.1 == i => last.1 = i + 1,
+                    (true, _) => ranges.push((i, i + 1)),
+                    _ => {}
+                }
+            }
+            ranges
+        };
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        for _ in 0..3000 {
+            let mut text = Vec::new();
+            while text.len() < 60 {
+                let s = secrets[next(3)];
+                let (a, b) = (next(s.len()), next(s.len()));
+                let (a, b) = (a.min(b), a.max(b) + 1);
+                match next(3) {
+                    0 => text.extend_from_slice(&s[a..b]),
+                    1 => text.push(b"-a0Zz9 "[next(7)]),
+                    _ => text.extend_from_slice(&s[a..b.min(a + 3)]),
+                }
+            }
+            assert_eq!(registry.find(&text), naive(&text), "{:?}", String::from_utf8_lossy(&text));
+        }
+    }
+
     #[test]
     fn a_number_made_of_a_secret_keeps_the_line_json() {
         register("98765432109876");
