@@ -15,7 +15,7 @@ mod common;
 
 use libfuzzer_sys::fuzz_target;
 use mcp_acp::tools::params::{self, Args, Kind};
-use mcp_acp::tools::{self, MAX_BULK, TOOLS, AnyTool};
+use mcp_acp::tools::{self, AnyTool, MAX_BULK, TOOLS};
 use mcp_acp::validate::{is_dns1123_label, parse_age};
 use serde_json::{Map, Value};
 
