@@ -1,5 +1,7 @@
 //! The `mcp-acp` binary: arguments, logging, then the stdio loop.
 
+use mcp_acp::config::ApiKind;
+use mcp_acp::gateway::ambient::Ambient;
 use mcp_acp::gateway::v1::GatewayV1;
 use mcp_acp::server::{self, Server};
 use mcp_acp::tools::Context;
@@ -24,7 +26,13 @@ Logs go to stderr; the level comes from RUST_LOG (default: warn).
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
-        None => serve(Context::new(config::config_path(), Box::new(GatewayV1::default()))),
+        None => serve(Context::with_backends(
+            config::config_path(),
+            vec![
+                (ApiKind::PublicApi, Box::new(GatewayV1::default())),
+                (ApiKind::Ambient, Box::new(Ambient::default())),
+            ],
+        )),
         Some("--demo") if args.len() == 1 => serve(mcp_acp::demo::context()),
         Some("--help" | "-h") if args.len() == 1 => print(USAGE),
         Some("--version" | "-V") if args.len() == 1 => print(&format!("mcp-acp {}\n", env!("CARGO_PKG_VERSION"))),

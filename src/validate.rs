@@ -66,6 +66,31 @@ pub fn is_dns1123_label(s: &str) -> bool {
 pub const DNS1123_RULE: &str = "must be a DNS-1123 label: 1-63 characters, lowercase letters a-z, digits \
      0-9 and '-', starting and ending with a letter or digit";
 
+/// A KSUID, as the ambient API server writes session ids: 27 base62 characters.
+pub fn is_ksuid(s: &str) -> bool {
+    s.len() == 27 && s.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// A session id of either API: a DNS-1123 label (public-api) or a KSUID (ambient). Which
+/// one a cluster takes is its backend's to check ([`crate::gateway::IdSyntax`]).
+pub fn is_session_id(s: &str) -> bool {
+    is_dns1123_label(s) || is_ksuid(s)
+}
+
+/// The JSON Schema pattern of [`is_session_id`].
+pub const SESSION_ID_PATTERN: &str = "^([a-z0-9]([-a-z0-9]*[a-z0-9])?|[0-9A-Za-z]{27})$";
+
+/// Check a session id; the error names the field, quotes the value, and gives both rules.
+pub fn check_session_id(field: &str, value: &str) -> Result<(), Invalid> {
+    match is_session_id(value) {
+        true => Ok(()),
+        false => Err(Invalid(format!(
+            "{field} {} is invalid: {field} {DNS1123_RULE} (public-api), or a KSUID of 27 letters and digits (ambient)",
+            quote(value)
+        ))),
+    }
+}
+
 /// Check a project or session name; the error names the field and quotes the value.
 pub fn check_name(field: &str, value: &str) -> Result<(), Invalid> {
     if is_dns1123_label(value) {

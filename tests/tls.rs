@@ -234,7 +234,7 @@ fn there_is_no_setting_that_turns_verification_off() {
         let r = list(&mut s);
         assert!(r.is_error, "{key}: {}", r.text);
         assert!(r.text.contains(&format!("cluster 'dev': unknown key \"{name}\"")), "{key}: {}", r.text);
-        assert!(r.text.contains("allowed: server, token, default_project, description, timeout_seconds, ca_cert"));
+        assert!(r.text.contains("allowed: server, token, default_project, description, api, timeout_seconds, ca_cert"));
     }
     assert_eq!(gw.request_count(), 0);
     finish(s);

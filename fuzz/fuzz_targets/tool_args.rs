@@ -16,7 +16,7 @@ mod common;
 use libfuzzer_sys::fuzz_target;
 use mcp_acp::tools::params::{self, Args, Kind};
 use mcp_acp::tools::{self, AnyTool, MAX_BULK, TOOLS};
-use mcp_acp::validate::{is_dns1123_label, parse_age};
+use mcp_acp::validate::{is_dns1123_label, is_ksuid, parse_age};
 use serde_json::{Map, Value};
 
 /// The value the server treats as given for `name`: `project: ""` is absent.
@@ -56,6 +56,11 @@ fn check_accepted(tool: &dyn AnyTool, input: &Value, args: &Args) {
         let s = args.str(p.name);
         match &p.kind {
             Kind::Name => assert!(s.is_some_and(is_dns1123_label), "{field}: accepted name {v}"),
+            // Either API's syntax, re-checked by hand: a DNS-1123 label, or 27 letters and digits.
+            Kind::SessionId => {
+                let ksuid = |s: &str| s.len() == 27 && s.bytes().all(|b| b.is_ascii_alphanumeric());
+                assert!(s.is_some_and(|s| is_dns1123_label(s) || ksuid(s)), "{field}: accepted id {v}");
+            }
             Kind::Text { max } => {
                 let s = s.unwrap_or_else(|| panic!("{field}: accepted non-string {v}"));
                 assert!(!s.trim().is_empty() && !s.contains('\0') && s.chars().count() <= *max, "{field}: {v}");
@@ -87,7 +92,7 @@ fn check_accepted(tool: &dyn AnyTool, input: &Value, args: &Args) {
                 assert_eq!(Some(names.len()), v.as_array().map(Vec::len), "{field}: non-string items in {v}");
                 assert!((1..=*max).contains(&names.len()), "{field}: accepted {} names", names.len());
                 for (i, n) in names.iter().enumerate() {
-                    assert!(is_dns1123_label(n), "{field}: accepted name {n:?}");
+                    assert!(is_dns1123_label(n) || is_ksuid(n), "{field}: accepted id {n:?}");
                     assert!(!names[..i].contains(n), "{field}: accepted {n:?} twice");
                 }
                 if tool.name() == "acp_bulk_delete_sessions" {

@@ -20,8 +20,31 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// Keys a cluster entry may have. Anything else is refused, as the original does.
-/// `timeout_seconds` and `ca_cert` are ours; the original's files never contain them.
-const CLUSTER_KEYS: &[&str] = &["server", "token", "default_project", "description", "timeout_seconds", "ca_cert"];
+/// `api`, `timeout_seconds` and `ca_cert` are ours; the original's files never contain them.
+const CLUSTER_KEYS: &[&str] =
+    &["server", "token", "default_project", "description", "api", "timeout_seconds", "ca_cert"];
+
+/// Which of the platform's two APIs a cluster's `server` is (docs/public-api.md,
+/// docs/ambient-api.md). They hold separate data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ApiKind {
+    /// The public-api gateway, `/v1/sessions` (the original's only API).
+    #[default]
+    PublicApi,
+    /// The ambient API server, `/api/ambient/v1`.
+    Ambient,
+}
+
+impl ApiKind {
+    pub const NAMES: &[&str] = &["public-api", "ambient"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ApiKind::PublicApi => "public-api",
+            ApiKind::Ambient => "ambient",
+        }
+    }
+}
 
 /// Bounds for `timeout_seconds`.
 pub const MAX_TIMEOUT_SECS: u64 = 300;
@@ -40,6 +63,7 @@ pub struct Config {
 #[derive(Debug, Clone)]
 pub struct Cluster {
     pub name: String,
+    pub api: ApiKind,
     pub server: ServerUrl,
     pub token: Option<Secret>,
     pub default_project: String,
@@ -322,7 +346,22 @@ fn parse_cluster(name: &str, entry: &Yaml, r: &mut Reading) -> Option<Cluster> {
             }
         }
     }
+    let api = match string(map, "api") {
+        Ok(None | Some("public-api")) => Ok(ApiKind::PublicApi),
+        Ok(Some("ambient")) => Ok(ApiKind::Ambient),
+        Ok(Some(other)) => {
+            Err(problem(Some("api"), format!("api {} is not one of: {}", quote(other), ApiKind::NAMES.join(", "))))
+        }
+        Err(found) => Err(problem(Some("api"), not_a_string("api", found))),
+    };
     let server = match string(map, "server") {
+        // The Kubernetes API's port is refused on both kinds; the advice names the right one.
+        Ok(Some(raw)) if raw.contains(":6443") && matches!(api, Ok(ApiKind::Ambient)) => Err(problem(
+            Some("server"),
+            "server: Direct Kubernetes API URLs (port 6443) are not supported. Use the ambient API \
+             server's URL instead (e.g., https://ambient-api-server-<namespace>.apps.cluster.example.com)."
+                .into(),
+        )),
         Ok(Some(raw)) => validate::parse_server_url(raw).map_err(|e| problem(Some("server"), format!("server: {e}"))),
         Ok(None) => Err(problem(Some("server"), "server is required".into())),
         Err(found) => Err(problem(Some("server"), not_a_string("server", found))),
@@ -366,6 +405,7 @@ fn parse_cluster(name: &str, entry: &Yaml, r: &mut Reading) -> Option<Cluster> {
     }
     Some(Cluster {
         name: name.to_string(),
+        api: api.ok()?,
         server: server.ok()?,
         token: token.ok()?,
         default_project: default_project.ok()?,

@@ -83,6 +83,10 @@ pub struct NewSession {
     pub task: String,
     pub model: Option<String>,
     pub repos: Vec<Repo>,
+    /// A display name, where the API keeps one.
+    pub name: Option<String>,
+    /// Seconds, where the API takes one.
+    pub timeout: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -22,6 +22,16 @@ pub enum ApiError {
     RetriedDeleteNotFound {
         message: String,
     },
+    /// An id of the other API's syntax: nothing was sent.
+    NotAnId {
+        id: String,
+        api: &'static str,
+        rule: &'static str,
+    },
+    /// A create for a project the server does not have: nothing was created.
+    NoSuchProject {
+        project: String,
+    },
     /// 401: the token was refused.
     Unauthorized {
         message: String,
@@ -76,6 +86,28 @@ impl ApiError {
     }
 }
 
+/// How [`ApiError`]'s `Display` names the API: the public-api gateway's word.
+const GATEWAY: &str = "the gateway";
+
+impl ApiError {
+    /// The message, naming the API the call went to (a backend's [`super::Capabilities::noun`]).
+    pub fn describe(&self, api: &str) -> String {
+        if api == GATEWAY {
+            return self.to_string();
+        }
+        let mut chars = api.chars();
+        let capital: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+        match self {
+            ApiError::RouteNotServed { method, path } => {
+                format!(
+                    "{capital} does not serve {method} {path} (it has no such route). This is not a missing session."
+                )
+            }
+            other => other.to_string().replace("The gateway", &capital).replace("the gateway", api),
+        }
+    }
+}
+
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -103,6 +135,17 @@ impl fmt::Display for ApiError {
                 "The connection to the gateway broke before it answered the delete, so the delete was \
                  sent again, and the gateway then found nothing to delete (404: {message}). The first \
                  attempt most likely deleted it and its answer was lost; either way it no longer exists."
+            ),
+            ApiError::NotAnId { id, api, rule } => write!(
+                f,
+                "{} is not a session ID of {api} (IDs there are {rule}), so nothing was sent. Check the ID \
+                 with acp_list_sessions, or the cluster with acp_whoami.",
+                quote(id)
+            ),
+            ApiError::NoSuchProject { project } => write!(
+                f,
+                "project '{project}' does not exist on this server, so nothing was created: a session there \
+                 would be stored and never run. Check the project name."
             ),
             ApiError::Unauthorized { message, source, cluster } => write!(
                 f,

@@ -7,6 +7,8 @@
 //! ([`Capabilities`]), so tools ask it rather than assume one API. Recording, fault injection
 //! and auditing wrap the one `execute`.
 
+#[cfg(feature = "http")]
+pub mod ambient;
 mod domain;
 mod error;
 #[cfg(feature = "http")]
@@ -31,6 +33,8 @@ pub struct Target<'a> {
     pub server: &'a ServerUrl,
     pub token: &'a Secret,
     pub token_source: TokenSource,
+    /// What the model is told it talks to: the backend's [`Capabilities::noun`].
+    pub api: &'static str,
     pub project: &'a str,
     pub timeout: Duration,
     /// How the server is verified beyond the public roots (an extra CA file).
@@ -88,6 +92,24 @@ pub enum Answer {
 pub enum IdSyntax {
     /// A DNS-1123 label (the public-api gateway: Kubernetes object names).
     Dns1123,
+    /// A KSUID: 27 base62 characters (the ambient API server).
+    Ksuid,
+}
+
+impl IdSyntax {
+    pub fn accepts(self, id: &str) -> bool {
+        match self {
+            IdSyntax::Dns1123 => crate::validate::is_dns1123_label(id),
+            IdSyntax::Ksuid => crate::validate::is_ksuid(id),
+        }
+    }
+
+    pub fn rule(self) -> &'static str {
+        match self {
+            IdSyntax::Dns1123 => "a DNS-1123 label, e.g. session-1a2b3c",
+            IdSyntax::Ksuid => "a KSUID, 27 letters and digits",
+        }
+    }
 }
 
 /// What a backend serves, so that tools ask instead of assuming one API.
@@ -140,6 +162,7 @@ impl dyn Backend + '_ {
     }
 
     pub fn get(&mut self, t: &Target, id: &str) -> Result<Session, ApiError> {
+        self.check_id(id)?;
         match self.execute(t, &Op::Get { id })? {
             Answer::Session(s) => Ok(*s),
             _ => Err(mismatch()),
@@ -155,9 +178,19 @@ impl dyn Backend + '_ {
     }
 
     pub fn delete(&mut self, t: &Target, id: &str) -> Result<(), ApiError> {
+        self.check_id(id)?;
         match self.execute(t, &Op::Delete { id })? {
             Answer::Deleted => Ok(()),
             _ => Err(mismatch()),
+        }
+    }
+
+    /// An id of the other API's syntax is refused before anything is sent.
+    fn check_id(&self, id: &str) -> Result<(), ApiError> {
+        let caps = self.capabilities();
+        match caps.session_ids.accepts(id) {
+            true => Ok(()),
+            false => Err(ApiError::NotAnId { id: id.to_string(), api: caps.noun, rule: caps.session_ids.rule() }),
         }
     }
 

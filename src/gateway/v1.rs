@@ -23,44 +23,48 @@ pub struct GatewayV1 {
     http: Transport,
 }
 
-impl GatewayV1 {
-    /// Send, retrying only what is safe to retry: reads after a transient 5xx, and any
-    /// request the rate limiter turned away briefly (it refuses before the handler runs).
-    fn call(&mut self, t: &Target, method: &'static str, path: &str, body: Option<&[u8]>) -> Result<Reply, ApiError> {
-        let mut read_retries = if method == "GET" { READ_RETRIES } else { 0 };
-        let mut waited_for_rate_limit = false;
-        loop {
-            let reply = self.http.send(t, method, path, body)?;
-            if (200..300).contains(&reply.status) {
-                return Ok(reply);
+/// Send, retrying only what is safe to retry: reads after a transient 5xx, and any request
+/// the rate limiter turned away briefly (it refuses before the handler runs). `error_from`
+/// reads an error answer the way the API writes them. Shared by every HTTP backend.
+pub(super) fn call(
+    http: &mut Transport,
+    t: &Target,
+    method: &'static str,
+    path: &str,
+    body: Option<&[u8]>,
+    error_from: fn(&Target, &'static str, &str, &Reply) -> ApiError,
+) -> Result<Reply, ApiError> {
+    let mut read_retries = if method == "GET" { READ_RETRIES } else { 0 };
+    let mut waited_for_rate_limit = false;
+    loop {
+        let reply = http.send(t, method, path, body)?;
+        if (200..300).contains(&reply.status) {
+            return Ok(reply);
+        }
+        let err = match error_from(t, method, path, &reply) {
+            // Not "not found": this may be the answer to our own first attempt.
+            ApiError::Status { status: 404, message } if method == "DELETE" && reply.retried_after_stale_connection => {
+                ApiError::RetriedDeleteNotFound { message }
             }
-            let err = match error_from(t, method, path, &reply) {
-                // Not "not found": this may be the answer to our own first attempt.
-                ApiError::Status { status: 404, message }
-                    if method == "DELETE" && reply.retried_after_stale_connection =>
-                {
-                    ApiError::RetriedDeleteNotFound { message }
-                }
-                err => err,
-            };
-            match &err {
-                e if e.is_transient() && read_retries > 0 => {
-                    read_retries -= 1;
-                    log::warn!("{method} {path}: {e}; retrying");
-                    std::thread::sleep(RETRY_BACKOFF * (READ_RETRIES - read_retries));
-                }
-                ApiError::RateLimited { retry_after: Some(after) } if !waited_for_rate_limit => {
-                    match parse_go_duration(after).filter(|d| *d <= MAX_RATE_LIMIT_WAIT) {
-                        Some(wait) => {
-                            waited_for_rate_limit = true;
-                            log::warn!("{method} {path}: rate limited; retrying after {wait:?}");
-                            std::thread::sleep(wait);
-                        }
-                        None => return Err(err),
+            err => err,
+        };
+        match &err {
+            e if e.is_transient() && read_retries > 0 => {
+                read_retries -= 1;
+                log::warn!("{method} {path}: {e}; retrying");
+                std::thread::sleep(RETRY_BACKOFF * (READ_RETRIES - read_retries));
+            }
+            ApiError::RateLimited { retry_after: Some(after) } if !waited_for_rate_limit => {
+                match parse_go_duration(after).filter(|d| *d <= MAX_RATE_LIMIT_WAIT) {
+                    Some(wait) => {
+                        waited_for_rate_limit = true;
+                        log::warn!("{method} {path}: rate limited; retrying after {wait:?}");
+                        std::thread::sleep(wait);
                     }
+                    None => return Err(err),
                 }
-                _ => return Err(err),
             }
+            _ => return Err(err),
         }
     }
 }
@@ -141,7 +145,8 @@ impl Backend for GatewayV1 {
     fn execute(&mut self, t: &Target, op: &Op) -> Result<Answer, ApiError> {
         let request = self.plan(t, op);
         let body = request.body.as_ref().map(Value::to_string);
-        let reply = self.call(t, request.method, &request.path, body.as_deref().map(str::as_bytes))?;
+        let reply =
+            call(&mut self.http, t, request.method, &request.path, body.as_deref().map(str::as_bytes), error_from)?;
         match op {
             Op::List => {
                 #[derive(Deserialize)]
@@ -182,7 +187,7 @@ fn created_id(reply: &Reply) -> Result<String, ApiError> {
     }
 }
 
-fn parse_json<T: for<'de> Deserialize<'de>>(reply: &Reply, what: &str) -> Result<T, ApiError> {
+pub(super) fn parse_json<T: for<'de> Deserialize<'de>>(reply: &Reply, what: &str) -> Result<T, ApiError> {
     serde_json::from_slice(&reply.body).map_err(|e| ApiError::BadResponse {
         detail: format!(
             "status {} with a body that is not {what} ({}; content type {})",
@@ -239,12 +244,15 @@ mod tests {
                 Repo { url: "https://g/r".into(), branch: None },
                 Repo { url: "https://g/s".into(), branch: Some("dev".into()) },
             ],
+            // Fields this API has no place for are not sent.
+            name: Some("n".into()),
+            timeout: Some(600),
         };
         assert_eq!(
             create_body(&new),
             json!({"task": "do it", "model": "claude-x", "repos": [{"url": "https://g/r"}, {"url": "https://g/s", "branch": "dev"}]})
         );
-        let bare = NewSession { task: "t".into(), model: None, repos: vec![] };
+        let bare = NewSession { task: "t".into(), model: None, repos: vec![], name: None, timeout: None };
         assert_eq!(create_body(&bare), json!({"task": "t"}));
     }
 

@@ -88,7 +88,7 @@ pub fn one(api: &mut dyn Backend, t: &Target, id: &str, dry_run: bool, action: &
         Ok(status) if dry_run => (action.would, status, None),
         Ok(_) => (action.done, None, None),
         Err(e) if e.is_not_found() => ("not_found", None, Some(not_found(t, id))),
-        Err(e) => ("failed", None, Some(e.to_string())),
+        Err(e) => ("failed", None, Some(e.describe(t.api))),
     };
     Item { session: id.to_string(), outcome, status, error }
 }

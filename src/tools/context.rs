@@ -2,7 +2,7 @@
 //! where progress goes.
 
 use super::ToolError;
-use crate::config::{self, Cluster, Config};
+use crate::config::{self, ApiKind, Cluster, Config};
 use crate::gateway::{Backend, Target};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -20,7 +20,8 @@ pub struct Context {
     pub(super) config_path: PathBuf,
     config: Option<Config>,
     pub(super) active: Option<String>,
-    api: Box<dyn Backend>,
+    /// The backend of each API kind; one serves every kind in tests and the demo.
+    backends: Vec<(Option<ApiKind>, Box<dyn Backend>)>,
     /// Seconds since the epoch; a field so tests can fix the clock.
     pub now: fn() -> i64,
     progress: Option<Progress>,
@@ -36,12 +37,22 @@ fn system_now() -> i64 {
 }
 
 impl Context {
+    /// A context whose clusters are served by `api` whatever their kind (tests, fuzzing, demo).
     pub fn new(config_path: PathBuf, api: Box<dyn Backend>) -> Context {
+        Context::build(config_path, vec![(None, api)])
+    }
+
+    /// A context with one backend per API kind: clusters are served by the one of their `api`.
+    pub fn with_backends(config_path: PathBuf, backends: Vec<(ApiKind, Box<dyn Backend>)>) -> Context {
+        Context::build(config_path, backends.into_iter().map(|(kind, b)| (Some(kind), b)).collect())
+    }
+
+    fn build(config_path: PathBuf, backends: Vec<(Option<ApiKind>, Box<dyn Backend>)>) -> Context {
         Context {
             config_path,
             config: None,
             active: None,
-            api,
+            backends,
             now: system_now,
             progress: None,
             notifier: None,
@@ -124,8 +135,9 @@ impl Context {
         let config = self.config.as_ref().expect("loaded");
         let cluster = config.cluster(self.active.as_deref().expect("set")).expect("configured");
         let (token, token_source) = config.token_for(cluster).map_err(|e| ToolError::Config(e.to_string()))?;
-        let target = Target {
+        let mut target = Target {
             cluster: &cluster.name,
+            api: "the API",
             server: &cluster.server,
             token,
             token_source,
@@ -133,6 +145,11 @@ impl Context {
             timeout: cluster.timeout,
             tls: &cluster.tls,
         };
-        Ok(f(self.api.as_mut(), &target))
+        let backend = match self.backends.iter().position(|(kind, _)| kind.is_none_or(|k| k == cluster.api)) {
+            Some(i) => self.backends[i].1.as_mut(),
+            None => return Err(ToolError::Config(format!("no backend for api: {}", cluster.api.name()))),
+        };
+        target.api = backend.capabilities().noun;
+        Ok(f(backend, &target))
     }
 }

@@ -88,7 +88,13 @@ impl Tool for CreateSession {
     }
 
     fn run(ctx: &mut Context, args: CreateArgs) -> Result<Output, ToolError> {
-        let new = NewSession { task: args.initial_prompt, model: args.model, repos: args.repos };
+        let new = NewSession {
+            task: args.initial_prompt,
+            model: args.model,
+            repos: args.repos,
+            name: args.display_name.clone(),
+            timeout: args.timeout,
+        };
         let given = [
             ("display_name", args.display_name.is_some()),
             ("interactive", args.interactive.is_some()),
@@ -121,7 +127,7 @@ impl Tool for CreateSession {
                 } else {
                     ""
                 };
-                ToolError::Api(format!("Failed to create session in project '{}'", t.project), e, hint)
+                ToolError::Api(format!("Failed to create session in project '{}'", t.project), e, hint, t.api)
             })?;
             c.session = Some(id.clone());
             check_what_was_stored(api, t, &new, &id, &mut c);
@@ -154,7 +160,8 @@ fn check_what_was_stored(api: &mut dyn Backend, t: &Target, new: &NewSession, id
         Err(e) => {
             c.warnings.push(format!(
                 "The session was created, but reading it back failed, so it is unknown whether the \
-                 prompt was stored: {e}"
+                 prompt was stored: {}",
+                e.describe(t.api)
             ));
             c.prompt_stored = true; // unknown is not a known failure; the warning says it
             return;
@@ -201,7 +208,7 @@ fn creation_text(c: &Creation) -> String {
     if !c.not_applied.is_empty() {
         let _ = writeln!(
             out,
-            "\nNot applied: {} (the public-api gateway has no field for them, so they were not sent).",
+            "\nNot applied: {} (this cluster's API has no field for them, so they were not sent).",
             c.not_applied.join(", ")
         );
     }

@@ -12,6 +12,8 @@ pub struct ListClusters;
 #[derive(Serialize)]
 struct ClusterInfo {
     name: String,
+    /// `public-api` or `ambient`.
+    api: &'static str,
     server: String,
     default_project: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -44,13 +46,14 @@ impl Tool for ListClusters {
                     "type": "object",
                     "properties": {
                         "name": {"type": "string"},
+                        "api": {"type": "string", "enum": ["public-api", "ambient"]},
                         "server": {"type": "string"},
                         "default_project": {"type": "string"},
                         "description": {"type": "string"},
                         "active": {"type": "boolean"},
                         "has_token": {"type": "boolean"},
                     },
-                    "required": ["name", "server", "default_project", "active", "has_token"],
+                    "required": ["name", "api", "server", "default_project", "active", "has_token"],
                 }},
             },
             "required": ["active", "clusters"],
@@ -65,6 +68,7 @@ impl Tool for ListClusters {
             .iter()
             .map(|c| ClusterInfo {
                 name: c.name.clone(),
+                api: c.api.name(),
                 server: c.server.base(),
                 default_project: c.default_project.clone(),
                 description: c.description.clone(),
@@ -78,7 +82,8 @@ impl Tool for ListClusters {
         };
         for c in &clusters {
             let _ = writeln!(text, "\n- {}{}", c.name, if c.active { " [ACTIVE]" } else { "" });
-            let _ = writeln!(text, "  Server: {}\n  Default project: {}", c.server, c.default_project);
+            let _ =
+                writeln!(text, "  Server: {}\n  Default project: {}\n  API: {}", c.server, c.default_project, c.api);
             if let Some(d) = &c.description {
                 let _ = writeln!(text, "  Description: {d}");
             }

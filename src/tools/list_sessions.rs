@@ -44,8 +44,9 @@ impl Tool for ListSessions {
     const TITLE: &'static str = "List sessions";
     const DESCRIPTION: &'static str = "List the agentic sessions in a project, newest first, with status, creation \
         time and task. Use it to find a session ID or to see what is running. Optional filters: status, older_than \
-        (e.g. '7d'), sort_by, limit. Read-only. The gateway returns at most the 20 newest sessions and cannot \
-        page; the result says so when older sessions may exist.";
+        (e.g. '7d'), sort_by, limit. Read-only. The public-api gateway returns at most the 20 newest sessions \
+        and cannot page; an ambient API server is read up to its 1,000 newest. The result says so when older \
+        sessions may exist.";
     const EFFECT: Effect = Effect::READ;
     type Args = ListArgs;
 
@@ -68,9 +69,9 @@ impl Tool for ListSessions {
         let now = (ctx.now)();
         let (listing, limit) = ctx.with_api(args.project.as_deref(), |api, t| {
             let limit = api.capabilities().list_limit;
-            let list = api
-                .list(t)
-                .map_err(|e| ToolError::Api(format!("Failed to list sessions in project '{}'", t.project), e, ""))?;
+            let list = api.list(t).map_err(|e| {
+                ToolError::Api(format!("Failed to list sessions in project '{}'", t.project), e, "", t.api)
+            })?;
             let listing = Listing {
                 cluster: t.cluster.to_string(),
                 project: t.project.to_string(),
@@ -81,7 +82,7 @@ impl Tool for ListSessions {
             };
             Ok::<_, ToolError>((listing, limit))
         })??;
-        Ok(Output::new(false, listing.text(limit.unwrap_or(0)), &listing))
+        Ok(Output::new(false, listing.text(limit), &listing))
     }
 }
 
@@ -98,7 +99,7 @@ struct Listing {
 }
 
 impl Listing {
-    fn text(&self, page_limit: usize) -> String {
+    fn text(&self, page_limit: Option<usize>) -> String {
         let mut out = format!(
             "Found {} session(s) in project '{}' (cluster '{}')\n",
             self.sessions.len(),
@@ -108,12 +109,22 @@ impl Listing {
         if !self.filters.is_empty() {
             let _ = writeln!(out, "Filters applied: {}", Value::Object(self.filters.clone()));
         }
-        if self.may_have_more {
-            let _ = writeln!(
-                out,
-                "Note: the gateway returned {page_limit} sessions, the most it returns; older sessions may \
-                 exist that this gateway cannot list."
-            );
+        match (self.may_have_more, page_limit) {
+            (false, _) => {}
+            (true, Some(limit)) => {
+                let _ = writeln!(
+                    out,
+                    "Note: the gateway returned {limit} sessions, the most it returns; older sessions may \
+                     exist that this gateway cannot list."
+                );
+            }
+            (true, None) => {
+                let _ = writeln!(
+                    out,
+                    "Note: only the {} newest sessions were read; older sessions exist.",
+                    self.returned_by_gateway
+                );
+            }
         }
         if !self.sessions.is_empty() {
             out.push_str("\nSessions:\n");

@@ -159,9 +159,9 @@ pub enum ToolError {
     Invalid(Invalid),
     /// clusters.yaml missing, unreadable or wrong, or no token.
     Config(String),
-    /// The API call failed: context ("Failed to delete session 'x'"), the error, and advice
-    /// to append (empty when there is none).
-    Api(String, ApiError, &'static str),
+    /// The API call failed: context ("Failed to delete session 'x'"), the error, advice to
+    /// append (empty when there is none), and what the API is called ([`Target::api`]).
+    Api(String, ApiError, &'static str, &'static str),
 }
 
 impl ToolError {
@@ -175,7 +175,7 @@ impl std::fmt::Display for ToolError {
         match self {
             ToolError::Invalid(m) => write!(f, "Invalid argument: {}. Nothing was sent.", m.0.trim_end_matches('.')),
             ToolError::Config(m) => f.write_str(m),
-            ToolError::Api(context, e, hint) => write!(f, "{context}: {e}{hint}"),
+            ToolError::Api(context, e, hint, api) => write!(f, "{context}: {}{hint}", e.describe(api)),
         }
     }
 }
@@ -196,7 +196,7 @@ pub fn call(ctx: &mut Context, tool: &dyn AnyTool, arguments: &Value) -> Output 
         Err(e) => {
             match &e {
                 ToolError::Invalid(_) => log::warn!("tool_validation_error tool={name} error={e}"),
-                ToolError::Api(_, ApiError::Timeout { .. }, _) => log::error!("tool_timeout tool={name} error={e}"),
+                ToolError::Api(_, ApiError::Timeout { .. }, ..) => log::error!("tool_timeout tool={name} error={e}"),
                 ToolError::Api(..) => log::warn!("api_request_failed tool={name} error={e}"),
                 ToolError::Config(_) => log::error!("config_error tool={name} error={e}"),
             }

@@ -11,8 +11,10 @@ use crate::validate::{self, quote};
 use serde_json::{Map, Value, json};
 
 pub enum Kind {
-    /// A project or session name: DNS-1123 label.
+    /// A project name: DNS-1123 label.
     Name,
+    /// A session id of either API: a DNS-1123 label or a KSUID.
+    SessionId,
     /// Free text (a prompt): non-blank, no NUL, at most `max` characters.
     Text {
         max: usize,
@@ -63,7 +65,12 @@ pub const PROJECT: Param = Param::new(
     false,
     "Project (namespace) name, a DNS-1123 label. Defaults to the active cluster's default_project.",
 );
-pub const SESSION: Param = Param::new(Kind::Name, true, "Session ID (its name, e.g. session-1a2b…), a DNS-1123 label.");
+pub const SESSION: Param = Param::new(
+    Kind::SessionId,
+    true,
+    "Session ID: a DNS-1123 label on the public-api gateway (e.g. session-1a2b…), a 27-character KSUID on the \
+     ambient API server.",
+);
 pub const DRY_RUN: Param = Param::new(Kind::Bool, false, "Show what would happen without changing anything.");
 
 pub use crate::gateway::MAX_PROMPT_CHARS;
@@ -239,6 +246,7 @@ fn check(p: &Param, v: &Value) -> Result<(), Invalid> {
     let name = p.name;
     match &p.kind {
         Kind::Name => validate::check_name(name, string(name, v)?),
+        Kind::SessionId => validate::check_session_id(name, string(name, v)?),
         Kind::Text { max } => check_text(name, string(name, v)?, *max),
         Kind::Label { max } => check_label(name, string(name, v)?, *max),
         Kind::Model => check_model(string(name, v)?),
@@ -315,7 +323,7 @@ fn check_names(name: &str, v: &Value, max: usize) -> Result<(), Invalid> {
     }
     for (i, item) in items.iter().enumerate() {
         let s = string(&format!("{name}[{i}]"), item)?;
-        validate::check_name(&format!("{name}[{i}]"), s)?;
+        validate::check_session_id(&format!("{name}[{i}]"), s)?;
         if items[..i].iter().any(|prev| prev.as_str() == Some(s)) {
             return Err(Invalid(format!("{name} names {} more than once; list each session once", quote(s))));
         }
@@ -389,6 +397,8 @@ pub fn schema(params: &[Param]) -> Value {
         let mut s = match &p.kind {
             Kind::Name => json!({"type": "string", "minLength": 1, "maxLength": validate::MAX_NAME_LEN,
                                  "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"}),
+            Kind::SessionId => json!({"type": "string", "minLength": 1, "maxLength": validate::MAX_NAME_LEN,
+                                      "pattern": validate::SESSION_ID_PATTERN}),
             Kind::Text { max } => json!({"type": "string", "minLength": 1, "maxLength": max}),
             Kind::Label { max } => json!({"type": "string", "minLength": 1, "maxLength": max}),
             Kind::Model => {
@@ -400,7 +410,7 @@ pub fn schema(params: &[Param]) -> Value {
             Kind::Age => json!({"type": "string", "pattern": "^[0-9]+[dhmDHM]$"}),
             Kind::Names { max } => json!({"type": "array", "minItems": 1, "maxItems": max, "uniqueItems": true,
                 "items": {"type": "string", "minLength": 1, "maxLength": validate::MAX_NAME_LEN,
-                          "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"}}),
+                          "pattern": validate::SESSION_ID_PATTERN}}),
             Kind::Repos { max } => json!({"type": "array", "maxItems": max, "items": {"anyOf": [
                 {"type": "string", "description": "repository URL"},
                 {"type": "object", "properties": {"url": {"type": "string"}, "branch": {"type": "string"}},

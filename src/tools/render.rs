@@ -39,7 +39,7 @@ pub fn not_found(t: &Target, id: &str) -> String {
 pub fn failed(t: &Target, id: &str, context: String, e: ApiError) -> Result<Output, ToolError> {
     match e.is_not_found() {
         true => Ok(Output::failure(not_found(t, id))),
-        false => Err(ToolError::Api(context, e, "")),
+        false => Err(ToolError::Api(context, e, "", t.api)),
     }
 }
 

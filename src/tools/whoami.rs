@@ -12,6 +12,8 @@ pub struct Whoami;
 #[derive(Serialize)]
 struct Identity {
     cluster: String,
+    /// `public-api` or `ambient`.
+    api: &'static str,
     server: String,
     project: String,
     /// "config" or "env"; never the token itself.
@@ -32,12 +34,13 @@ impl Tool for Whoami {
             "type": "object",
             "properties": {
                 "cluster": {"type": "string"},
+                "api": {"type": "string", "enum": ["public-api", "ambient"]},
                 "server": {"type": "string"},
                 "project": {"type": "string"},
                 "token_source": {"type": ["string", "null"], "enum": ["config", "env", null],
                                  "description": "where the token comes from; the token itself is never shown"},
             },
-            "required": ["cluster", "server", "project", "token_source"],
+            "required": ["cluster", "api", "server", "project", "token_source"],
         })
     }
 
@@ -46,6 +49,7 @@ impl Tool for Whoami {
         let token = config.token_for(cluster);
         let me = Identity {
             cluster: cluster.name.clone(),
+            api: cluster.api.name(),
             server: cluster.server.base(),
             project: cluster.default_project.clone(),
             token_source: token.as_ref().ok().map(|(_, src)| match src {
@@ -53,7 +57,8 @@ impl Tool for Whoami {
                 TokenSource::EnvVar => "env",
             }),
         };
-        let mut text = format!("Cluster: {}\nServer: {}\nProject: {}\n", me.cluster, me.server, me.project);
+        let mut text =
+            format!("Cluster: {}\nServer: {} ({})\nProject: {}\n", me.cluster, me.server, me.api, me.project);
         match &token {
             Ok((_, src)) => {
                 let _ = writeln!(text, "Token: configured, from {src} (not shown, and not checked with the server)");

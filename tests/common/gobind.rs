@@ -176,6 +176,25 @@ fn decode_first_value(b: &[u8]) -> Result<J, String> {
     p.value()
 }
 
+/// `json.Unmarshal`'s syntax check (`checkValid`): `Some(Go's error text)` when `b` is not
+/// exactly one JSON value (blanks around it allowed), `None` when it is.
+pub fn unmarshal_syntax_error(b: &[u8]) -> Option<String> {
+    const END: &str = "unexpected end of JSON input";
+    let mut p = Parser { b, i: 0 };
+    p.skip_ws();
+    if p.i >= b.len() {
+        return Some(END.into());
+    }
+    match p.value() {
+        Err(e) if e == UNEXPECTED_EOF => Some(END.into()),
+        Err(e) => Some(e),
+        Ok(_) => {
+            p.skip_ws();
+            b.get(p.i).map(|&c| invalid(c, "after top-level value"))
+        }
+    }
+}
+
 /// Children of containers nested deeper than this are checked but not kept (only the
 /// container's kind matters there), so no deep tree is ever built or dropped.
 const KEEP_LEVELS: usize = 3;

@@ -4,13 +4,16 @@
 #![allow(dead_code)]
 #![allow(unused_imports)]
 
+pub mod ambient;
 pub mod faults;
 pub mod gateway;
 pub mod gobind;
 pub mod http;
 pub mod mcp;
+pub mod raw;
 pub mod tls;
 
+pub use ambient::FakeAmbient;
 pub use gateway::{FakeGateway, Fault, RecordedRequest, RouteMatch, Times};
 pub use mcp::{
     BackgroundWriter, Finished, Server, TOKEN, TestEnv, ToolResult, assert_no_token_leak, bin_command, bin_path,

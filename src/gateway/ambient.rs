@@ -1,0 +1,305 @@
+//! The ambient API server, `/api/ambient/v1` (docs/ambient-api.md §12): paths, bodies,
+//! answers, and the project boundary the server itself does not keep.
+//!
+//! In every shipped kustomize deployment authorization is off (§12.4): any accepted token
+//! reaches any project's sessions by id, and an unfiltered list returns every project's. So
+//! every list carries the project filter and drops what is not the project's; every by-id
+//! operation reads the session first and, when it belongs to another project, reports it as
+//! not found there and sends nothing more; a delete reads first (an unknown id answers 204,
+//! §12.5); a create checks that the project exists (one for a missing project is stored and
+//! never runs, §12.10).
+
+use super::http::{Reply, Transport};
+use super::v1::{call, parse_json};
+use super::{
+    Answer, ApiError, Backend, Capabilities, IdSyntax, NewSession, Op, OpKind, Request, Session, SessionList, Target,
+    shown,
+};
+use crate::validate::{clip, is_ksuid, quote};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use std::collections::{BTreeMap, HashSet};
+
+const ROOT: &str = "/api/ambient/v1";
+/// Sessions asked for per page, and pages read at most for one list (newest first).
+const PAGE_SIZE: usize = 100;
+const MAX_PAGES: usize = 10;
+
+pub static CAPABILITIES: Capabilities = Capabilities {
+    api: "ambient",
+    noun: "the ambient API server",
+    ops: &[OpKind::List, OpKind::Get, OpKind::Create, OpKind::Delete],
+    list_limit: None,
+    session_ids: IdSyntax::Ksuid,
+    create_options: &["initial_prompt", "model", "repos", "display_name", "timeout"],
+};
+
+#[derive(Default)]
+pub struct Ambient {
+    http: Transport,
+    /// Projects seen to exist, as `server|project`: checked once per process.
+    projects: HashSet<String>,
+}
+
+/// A session as §12.6 writes it; only what we show, every string cut as it is read.
+#[derive(Deserialize)]
+struct WireSession {
+    #[serde(deserialize_with = "shown::short")]
+    id: String,
+    #[serde(default, deserialize_with = "shown::short_opt")]
+    project_id: Option<String>,
+    #[serde(default, deserialize_with = "shown::short_opt")]
+    name: Option<String>,
+    #[serde(default, deserialize_with = "shown::short_opt")]
+    phase: Option<String>,
+    #[serde(default, deserialize_with = "shown::task")]
+    prompt: String,
+    #[serde(default, deserialize_with = "shown::short_opt")]
+    llm_model: Option<String>,
+    #[serde(default, deserialize_with = "shown::long_opt")]
+    labels: Option<String>,
+    #[serde(default, deserialize_with = "shown::short_opt")]
+    created_at: Option<String>,
+    #[serde(default, deserialize_with = "shown::short_opt")]
+    start_time: Option<String>,
+    #[serde(default, deserialize_with = "shown::short_opt")]
+    completion_time: Option<String>,
+}
+
+impl From<WireSession> for Session {
+    fn from(w: WireSession) -> Session {
+        Session {
+            id: w.id,
+            project: w.project_id,
+            display_name: w.name.filter(|n| !n.is_empty()),
+            // One vocabulary on both APIs; a session the control plane has not picked up yet
+            // has no phase at all.
+            status: w.phase.map(|p| p.to_ascii_lowercase()).unwrap_or_else(|| "pending".into()),
+            task: w.prompt,
+            model: w.llm_model,
+            labels: w.labels.as_deref().map(labels_of).unwrap_or_default(),
+            created_at: w.created_at,
+            started_at: w.start_time,
+            completed_at: w.completion_time,
+            ..Session::default()
+        }
+    }
+}
+
+/// `labels` is JSON text the server never parses (§12.6); what is not a map of strings is
+/// shown as no labels.
+fn labels_of(text: &str) -> BTreeMap<String, String> {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+fn create_body(t: &Target, new: &NewSession) -> Value {
+    // `name` must be present (§12.6); the server does not make it unique.
+    let mut body = json!({"name": new.name.clone().unwrap_or_default(), "project_id": t.project, "prompt": new.task});
+    if let Some(model) = &new.model {
+        body["llm_model"] = json!(model);
+    }
+    if let Some(timeout) = new.timeout {
+        body["timeout"] = json!(timeout);
+    }
+    if let Some(first) = new.repos.first() {
+        // Only `repo_url` reaches the session's pod (§12.10); `repos` is kept on the record.
+        body["repo_url"] = json!(first.url);
+        body["repos"] = json!(serde_json::to_string(&new.repos).unwrap_or_default());
+    }
+    body
+}
+
+fn list_path(project: &str, page: usize) -> String {
+    format!("{ROOT}/sessions?project_id={project}&orderBy=created_at%20desc&size={PAGE_SIZE}&page={page}")
+}
+
+impl Ambient {
+    fn send(&mut self, t: &Target, method: &'static str, path: &str, body: Option<&Value>) -> Result<Reply, ApiError> {
+        let body = body.map(Value::to_string);
+        call(&mut self.http, t, method, path, body.as_deref().map(str::as_bytes), error_from)
+    }
+
+    /// The session, if it is one of the target project's; anything else is not found there.
+    fn read(&mut self, t: &Target, id: &str) -> Result<Session, ApiError> {
+        let reply = self.send(t, "GET", &format!("{ROOT}/sessions/{id}"), None)?;
+        let session: Session = parse_json::<WireSession>(&reply, "a session")?.into();
+        match session.project.as_deref() == Some(t.project) {
+            true => Ok(session),
+            false => {
+                log::warn!("session {id} belongs to another project than {}; refused", t.project);
+                Err(ApiError::Status { status: 404, message: format!("Session with id='{id}' not found") })
+            }
+        }
+    }
+
+    fn list(&mut self, t: &Target) -> Result<SessionList, ApiError> {
+        #[derive(Deserialize)]
+        struct Page {
+            #[serde(default)]
+            total: usize,
+            #[serde(default)]
+            items: Vec<WireSession>,
+        }
+        let mut sessions = Vec::new();
+        let mut total = 0;
+        for number in 1..=MAX_PAGES {
+            let reply = self.send(t, "GET", &list_path(t.project, number), None)?;
+            let page: Page = parse_json(&reply, "a session list")?;
+            let got = page.items.len();
+            total = page.total;
+            let (ours, others): (Vec<Session>, Vec<Session>) =
+                page.items.into_iter().map(Session::from).partition(|s| s.project.as_deref() == Some(t.project));
+            if !others.is_empty() {
+                log::warn!(
+                    "the list for project {} held {} session(s) of other projects; dropped",
+                    t.project,
+                    others.len()
+                );
+            }
+            sessions.extend(ours);
+            if got < PAGE_SIZE || page_end(number, got) >= total {
+                break;
+            }
+        }
+        let maybe_more = sessions.len() < total;
+        Ok(SessionList { sessions, maybe_more })
+    }
+
+    /// Refuse a create for a project the server does not have: it would be stored and never run.
+    fn check_project(&mut self, t: &Target) -> Result<(), ApiError> {
+        let key = format!("{}|{}", t.server.base(), t.project);
+        if self.projects.contains(&key) {
+            return Ok(());
+        }
+        match self.send(t, "GET", &format!("{ROOT}/projects/{}", t.project), None) {
+            Ok(_) => {
+                self.projects.insert(key);
+                Ok(())
+            }
+            Err(e) if e.is_not_found() => Err(ApiError::NoSuchProject { project: t.project.to_string() }),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+fn page_end(page: usize, got: usize) -> usize {
+    (page - 1) * PAGE_SIZE + got
+}
+
+impl Backend for Ambient {
+    fn capabilities(&self) -> &'static Capabilities {
+        &CAPABILITIES
+    }
+
+    fn plan(&self, t: &Target, op: &Op) -> Request {
+        let (method, path, body) = match op {
+            Op::List => ("GET", list_path(t.project, 1), None),
+            Op::Get { id } => ("GET", format!("{ROOT}/sessions/{id}"), None),
+            Op::Create { new } => ("POST", format!("{ROOT}/sessions"), Some(create_body(t, new))),
+            Op::Delete { id } => ("DELETE", format!("{ROOT}/sessions/{id}"), None),
+        };
+        Request { method, path, body }
+    }
+
+    fn execute(&mut self, t: &Target, op: &Op) -> Result<Answer, ApiError> {
+        match op {
+            Op::List => self.list(t).map(Answer::List),
+            Op::Get { id } => self.read(t, id).map(|s| Answer::Session(Box::new(s))),
+            Op::Create { .. } => {
+                self.check_project(t)?;
+                let request = self.plan(t, op);
+                let reply = self.send(t, request.method, &request.path, request.body.as_ref())?;
+                let created: Session = parse_json::<WireSession>(&reply, "a created session")?.into();
+                match is_ksuid(&created.id) {
+                    true => Ok(Answer::Created(created.id)),
+                    false => Err(ApiError::BadResponse {
+                        detail: format!(
+                            "the server answered {} but named an invalid session id {}; a session may have been \
+                             created. Check with acp_list_sessions before creating again.",
+                            reply.status,
+                            quote(&created.id)
+                        ),
+                    }),
+                }
+            }
+            Op::Delete { id } => {
+                self.read(t, id)?;
+                self.send(t, "DELETE", &format!("{ROOT}/sessions/{id}"), None).map(|_| Answer::Deleted)
+            }
+        }
+    }
+}
+
+/// Read an error answer the way this server writes them (§12.8): a trex body (`reason`,
+/// `code`), the router's own 404 shape, RBAC bodies (`reason` only), or text.
+fn error_from(t: &Target, method: &'static str, path: &str, reply: &Reply) -> ApiError {
+    let text = String::from_utf8_lossy(&reply.body);
+    let json: Option<Value> = serde_json::from_slice(&reply.body).ok();
+    let field = |k: &str| json.as_ref().and_then(|j| j.get(k)).and_then(Value::as_str).map(|s| clip(s, shown::ERROR));
+    // An unknown route answers 404 with `"type":"Error"` and `"id":"404"`: not a missing session.
+    if reply.status == 404 && field("type").as_deref() == Some("Error") && field("id").as_deref() == Some("404") {
+        return ApiError::RouteNotServed { method, path: path.to_string() };
+    }
+    let message = match (field("reason"), field("code")) {
+        (Some(reason), Some(code)) => format!("{reason} ({code})"),
+        (Some(reason), None) => reason,
+        _ => match text.trim() {
+            "" => "no details given".to_string(),
+            other => quote(other),
+        },
+    };
+    match reply.status {
+        401 => ApiError::Unauthorized { message, source: t.token_source, cluster: t.cluster.to_string() },
+        status => ApiError::Status { status, message },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gateway::Repo;
+
+    #[test]
+    fn wire_sessions_read_into_the_neutral_vocabulary() {
+        let wire: WireSession = serde_json::from_value(json!({
+            "id": "2abcDEF0123456789ghijklmnoP", "project_id": "team-a", "name": "", "phase": "Running",
+            "prompt": "do it", "llm_model": "m", "labels": "{\"team\":\"x\"}", "kind": "Session"
+        }))
+        .unwrap();
+        let s: Session = wire.into();
+        assert_eq!((s.status.as_str(), s.project.as_deref(), s.display_name), ("running", Some("team-a"), None));
+        assert_eq!(s.labels.get("team").map(String::as_str), Some("x"));
+        let bare: Session = serde_json::from_value::<WireSession>(json!({"id": "x", "labels": "[1]"})).unwrap().into();
+        assert_eq!((bare.status.as_str(), bare.labels.len()), ("pending", 0));
+    }
+
+    #[test]
+    fn create_bodies_carry_the_project_and_only_what_was_given() {
+        let server = crate::validate::parse_server_url("https://a.example.com").unwrap();
+        let token = crate::credentials::Secret::new("unit-ambient-token-1".into());
+        let tls = crate::credentials::TlsProfile::default();
+        let t = Target {
+            cluster: "c",
+            api: CAPABILITIES.noun,
+            server: &server,
+            token: &token,
+            token_source: crate::credentials::TokenSource::ConfigFile,
+            project: "team-a",
+            timeout: std::time::Duration::from_secs(1),
+            tls: &tls,
+        };
+        let bare = NewSession { task: "t".into(), model: None, repos: vec![], name: None, timeout: None };
+        assert_eq!(create_body(&t, &bare), json!({"name": "", "project_id": "team-a", "prompt": "t"}));
+        let full = NewSession {
+            task: "t".into(),
+            model: Some("m".into()),
+            repos: vec![Repo { url: "https://g/r".into(), branch: Some("dev".into()) }],
+            name: Some("My run".into()),
+            timeout: Some(900),
+        };
+        let body = create_body(&t, &full);
+        assert_eq!(body["repo_url"], json!("https://g/r"));
+        assert_eq!(body["repos"], json!("[{\"url\":\"https://g/r\",\"branch\":\"dev\"}]"));
+        assert_eq!((&body["name"], &body["llm_model"], &body["timeout"]), (&json!("My run"), &json!("m"), &json!(900)));
+    }
+}
