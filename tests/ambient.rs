@@ -5,62 +5,9 @@
 mod common;
 
 use common::*;
+
+const OTHER: &str = common::ambient_env::OTHER;
 use serde_json::json;
-
-/// A second project on the same server, whose sessions an ambient token can reach by id.
-const OTHER: &str = "team-b";
-
-struct Env {
-    dir: tempfile::TempDir,
-    api: FakeAmbient,
-}
-
-impl Env {
-    fn new() -> Env {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
-        let api = FakeAmbient::start();
-        api.accept_token(TOKEN);
-        api.add_project("team-a");
-        api.add_project(OTHER);
-        let env = Env { dir, api };
-        env.write(&format!(
-            "clusters:\n  amb:\n    api: ambient\n    server: \"{}\"\n    token: \"{TOKEN}\"\n    default_project: team-a\ndefault_cluster: amb\n",
-            env.api.url()
-        ));
-        env
-    }
-
-    fn write(&self, yaml: &str) {
-        let path = self.dir.path().join("clusters.yaml");
-        std::fs::write(&path, yaml).unwrap();
-        std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
-    }
-
-    fn spawn(&self) -> Server {
-        let mut cmd = bin_command();
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.dir.path())
-            .env("ACP_CLUSTER_CONFIG", self.dir.path().join("clusters.yaml"))
-            .env("RUST_LOG", "trace")
-            .current_dir(self.dir.path())
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        let mut s = Server::start(cmd);
-        s.initialize();
-        s
-    }
-
-    fn session(&self, project: &str, prompt: &str) -> String {
-        self.api.add_session(project, json!({"name": "", "prompt": prompt}))
-    }
-
-    fn methods(&self) -> Vec<String> {
-        self.api.requests().iter().map(|r| format!("{} {}", r.method, r.path)).collect()
-    }
-}
 
 fn finish(s: Server) {
     let f = s.close();
@@ -71,7 +18,7 @@ fn finish(s: Server) {
 
 #[test]
 fn a_list_asks_for_the_project_and_shows_only_its_sessions() {
-    let env = Env::new();
+    let env = AmbientEnv::new();
     let ours = env.session("team-a", "ours");
     let theirs = env.session(OTHER, "theirs");
     let mut s = env.spawn();
@@ -93,7 +40,7 @@ fn a_list_asks_for_the_project_and_shows_only_its_sessions() {
 
 #[test]
 fn a_list_reads_every_page_newest_first() {
-    let env = Env::new();
+    let env = AmbientEnv::new();
     let ids: Vec<String> = (0..150).map(|i| env.session("team-a", &format!("task {i}"))).collect();
     env.session(OTHER, "theirs");
     let mut s = env.spawn();
@@ -117,7 +64,7 @@ fn a_list_reads_every_page_newest_first() {
 
 #[test]
 fn another_projects_session_is_not_found_and_nothing_more_is_sent() {
-    let env = Env::new();
+    let env = AmbientEnv::new();
     let theirs = env.session(OTHER, "theirs");
     let mut s = env.spawn();
     for (tool, args) in [
@@ -140,7 +87,7 @@ fn another_projects_session_is_not_found_and_nothing_more_is_sent() {
 
 #[test]
 fn a_delete_reads_first_so_deleted_is_said_only_of_a_session_that_existed() {
-    let env = Env::new();
+    let env = AmbientEnv::new();
     let ours = env.session("team-a", "ours");
     let mut s = env.spawn();
     let r = s.call_tool("acp_delete_session", json!({"session": ours}));
@@ -160,7 +107,7 @@ fn a_delete_reads_first_so_deleted_is_said_only_of_a_session_that_existed() {
 
 #[test]
 fn a_create_checks_the_project_once_and_sends_the_prompt() {
-    let env = Env::new();
+    let env = AmbientEnv::new();
     let mut s = env.spawn();
     let r =
         s.call_tool("acp_create_session", json!({"initial_prompt": "Fix it", "display_name": "Fixer", "model": "m-1"}));
@@ -186,7 +133,7 @@ fn a_create_checks_the_project_once_and_sends_the_prompt() {
 
 #[test]
 fn a_create_for_a_project_the_server_does_not_have_is_refused() {
-    let env = Env::new();
+    let env = AmbientEnv::new();
     let mut s = env.spawn();
     let r = s.call_tool("acp_create_session", json!({"initial_prompt": "x", "project": "no-such-team"}));
     assert!(r.is_error && r.text.contains("project 'no-such-team' does not exist"), "{}", r.text);
@@ -202,7 +149,7 @@ fn a_create_for_a_project_the_server_does_not_have_is_refused() {
 
 #[test]
 fn ids_of_the_other_apis_syntax_send_nothing() {
-    let env = Env::new();
+    let env = AmbientEnv::new();
     let mut s = env.spawn();
     let r = s.call_tool("acp_get_session", json!({"session": "session-1a2b"}));
     assert!(r.is_error && r.text.contains("is not a session ID of the ambient API server"), "{}", r.text);
@@ -223,7 +170,7 @@ fn ids_of_the_other_apis_syntax_send_nothing() {
 
 #[test]
 fn whoami_and_list_clusters_name_the_api_and_config_errors_name_the_right_one() {
-    let env = Env::new();
+    let env = AmbientEnv::new();
     let mut s = env.spawn();
     let who = s.call_tool("acp_whoami", json!({}));
     assert!(who.text.contains("(ambient)") && who.raw["structuredContent"]["api"] == json!("ambient"), "{}", who.text);
@@ -249,7 +196,7 @@ fn whoami_and_list_clusters_name_the_api_and_config_errors_name_the_right_one() 
 
 #[test]
 fn errors_of_the_ambient_server_are_shown_as_what_they_are() {
-    let env = Env::new();
+    let env = AmbientEnv::new();
     let ours = env.session("team-a", "ours");
     let mut s = env.spawn();
     let trex = json!({"code": "ambient-api-server-9", "href": "/api/ambient/v1/errors/9", "id": "9", "kind": "Error",

@@ -69,19 +69,21 @@ fn ping_and_tools_list() {
     let r = s.request("tools/list", json!({}));
     let names: Vec<&str> =
         r["result"]["tools"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
-    assert_eq!(
-        names,
-        [
-            "acp_list_sessions",
-            "acp_get_session",
-            "acp_create_session",
-            "acp_delete_session",
-            "acp_bulk_delete_sessions",
-            "acp_list_clusters",
-            "acp_whoami",
-            "acp_switch_cluster"
-        ]
-    );
+    let listed: Vec<&str> = mcp_acp::tools::TOOLS.iter().map(|t| t.name()).collect();
+    assert_eq!(names, listed, "tools/list shows every tool, in the list's order");
+    // The original's eight keep their relative order (clients and docs refer to them).
+    let original = [
+        "acp_list_sessions",
+        "acp_get_session",
+        "acp_create_session",
+        "acp_delete_session",
+        "acp_bulk_delete_sessions",
+        "acp_list_clusters",
+        "acp_whoami",
+        "acp_switch_cluster",
+    ];
+    let positions: Vec<usize> = original.iter().map(|o| names.iter().position(|n| n == o).expect(o)).collect();
+    assert!(positions.windows(2).all(|w| w[0] < w[1]), "{names:?}");
 }
 
 fn error_code(v: &Value) -> i64 {

@@ -12,8 +12,8 @@
 use super::http::{Reply, Transport};
 use super::v1::{call, parse_json};
 use super::{
-    Answer, ApiError, Backend, Capabilities, IdSyntax, NewSession, Op, OpKind, Request, Session, SessionList, Target,
-    shown,
+    Answer, ApiError, Backend, Capabilities, IdSyntax, Message, NewSession, Op, OpKind, Request, Session, SessionList,
+    Target, shown,
 };
 use crate::validate::{clip, is_ksuid, quote};
 use serde::Deserialize;
@@ -28,7 +28,17 @@ const MAX_PAGES: usize = 10;
 pub static CAPABILITIES: Capabilities = Capabilities {
     api: "ambient",
     noun: "the ambient API server",
-    ops: &[OpKind::List, OpKind::Get, OpKind::Create, OpKind::Delete],
+    ops: &[
+        OpKind::List,
+        OpKind::Get,
+        OpKind::Create,
+        OpKind::Delete,
+        OpKind::Stop,
+        OpKind::Start,
+        OpKind::Messages,
+        OpKind::SendMessage,
+        OpKind::ListProjects,
+    ],
     list_limit: None,
     session_ids: IdSyntax::Ksuid,
     create_options: &["initial_prompt", "model", "repos", "display_name", "timeout"],
@@ -165,6 +175,32 @@ impl Ambient {
         Ok(SessionList { sessions, maybe_more })
     }
 
+    /// Every project's name (with authorization off, every caller sees every project, §12.9).
+    fn projects(&mut self, t: &Target) -> Result<Vec<String>, ApiError> {
+        #[derive(Deserialize)]
+        struct Project {
+            #[serde(default, deserialize_with = "shown::short")]
+            name: String,
+        }
+        #[derive(Deserialize)]
+        struct Page {
+            #[serde(default)]
+            total: usize,
+            #[serde(default)]
+            items: Vec<Project>,
+        }
+        let mut names = Vec::new();
+        for number in 1..=MAX_PAGES {
+            let page: Page = parse_json(&self.send(t, "GET", &projects_path(number), None)?, "a project list")?;
+            let got = page.items.len();
+            names.extend(page.items.into_iter().map(|p| p.name));
+            if got < PAGE_SIZE || page_end(number, got) >= page.total {
+                break;
+            }
+        }
+        Ok(names)
+    }
+
     /// Refuse a create for a project the server does not have: it would be stored and never run.
     fn check_project(&mut self, t: &Target) -> Result<(), ApiError> {
         let key = format!("{}|{}", t.server.base(), t.project);
@@ -191,24 +227,31 @@ impl Backend for Ambient {
         &CAPABILITIES
     }
 
-    fn plan(&self, t: &Target, op: &Op) -> Request {
+    fn plan(&self, t: &Target, op: &Op) -> Option<Request> {
         let (method, path, body) = match op {
             Op::List => ("GET", list_path(t.project, 1), None),
             Op::Get { id } => ("GET", format!("{ROOT}/sessions/{id}"), None),
             Op::Create { new } => ("POST", format!("{ROOT}/sessions"), Some(create_body(t, new))),
             Op::Delete { id } => ("DELETE", format!("{ROOT}/sessions/{id}"), None),
+            Op::Stop { id } => ("POST", format!("{ROOT}/sessions/{id}/stop"), None),
+            Op::Start { id } => ("POST", format!("{ROOT}/sessions/{id}/start"), None),
+            Op::Messages { id } => ("GET", format!("{ROOT}/sessions/{id}/messages"), None),
+            Op::SendMessage { id, text } => {
+                ("POST", format!("{ROOT}/sessions/{id}/messages"), Some(json!({"event_type": "user", "payload": text})))
+            }
+            Op::ListProjects => ("GET", projects_path(1), None),
         };
-        Request { method, path, body }
+        Some(Request { method, path, body })
     }
 
     fn execute(&mut self, t: &Target, op: &Op) -> Result<Answer, ApiError> {
         match op {
             Op::List => self.list(t).map(Answer::List),
             Op::Get { id } => self.read(t, id).map(|s| Answer::Session(Box::new(s))),
-            Op::Create { .. } => {
+            Op::Create { new } => {
                 self.check_project(t)?;
-                let request = self.plan(t, op);
-                let reply = self.send(t, request.method, &request.path, request.body.as_ref())?;
+                let body = create_body(t, new);
+                let reply = self.send(t, "POST", &format!("{ROOT}/sessions"), Some(&body))?;
                 let created: Session = parse_json::<WireSession>(&reply, "a created session")?.into();
                 match is_ksuid(&created.id) {
                     true => Ok(Answer::Created(created.id)),
@@ -226,8 +269,56 @@ impl Backend for Ambient {
                 self.read(t, id)?;
                 self.send(t, "DELETE", &format!("{ROOT}/sessions/{id}"), None).map(|_| Answer::Deleted)
             }
+            // Stop and start read first too: the server would act on any project's session.
+            Op::Stop { id } | Op::Start { id } => {
+                self.read(t, id)?;
+                let verb = if matches!(op, Op::Stop { .. }) { "stop" } else { "start" };
+                let reply = self.send(t, "POST", &format!("{ROOT}/sessions/{id}/{verb}"), None)?;
+                Ok(Answer::Session(Box::new(parse_json::<WireSession>(&reply, "a session")?.into())))
+            }
+            Op::Messages { id } => {
+                self.read(t, id)?;
+                let reply = self.send(t, "GET", &format!("{ROOT}/sessions/{id}/messages"), None)?;
+                let messages: Vec<WireMessage> = parse_json(&reply, "a list of messages")?;
+                Ok(Answer::Messages(messages.into_iter().map(Message::from).collect()))
+            }
+            Op::SendMessage { id, text } => {
+                self.read(t, id)?;
+                let body = json!({"event_type": "user", "payload": text});
+                let reply = self.send(t, "POST", &format!("{ROOT}/sessions/{id}/messages"), Some(&body))?;
+                Ok(Answer::Sent(parse_json::<WireMessage>(&reply, "the sent message")?.into()))
+            }
+            Op::ListProjects => self.projects(t).map(Answer::Projects),
         }
     }
+}
+
+/// A message as `/messages` writes it (§12.5).
+#[derive(Deserialize)]
+struct WireMessage {
+    #[serde(default)]
+    seq: u64,
+    #[serde(default, deserialize_with = "shown::short")]
+    event_type: String,
+    #[serde(default, deserialize_with = "shown::long_opt")]
+    payload: Option<String>,
+    #[serde(default, deserialize_with = "shown::short_opt")]
+    created_at: Option<String>,
+}
+
+impl From<WireMessage> for Message {
+    fn from(w: WireMessage) -> Message {
+        Message {
+            seq: w.seq,
+            event_type: w.event_type,
+            payload: w.payload.unwrap_or_default(),
+            created_at: w.created_at,
+        }
+    }
+}
+
+fn projects_path(page: usize) -> String {
+    format!("{ROOT}/projects?orderBy=name%20asc&size={PAGE_SIZE}&page={page}")
 }
 
 /// Read an error answer the way this server writes them (§12.8): a trex body (`reason`,

@@ -65,6 +65,17 @@ impl Session {
     }
 }
 
+/// One message of a session's conversation (the ambient API's `/messages`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Message {
+    pub seq: u64,
+    /// `user` for what a person (or this server) sent; other kinds come from the agent.
+    pub event_type: String,
+    pub payload: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+}
+
 /// What a list call returned, and whether the API may be hiding older sessions.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionList {

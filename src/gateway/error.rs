@@ -22,6 +22,11 @@ pub enum ApiError {
     RetriedDeleteNotFound {
         message: String,
     },
+    /// An operation this API has no route for: nothing was sent.
+    NotServed {
+        api: &'static str,
+        what: &'static str,
+    },
     /// An id of the other API's syntax: nothing was sent.
     NotAnId {
         id: String,
@@ -135,6 +140,11 @@ impl fmt::Display for ApiError {
                 "The connection to the gateway broke before it answered the delete, so the delete was \
                  sent again, and the gateway then found nothing to delete (404: {message}). The first \
                  attempt most likely deleted it and its answer was lost; either way it no longer exists."
+            ),
+            ApiError::NotServed { api, what } => write!(
+                f,
+                "{api} cannot {what} (it has no route for it), so nothing was sent. A cluster with \
+                 `api: ambient` in clusters.yaml can; acp_list_clusters shows each cluster's API."
             ),
             ApiError::NotAnId { id, api, rule } => write!(
                 f,

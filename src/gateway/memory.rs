@@ -2,13 +2,15 @@
 //! the fuzz targets, which drive the whole server without I/O; and [`Recording`], which wraps
 //! any backend and keeps a log of the operations it was asked to execute.
 
-use super::{Answer, ApiError, Backend, Capabilities, Op, OpKind, Request, Session, SessionList, Target};
+use super::{Answer, ApiError, Backend, Capabilities, Message, Op, OpKind, Request, Session, SessionList, Target};
 use std::cell::RefCell;
 use std::rc::Rc;
 
 #[derive(Default)]
 pub struct MemoryApi {
     pub sessions: Vec<(String, Session)>,
+    /// (session id, message), in the order sent.
+    pub messages: Vec<(String, Message)>,
     next_id: u32,
 }
 
@@ -16,7 +18,17 @@ pub struct MemoryApi {
 static CAPABILITIES: Capabilities = Capabilities {
     api: "memory",
     noun: "the gateway",
-    ops: &[OpKind::List, OpKind::Get, OpKind::Create, OpKind::Delete],
+    ops: &[
+        OpKind::List,
+        OpKind::Get,
+        OpKind::Create,
+        OpKind::Delete,
+        OpKind::Stop,
+        OpKind::Start,
+        OpKind::Messages,
+        OpKind::SendMessage,
+        OpKind::ListProjects,
+    ],
     list_limit: Some(20),
     session_ids: super::IdSyntax::Dns1123,
     create_options: &["initial_prompt", "model", "repos"],
@@ -34,14 +46,23 @@ impl Backend for MemoryApi {
         &CAPABILITIES
     }
 
-    fn plan(&self, _: &Target, op: &Op) -> Request {
+    fn plan(&self, _: &Target, op: &Op) -> Option<Request> {
         let (method, path, body) = match op {
             Op::List => ("GET", "/sessions".to_string(), None),
             Op::Get { id } => ("GET", format!("/sessions/{id}"), None),
             Op::Create { new } => ("POST", "/sessions".to_string(), serde_json::to_value(new).ok()),
             Op::Delete { id } => ("DELETE", format!("/sessions/{id}"), None),
+            Op::Stop { id } => ("POST", format!("/sessions/{id}/stop"), None),
+            Op::Start { id } => ("POST", format!("/sessions/{id}/start"), None),
+            Op::Messages { id } => ("GET", format!("/sessions/{id}/messages"), None),
+            Op::SendMessage { id, text } => (
+                "POST",
+                format!("/sessions/{id}/messages"),
+                Some(serde_json::json!({"event_type": "user", "payload": text})),
+            ),
+            Op::ListProjects => ("GET", "/projects".to_string(), None),
         };
-        Request { method, path, body }
+        Some(Request { method, path, body })
     }
 
     fn execute(&mut self, t: &Target, op: &Op) -> Result<Answer, ApiError> {
@@ -71,7 +92,46 @@ impl Backend for MemoryApi {
                 self.sessions.remove(i);
                 Ok(Answer::Deleted)
             }
+            Op::Stop { id } => self.move_phase(t, id, &["running", "creating", "pending"], "stopped"),
+            Op::Start { id } => self.move_phase(t, id, &["stopped", "failed", "completed", ""], "pending"),
+            Op::Messages { id } => {
+                self.position(t.project, id)?;
+                let of = self.messages.iter().filter(|(s, _)| s == id).map(|(_, m)| m.clone());
+                Ok(Answer::Messages(of.collect()))
+            }
+            Op::SendMessage { id, text } => {
+                self.position(t.project, id)?;
+                let message = Message {
+                    seq: self.messages.len() as u64 + 1,
+                    event_type: "user".into(),
+                    payload: text.to_string(),
+                    created_at: Some("2026-01-01T00:00:00Z".into()),
+                };
+                self.messages.push((id.to_string(), message.clone()));
+                Ok(Answer::Sent(message))
+            }
+            Op::ListProjects => {
+                let mut projects: Vec<String> = self.sessions.iter().map(|(p, _)| p.clone()).collect();
+                projects.sort();
+                projects.dedup();
+                Ok(Answer::Projects(projects))
+            }
         }
+    }
+}
+
+impl MemoryApi {
+    /// Stop or start, with the ambient API's rule: only from these phases, else 409.
+    fn move_phase(&mut self, t: &Target, id: &str, from: &[&str], to: &str) -> Result<Answer, ApiError> {
+        let i = self.position(t.project, id)?;
+        let session = &mut self.sessions[i].1;
+        if !from.contains(&session.status.to_ascii_lowercase().as_str()) {
+            let verb = if to == "stopped" { "stop" } else { "start" };
+            let message = format!("cannot {verb} session in phase \"{}\"", session.status);
+            return Err(ApiError::Status { status: 409, message });
+        }
+        session.status = to.into();
+        Ok(Answer::Session(Box::new(session.clone())))
     }
 }
 
@@ -103,14 +163,11 @@ impl<B: Backend> Backend for Recording<B> {
     fn capabilities(&self) -> &'static Capabilities {
         self.inner.capabilities()
     }
-    fn plan(&self, t: &Target, op: &Op) -> Request {
+    fn plan(&self, t: &Target, op: &Op) -> Option<Request> {
         self.inner.plan(t, op)
     }
     fn execute(&mut self, t: &Target, op: &Op) -> Result<Answer, ApiError> {
-        let session = match op {
-            Op::Get { id } | Op::Delete { id } => Some(id.to_string()),
-            Op::List | Op::Create { .. } => None,
-        };
+        let session = op.session().map(str::to_string);
         self.log.borrow_mut().push(Call { op: op.kind(), project: t.project.to_string(), session });
         self.inner.execute(t, op)
     }

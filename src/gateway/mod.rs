@@ -17,7 +17,7 @@ pub mod memory;
 #[cfg(feature = "http")]
 pub mod v1;
 
-pub use domain::{MAX_PROMPT_CHARS, NewSession, Phase, Repo, Session, SessionList, shown};
+pub use domain::{MAX_PROMPT_CHARS, Message, NewSession, Phase, Repo, Session, SessionList, shown};
 pub use error::ApiError;
 
 use crate::credentials::{Secret, TlsProfile, TokenSource};
@@ -48,6 +48,11 @@ pub enum Op<'a> {
     Get { id: &'a str },
     Create { new: &'a NewSession },
     Delete { id: &'a str },
+    Stop { id: &'a str },
+    Start { id: &'a str },
+    Messages { id: &'a str },
+    SendMessage { id: &'a str, text: &'a str },
+    ListProjects,
 }
 
 /// The kind of an [`Op`], without its data: what [`Capabilities`] lists, what tests count.
@@ -57,6 +62,11 @@ pub enum OpKind {
     Get,
     Create,
     Delete,
+    Stop,
+    Start,
+    Messages,
+    SendMessage,
+    ListProjects,
 }
 
 impl Op<'_> {
@@ -66,6 +76,20 @@ impl Op<'_> {
             Op::Get { .. } => OpKind::Get,
             Op::Create { .. } => OpKind::Create,
             Op::Delete { .. } => OpKind::Delete,
+            Op::Stop { .. } => OpKind::Stop,
+            Op::Start { .. } => OpKind::Start,
+            Op::Messages { .. } => OpKind::Messages,
+            Op::SendMessage { .. } => OpKind::SendMessage,
+            Op::ListProjects => OpKind::ListProjects,
+        }
+    }
+
+    /// The session it acts on, if any.
+    pub fn session(&self) -> Option<&str> {
+        match self {
+            Op::Get { id } | Op::Delete { id } | Op::Stop { id } | Op::Start { id } | Op::Messages { id } => Some(id),
+            Op::SendMessage { id, .. } => Some(id),
+            Op::List | Op::Create { .. } | Op::ListProjects => None,
         }
     }
 }
@@ -73,7 +97,22 @@ impl Op<'_> {
 impl OpKind {
     /// Does it change anything on the platform?
     pub fn changes(self) -> bool {
-        matches!(self, OpKind::Create | OpKind::Delete)
+        matches!(self, OpKind::Create | OpKind::Delete | OpKind::Stop | OpKind::Start | OpKind::SendMessage)
+    }
+
+    /// What it does, for "<the API> cannot <…>".
+    pub fn what(self) -> &'static str {
+        match self {
+            OpKind::List => "list sessions",
+            OpKind::Get => "read a session",
+            OpKind::Create => "create sessions",
+            OpKind::Delete => "delete sessions",
+            OpKind::Stop => "stop sessions",
+            OpKind::Start => "start (restart) sessions",
+            OpKind::Messages => "read a session's messages",
+            OpKind::SendMessage => "send messages to a session",
+            OpKind::ListProjects => "list projects",
+        }
     }
 }
 
@@ -81,10 +120,14 @@ impl OpKind {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Answer {
     List(SessionList),
+    /// The session, as it is after the op (get, stop, start).
     Session(Box<Session>),
     /// The new session's id.
     Created(String),
     Deleted,
+    Messages(Vec<Message>),
+    Sent(Message),
+    Projects(Vec<String>),
 }
 
 /// The syntax of a backend's session ids.
@@ -144,11 +187,18 @@ pub struct RequestPreview {
     pub body: Value,
 }
 
+impl Capabilities {
+    pub fn serves(&self, op: OpKind) -> bool {
+        self.ops.contains(&op)
+    }
+}
+
 /// One API kind.
 pub trait Backend {
     fn capabilities(&self) -> &'static Capabilities;
-    /// The request that [`Backend::execute`] would send for `op`. Pure.
-    fn plan(&self, t: &Target, op: &Op) -> Request;
+    /// The request that [`Backend::execute`] would send for `op` (the one that acts, where it
+    /// reads first); `None` for an op it does not serve. Pure.
+    fn plan(&self, t: &Target, op: &Op) -> Option<Request>;
     fn execute(&mut self, t: &Target, op: &Op) -> Result<Answer, ApiError>;
 }
 
@@ -185,6 +235,62 @@ impl dyn Backend + '_ {
         }
     }
 
+    /// Stop a session; it is returned as it is after the request.
+    pub fn stop(&mut self, t: &Target, id: &str) -> Result<Session, ApiError> {
+        self.session_op(t, &Op::Stop { id })
+    }
+
+    /// Start a stopped (or finished) session again.
+    pub fn start(&mut self, t: &Target, id: &str) -> Result<Session, ApiError> {
+        self.session_op(t, &Op::Start { id })
+    }
+
+    fn session_op(&mut self, t: &Target, op: &Op) -> Result<Session, ApiError> {
+        self.check(op)?;
+        match self.execute(t, op)? {
+            Answer::Session(s) => Ok(*s),
+            _ => Err(mismatch()),
+        }
+    }
+
+    /// A session's messages, oldest first.
+    pub fn messages(&mut self, t: &Target, id: &str) -> Result<Vec<Message>, ApiError> {
+        let op = Op::Messages { id };
+        self.check(&op)?;
+        match self.execute(t, &op)? {
+            Answer::Messages(m) => Ok(m),
+            _ => Err(mismatch()),
+        }
+    }
+
+    /// Send a user message to a session; the stored message comes back.
+    pub fn send_message(&mut self, t: &Target, id: &str, text: &str) -> Result<Message, ApiError> {
+        let op = Op::SendMessage { id, text };
+        self.check(&op)?;
+        match self.execute(t, &op)? {
+            Answer::Sent(m) => Ok(m),
+            _ => Err(mismatch()),
+        }
+    }
+
+    /// The names of the projects the server has.
+    pub fn projects(&mut self, t: &Target) -> Result<Vec<String>, ApiError> {
+        self.check(&Op::ListProjects)?;
+        match self.execute(t, &Op::ListProjects)? {
+            Answer::Projects(p) => Ok(p),
+            _ => Err(mismatch()),
+        }
+    }
+
+    /// An op this backend does not serve, or an id of the other API's syntax: nothing is sent.
+    fn check(&self, op: &Op) -> Result<(), ApiError> {
+        let caps = self.capabilities();
+        if !caps.serves(op.kind()) {
+            return Err(ApiError::NotServed { api: caps.noun, what: op.kind().what() });
+        }
+        op.session().map_or(Ok(()), |id| self.check_id(id))
+    }
+
     /// An id of the other API's syntax is refused before anything is sent.
     fn check_id(&self, id: &str) -> Result<(), ApiError> {
         let caps = self.capabilities();
@@ -195,8 +301,11 @@ impl dyn Backend + '_ {
     }
 
     /// What `op` would send, as shown to the model: full URL, headers, token masked.
-    pub fn preview(&self, t: &Target, op: &Op) -> RequestPreview {
-        let request = self.plan(t, op);
+    pub fn preview(&self, t: &Target, op: &Op) -> Result<RequestPreview, ApiError> {
+        let caps = self.capabilities();
+        let Some(request) = self.plan(t, op) else {
+            return Err(ApiError::NotServed { api: caps.noun, what: op.kind().what() });
+        };
         let mut headers = vec![
             ("Authorization".to_string(), format!("Bearer {MASK}")),
             ("X-Ambient-Project".to_string(), t.project.to_string()),
@@ -204,12 +313,12 @@ impl dyn Backend + '_ {
         if request.body.is_some() {
             headers.push(("Content-Type".into(), "application/json".into()));
         }
-        RequestPreview {
+        Ok(RequestPreview {
             method: request.method,
             url: format!("{}{}", t.server.base(), request.path),
             headers,
             body: request.body.unwrap_or(Value::Null),
-        }
+        })
     }
 }
 

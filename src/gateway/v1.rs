@@ -132,18 +132,25 @@ impl Backend for GatewayV1 {
         &CAPABILITIES
     }
 
-    fn plan(&self, _: &Target, op: &Op) -> Request {
+    fn plan(&self, _: &Target, op: &Op) -> Option<Request> {
         let (method, path, body) = match op {
             Op::List => ("GET", "/v1/sessions".to_string(), None),
             Op::Get { id } => ("GET", format!("/v1/sessions/{id}"), None),
             Op::Create { new } => ("POST", "/v1/sessions".to_string(), Some(create_body(new))),
             Op::Delete { id } => ("DELETE", format!("/v1/sessions/{id}"), None),
+            // No route (docs/public-api.md §1, §11): stop, start, messages and projects exist only
+            // on the backend behind the gateway.
+            Op::Stop { .. } | Op::Start { .. } | Op::Messages { .. } | Op::SendMessage { .. } | Op::ListProjects => {
+                return None;
+            }
         };
-        Request { method, path, body }
+        Some(Request { method, path, body })
     }
 
     fn execute(&mut self, t: &Target, op: &Op) -> Result<Answer, ApiError> {
-        let request = self.plan(t, op);
+        let Some(request) = self.plan(t, op) else {
+            return Err(ApiError::NotServed { api: CAPABILITIES.noun, what: op.kind().what() });
+        };
         let body = request.body.as_ref().map(Value::to_string);
         let reply =
             call(&mut self.http, t, request.method, &request.path, body.as_deref().map(str::as_bytes), error_from)?;
@@ -160,6 +167,7 @@ impl Backend for GatewayV1 {
             Op::Get { .. } => Ok(Answer::Session(Box::new(parse_json::<WireSession>(&reply, "a session")?.into()))),
             Op::Create { .. } => created_id(&reply).map(Answer::Created),
             Op::Delete { .. } => Ok(Answer::Deleted),
+            _ => Err(ApiError::NotServed { api: CAPABILITIES.noun, what: op.kind().what() }),
         }
     }
 }

@@ -262,7 +262,7 @@ fn a_panicking_tool_call_is_contained() {
         fn capabilities(&self) -> &'static Capabilities {
             panic!("boom")
         }
-        fn plan(&self, _: &Target, _: &Op) -> Request {
+        fn plan(&self, _: &Target, _: &Op) -> Option<Request> {
             panic!("boom")
         }
         fn execute(&mut self, _: &Target, _: &Op) -> Result<Answer, ApiError> {

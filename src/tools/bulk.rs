@@ -2,31 +2,36 @@
 //! each target up, one outcome per target (one failure does not stop the others), progress,
 //! and one summary. A bulk tool is its arguments plus an [`Action`].
 
-use super::render::not_found;
+use super::render::{not_found, require};
 use super::{Context, MAX_BULK, Output, ToolError};
-use crate::gateway::{ApiError, Backend, Target};
+use crate::gateway::{ApiError, Backend, OpKind, Target};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::fmt::Write;
 
 /// What a bulk tool does to each target, and the words for it.
 pub struct Action {
+    /// The operation `act` performs: a backend that does not serve it is refused up front.
+    pub op: OpKind,
     /// "delete": in "Would delete 2 of 3 session(s)".
     pub verb: &'static str,
     /// "deleted": the outcome of one target done, and in "nothing was deleted".
     pub done: &'static str,
     /// "would_delete": the outcome of one target in a dry run.
     pub would: &'static str,
-    pub act: fn(&mut dyn Backend, &Target, &str) -> Result<(), ApiError>,
+    pub act: Act,
 }
+
+/// Acts on one session; `Some(status)` where the API reports the session after it.
+pub type Act = fn(&mut dyn Backend, &Target, &str) -> Result<Option<String>, ApiError>;
 
 /// The outcome for one session.
 #[derive(Debug, Serialize)]
 pub struct Item {
     pub session: String,
-    /// `done`, `would`, `not_found` or `failed`.
+    /// `done`, `would`, `skipped` (already in the state asked for), `not_found` or `failed`.
     pub outcome: &'static str,
-    /// Dry run: the session's status.
+    /// The session's status: as it is (dry run, skipped) or as the action left it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -39,7 +44,9 @@ impl Item {
             (o, Some(st), _) if o == action.would => {
                 format!("  - {}: would be {} (status: {st})", self.session, action.done)
             }
+            (o, Some(st), _) if o == action.done => format!("  - {}: {} (status: {st})", self.session, action.done),
             (o, ..) if o == action.done => format!("  - {}: {}", self.session, action.done),
+            ("skipped", _, Some(e)) => format!("  - {}: skipped: {e}", self.session),
             (_, _, Some(e)) => format!("  - {}: {e}", self.session),
             (o, ..) => format!("  - {}: {o}", self.session),
         }
@@ -52,7 +59,7 @@ pub fn item_schema(action: &Action) -> Value {
         "type": "object",
         "properties": {
             "session": {"type": "string"},
-            "outcome": {"type": "string", "enum": [action.done, action.would, "not_found", "failed"]},
+            "outcome": {"type": "string", "enum": [action.done, action.would, "skipped", "not_found", "failed"]},
             "status": {"type": "string"},
             "error": {"type": "string"},
         },
@@ -83,14 +90,24 @@ struct Report {
 
 /// Act on one session (or, on a dry run, look it up); every outcome is a value.
 pub fn one(api: &mut dyn Backend, t: &Target, id: &str, dry_run: bool, action: &Action) -> Item {
-    let result = if dry_run { api.get(t, id).map(|s| Some(s.status)) } else { (action.act)(api, t, id).map(|_| None) };
+    let result = if dry_run { api.get(t, id).map(|s| Some(s.status)) } else { (action.act)(api, t, id) };
     let (outcome, status, error) = match result {
         Ok(status) if dry_run => (action.would, status, None),
-        Ok(_) => (action.done, None, None),
+        Ok(status) => (action.done, status, None),
         Err(e) if e.is_not_found() => ("not_found", None, Some(not_found(t, id))),
+        // The server names the phase that stopped it: already stopped, already running.
+        Err(ApiError::Status { status: 409, message }) => {
+            ("skipped", refused_phase(&message).map(str::to_ascii_lowercase), Some(message))
+        }
         Err(e) => ("failed", None, Some(e.describe(t.api))),
     };
     Item { session: id.to_string(), outcome, status, error }
+}
+
+/// The phase a 409 names: `cannot stop session in phase "Stopped"; …` gives `Stopped`.
+pub fn refused_phase(message: &str) -> Option<&str> {
+    let (_, rest) = message.split_once('"')?;
+    rest.split_once('"').map(|(phase, _)| phase)
 }
 
 /// Run `action` on each of `ids` (already checked: 1 to [`MAX_BULK`] distinct names).
@@ -111,7 +128,10 @@ pub fn run(
     if ids.is_empty() || ids.len() > MAX_BULK {
         return Err(ToolError::invalid(format!("sessions: 1 to {MAX_BULK} per call, not {}", ids.len())));
     }
-    let (cluster, project) = ctx.with_api(project, |_, t| (t.cluster.to_string(), t.project.to_string()))?;
+    let (cluster, project) = ctx.with_api(project, |api, t| {
+        require(api, t, action.op, &format!("Cannot {} sessions", action.verb))?;
+        Ok::<_, ToolError>((t.cluster.to_string(), t.project.to_string()))
+    })??;
     let mut results = Vec::with_capacity(ids.len());
     for (i, id) in ids.iter().enumerate() {
         let item = ctx.with_api(Some(&project), |api, t| one(api, t, id, dry_run, action))?;
@@ -119,13 +139,14 @@ pub fn run(
         results.push(item);
     }
     let expected = if dry_run { action.would } else { action.done };
-    let failed = results.iter().filter(|r| r.outcome != expected).count();
+    let done = results.iter().filter(|r| r.outcome == expected).count();
+    // Skipped (already in that state) is an answer, not a failure.
+    let failed = results.iter().filter(|r| r.outcome != expected && r.outcome != "skipped").count();
     let mut text = String::new();
     if dry_run {
         let _ = write!(text, "DRY RUN - nothing was {}.\n\n", action.done);
     }
     let verb = if dry_run { format!("Would {}", action.verb) } else { capitalized(action.done) };
-    let done = results.len() - failed;
     let _ =
         writeln!(text, "{verb} {done} of {} session(s) in project '{project}' (cluster '{cluster}'):", results.len());
     for r in &results {

@@ -1,7 +1,7 @@
 //! `acp_create_session`: a new session, read back to say what the API really stored.
 
 use super::params::{DRY_RUN, Kind, MAX_PROMPT_CHARS, PROJECT, Param};
-use super::render::session_schema;
+use super::render::{request_schema, session_schema};
 use super::{Context, Effect, Output, Tool, ToolError};
 use crate::gateway::{ApiError, Backend, NewSession, Op, Repo, RequestPreview, Session, Target};
 use serde::Serialize;
@@ -66,17 +66,7 @@ impl Tool for CreateSession {
                 "cluster": {"type": "string"},
                 "project": {"type": "string"},
                 "dry_run": {"type": "boolean"},
-                "request": {
-                    "type": "object",
-                    "description": "dry run only: the exact request that would be sent (token masked)",
-                    "properties": {
-                        "method": {"type": "string"},
-                        "url": {"type": "string"},
-                        "headers": {"type": "array", "items": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}},
-                        "body": {"type": "object"},
-                    },
-                    "required": ["method", "url", "headers", "body"],
-                },
+                "request": request_schema(),
                 "session": {"type": "string", "description": "the created session's ID"},
                 "stored": session_schema(),
                 "prompt_stored": {"type": "boolean", "description": "the gateway kept the prompt (false: the session has no task)"},
@@ -116,7 +106,9 @@ impl Tool for CreateSession {
                 not_applied: not_applied.collect(),
             };
             if dry_run {
-                c.request = Some(api.preview(t, &Op::Create { new: &new }));
+                let preview = api.preview(t, &Op::Create { new: &new });
+                c.request =
+                    Some(preview.map_err(|e| ToolError::Api("Cannot preview the create".into(), e, "", t.api))?);
                 return Ok(Output::new(false, creation_text(&c), &c));
             }
             let id = api.create(t, &new).map_err(|e| {

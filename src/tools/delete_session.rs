@@ -4,6 +4,7 @@ use super::bulk::{self, Action, Item};
 use super::params::{DRY_RUN, PROJECT, SESSION};
 use super::render::{describe, failed};
 use super::{Context, Effect, Output, Tool, ToolError};
+use crate::gateway::OpKind;
 use serde_json::Value;
 
 crate::tool_args! {
@@ -15,8 +16,13 @@ crate::tool_args! {
 }
 
 /// Deleting, in the words of results; shared with the bulk tool.
-pub const DELETE: Action =
-    Action { verb: "delete", done: "deleted", would: "would_delete", act: |api, t, id| api.delete(t, id) };
+pub const DELETE: Action = Action {
+    op: OpKind::Delete,
+    verb: "delete",
+    done: "deleted",
+    would: "would_delete",
+    act: |api, t, id| api.delete(t, id).map(|()| None),
+};
 
 pub struct DeleteSession;
 

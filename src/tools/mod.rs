@@ -11,11 +11,20 @@ pub mod params;
 mod render;
 
 mod bulk_delete_sessions;
+mod bulk_restart_sessions;
+mod bulk_stop_sessions;
 mod create_session;
 mod delete_session;
 mod get_session;
+mod get_session_logs;
+mod get_session_metrics;
+mod get_session_transcript;
 mod list_clusters;
+mod list_projects;
 mod list_sessions;
+mod restart_session;
+mod send_message;
+mod stop_session;
 mod switch_cluster;
 mod whoami;
 
@@ -33,9 +42,18 @@ pub const MAX_BULK: usize = 3;
 pub static TOOLS: &[&dyn AnyTool] = &[
     &list_sessions::ListSessions,
     &get_session::GetSession,
+    &get_session_metrics::GetSessionMetrics,
+    &get_session_logs::GetSessionLogs,
+    &get_session_transcript::GetSessionTranscript,
+    &send_message::SendMessage,
     &create_session::CreateSession,
     &delete_session::DeleteSession,
     &bulk_delete_sessions::BulkDeleteSessions,
+    &stop_session::StopSession,
+    &restart_session::RestartSession,
+    &bulk_stop_sessions::BulkStopSessions,
+    &bulk_restart_sessions::BulkRestartSessions,
+    &list_projects::ListProjects,
     &list_clusters::ListClusters,
     &whoami::Whoami,
     &switch_cluster::SwitchCluster,
@@ -70,6 +88,8 @@ impl Effect {
     pub const CREATE: Effect = Effect { change: Change::Write, idempotent: false, remote: true };
     /// Removes something from the platform.
     pub const DESTROY: Effect = Effect { change: Change::Destroy, idempotent: true, remote: true };
+    /// Changes the state of something on the platform (stop, restart), not its existence.
+    pub const CONTROL: Effect = Effect { change: Change::Write, idempotent: true, remote: true };
 
     pub fn read_only(self) -> bool {
         self.change == Change::None

@@ -2,7 +2,7 @@
 //! call on one session is reported.
 
 use super::{Output, ToolError};
-use crate::gateway::{ApiError, Session, Target};
+use crate::gateway::{ApiError, Backend, OpKind, Session, Target};
 use serde_json::{Value, json};
 use std::fmt::Write;
 
@@ -43,6 +43,18 @@ pub fn failed(t: &Target, id: &str, context: String, e: ApiError) -> Result<Outp
     }
 }
 
+/// Refuse, before anything is sent, an operation the cluster's API does not serve; the
+/// message says which API can.
+pub fn require(api: &dyn Backend, t: &Target, op: OpKind, context: &str) -> Result<(), ToolError> {
+    let caps = api.capabilities();
+    match caps.serves(op) {
+        true => Ok(()),
+        false => {
+            Err(ToolError::Api(context.into(), ApiError::NotServed { api: caps.noun, what: op.what() }, "", t.api))
+        }
+    }
+}
+
 /// The structured form of [`Session`]: fields an API does not report are left out.
 pub fn session_schema() -> Value {
     let text = json!({"type": "string"});
@@ -52,5 +64,20 @@ pub fn session_schema() -> Value {
                        "model": text, "labels": {"type": "object"}, "createdAt": text, "startedAt": text,
                        "completedAt": text, "result": text, "error": text},
         "required": ["id", "status", "task"],
+    })
+}
+
+/// The schema of a dry run's [`RequestPreview`](crate::gateway::RequestPreview).
+pub fn request_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "dry run only: the exact request that would be sent (token masked)",
+        "properties": {
+            "method": {"type": "string"},
+            "url": {"type": "string"},
+            "headers": {"type": "array", "items": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}},
+            "body": {"type": "object"},
+        },
+        "required": ["method", "url", "headers", "body"],
     })
 }

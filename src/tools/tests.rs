@@ -41,8 +41,28 @@ fn every_tool_result_conforms_to_its_output_schema() {
     let cases = [
         ("acp_list_sessions", json!({"status": "stopped", "limit": 2})),
         ("acp_get_session", json!({"session": "s1"})),
+        ("acp_get_session_metrics", json!({"session": "s1"})),
+        ("acp_list_projects", json!({})),
+        ("acp_get_session_transcript", json!({"session": "s1"})),
+        ("acp_send_message", json!({"session": "s1", "message": "go on", "dry_run": true})),
+        ("acp_send_message", json!({"session": "s1", "message": "go on"})),
+        ("acp_send_message", json!({"session": "s2", "message": "and you"})),
+        ("acp_get_session_transcript", json!({"session": "s1"})),
+        ("acp_get_session_transcript", json!({"session": "s1", "format": "markdown"})),
         ("acp_create_session", json!({"initial_prompt": "x", "dry_run": true, "repos": ["https://g/x/y"]})),
         ("acp_create_session", json!({"initial_prompt": "x", "model": "m", "timeout": 900})),
+        ("acp_stop_session", json!({"session": "s3", "dry_run": true})),
+        ("acp_stop_session", json!({"session": "s3"})),
+        ("acp_restart_session", json!({"session": "s3", "dry_run": true})),
+        ("acp_restart_session", json!({"session": "s3"})),
+        ("acp_restart_session", json!({"session": "s3"})),
+        ("acp_bulk_stop_sessions", json!({"sessions": ["s3", "zz"], "dry_run": true})),
+        ("acp_bulk_stop_sessions", json!({"sessions": ["s3", "zz"], "confirm": true})),
+        ("acp_bulk_stop_sessions", json!({"sessions": ["s3"], "confirm": true})),
+        ("acp_bulk_restart_sessions", json!({"sessions": ["s3", "zz"], "dry_run": true})),
+        ("acp_bulk_restart_sessions", json!({"sessions": ["s3", "zz"], "confirm": true})),
+        ("acp_bulk_restart_sessions", json!({"sessions": ["s3"], "confirm": true})),
+        ("acp_stop_session", json!({"session": "s3"})),
         ("acp_delete_session", json!({"session": "s1", "dry_run": true})),
         ("acp_delete_session", json!({"session": "s1"})),
         ("acp_bulk_delete_sessions", json!({"sessions": ["s2", "zz"], "confirm": true})),
@@ -102,7 +122,7 @@ fn input_schemas_refuse_what_validation_refuses() {
 #[test]
 fn effects_match_what_the_tools_do() {
     let effect = |name: &str| find(name).unwrap().effect();
-    for name in ["acp_list_sessions", "acp_get_session"] {
+    for name in ["acp_list_sessions", "acp_get_session", "acp_get_session_transcript"] {
         assert_eq!(effect(name), Effect::READ, "{name}");
     }
     for name in ["acp_list_clusters", "acp_whoami"] {
@@ -110,6 +130,13 @@ fn effects_match_what_the_tools_do() {
     }
     for name in ["acp_delete_session", "acp_bulk_delete_sessions"] {
         assert!(effect(name).destructive() && !effect(name).read_only(), "{name}");
+    }
+    for name in ["acp_create_session", "acp_send_message"] {
+        assert!(!effect(name).idempotent && !effect(name).read_only() && !effect(name).destructive(), "{name}");
+    }
+    for name in ["acp_stop_session", "acp_restart_session", "acp_bulk_stop_sessions", "acp_bulk_restart_sessions"] {
+        assert_eq!(effect(name), Effect::CONTROL, "{name}");
+        assert!(!effect(name).destructive() && !effect(name).read_only(), "{name}");
     }
     assert!(!effect("acp_create_session").idempotent && !effect("acp_create_session").read_only());
     assert!(!effect("acp_switch_cluster").remote && !effect("acp_switch_cluster").read_only());
@@ -122,12 +149,24 @@ fn read_only_local_and_dry_run_calls_change_nothing() {
     let cases = [
         ("acp_list_sessions", json!({})),
         ("acp_get_session", json!({"session": "s1"})),
+        ("acp_get_session_metrics", json!({"session": "s1"})),
+        ("acp_get_session_logs", json!({"session": "s1"})),
+        ("acp_list_projects", json!({})),
+        ("acp_get_session_transcript", json!({"session": "s1"})),
+        ("acp_get_session_transcript", json!({"session": "s1", "format": "markdown"})),
+        ("acp_send_message", json!({"session": "s1", "message": "x", "dry_run": true})),
         ("acp_list_clusters", json!({})),
         ("acp_whoami", json!({})),
         ("acp_create_session", json!({"initial_prompt": "x", "dry_run": true})),
         ("acp_delete_session", json!({"session": "s1", "dry_run": true})),
         ("acp_bulk_delete_sessions", json!({"sessions": ["s1", "s2"], "dry_run": true})),
         ("acp_bulk_delete_sessions", json!({"sessions": ["s1", "s2"]})),
+        ("acp_stop_session", json!({"session": "s1", "dry_run": true})),
+        ("acp_restart_session", json!({"session": "s1", "dry_run": true})),
+        ("acp_bulk_stop_sessions", json!({"sessions": ["s1", "s2"], "dry_run": true})),
+        ("acp_bulk_stop_sessions", json!({"sessions": ["s1", "s2"]})),
+        ("acp_bulk_restart_sessions", json!({"sessions": ["s1", "zz"], "dry_run": true})),
+        ("acp_bulk_restart_sessions", json!({"sessions": ["s1", "s2"], "confirm": false})),
     ];
     for (name, args) in cases {
         let (api, log) = Recording::new(memory_api());
@@ -145,4 +184,40 @@ fn read_only_local_and_dry_run_calls_change_nothing() {
     let mut ctx = Context::with_config(config(), Box::new(api));
     call(&mut ctx, find("acp_delete_session").unwrap(), &json!({"session": "s1"}));
     assert_eq!(log.borrow().iter().filter(|c| c.op.changes()).count(), 1);
+    // And a real send is one too.
+    let (api, log) = Recording::new(memory_api());
+    let mut ctx = Context::with_config(config(), Box::new(api));
+    let out = call(&mut ctx, find("acp_send_message").unwrap(), &json!({"session": "s1", "message": "x"}));
+    assert!(!out.is_error, "{}", out.text);
+    assert_eq!(log.borrow().iter().map(|c| c.op).collect::<Vec<_>>(), [crate::gateway::OpKind::SendMessage]);
+    call(&mut ctx, find("acp_restart_session").unwrap(), &json!({"session": "s2"}));
+    assert_eq!(log.borrow().iter().filter(|c| c.op.changes()).count(), 2);
+}
+
+/// Stop and restart in memory, with the ambient 409 rules: a refusal names the phase and is
+/// not an error; the result carries the new status.
+#[test]
+fn stop_and_restart_report_the_new_status_and_a_refusal_is_an_answer() {
+    let mut ctx = context();
+    let mut run = |name: &str, args: Value| {
+        let out = call(&mut ctx, find(name).unwrap(), &args);
+        let data: Value = out.structured.map(|r| serde_json::from_str(r.get()).unwrap()).unwrap_or_default();
+        (out.is_error, out.text, data)
+    };
+    let (err, text, data) = run("acp_stop_session", json!({"session": "s1"}));
+    assert!(!err && text == "Session 's1' is not running (phase Stopped); nothing to stop.", "{text}");
+    assert_eq!(data, json!({"session": "s1", "outcome": "skipped", "status": "stopped"}));
+    let (err, text, data) = run("acp_restart_session", json!({"session": "s1"}));
+    assert!(!err && text.starts_with("Restarted session 's1' in project 'p'"), "{text}");
+    assert_eq!(data["status"], json!("pending"));
+    let (err, text, _) = run("acp_restart_session", json!({"session": "s1"}));
+    assert!(!err && text == "Session 's1' is already running (phase pending); nothing to restart.", "{text}");
+    let (err, text, _) = run("acp_stop_session", json!({"session": "s1", "dry_run": true}));
+    assert!(!err && text.contains("Would stop session 's1' (status: pending)"), "{text}");
+    let (err, text, _) = run("acp_stop_session", json!({"session": "nope"}));
+    assert!(err && text.contains("not found in project 'p'"), "{text}");
+    let (err, text, data) = run("acp_bulk_stop_sessions", json!({"sessions": ["s1", "s2"], "confirm": true}));
+    assert!(!err, "skipped is not a failure: {text}");
+    assert!(text.contains("Stopped 1 of 2") && text.contains("  - s1: stopped (status: stopped)"), "{text}");
+    assert_eq!(data["results"][1]["outcome"], json!("skipped"));
 }

@@ -5,6 +5,7 @@
 #![allow(unused_imports)]
 
 pub mod ambient;
+pub mod ambient_env;
 pub mod faults;
 pub mod gateway;
 pub mod gobind;
@@ -14,6 +15,7 @@ pub mod raw;
 pub mod tls;
 
 pub use ambient::FakeAmbient;
+pub use ambient_env::AmbientEnv;
 pub use gateway::{FakeGateway, Fault, RecordedRequest, RouteMatch, Times};
 pub use mcp::{
     BackgroundWriter, Finished, Server, TOKEN, TestEnv, ToolResult, assert_no_token_leak, bin_command, bin_path,

@@ -1,0 +1,43 @@
+//! `acp_get_session_logs`: neither ACP API serves container logs; this says so, sends
+//! nothing, and points to what exists.
+
+use super::params::{Kind, PROJECT, Param, SESSION};
+use super::{Context, Effect, Output, Tool, ToolError};
+use serde_json::{Value, json};
+
+crate::tool_args! {
+    /// Validated like everywhere (a bad id is still an error), though nothing is fetched.
+    #[allow(dead_code)]
+    pub struct LogsArgs {
+        project: Option<String> = PROJECT,
+        session: String = SESSION,
+        container: Option<String> = Param::new(Kind::Label { max: 63 }, false, "Container name (the original's parameter; no API serves logs)."),
+        tail_lines: Option<i64> = Param::new(Kind::Int { min: 1, max: 10_000 }, false, "Lines from the end (the original's parameter; no API serves logs)."),
+    }
+}
+
+pub struct GetSessionLogs;
+
+impl Tool for GetSessionLogs {
+    const NAME: &'static str = "acp_get_session_logs";
+    const TITLE: &'static str = "Get session logs (not available)";
+    const DESCRIPTION: &'static str = "Container logs of a session are served by neither ACP API (the public-api \
+        gateway has no /logs route, the ambient API server none either), so this tool sends nothing and says \
+        what to use instead: acp_get_session for status and error, acp_get_session_transcript for what the \
+        session said (ambient clusters).";
+    const EFFECT: Effect = Effect::LOCAL_READ;
+    type Args = LogsArgs;
+
+    fn output_schema() -> Value {
+        json!({"type": "object", "properties": {}})
+    }
+
+    fn run(_: &mut Context, args: LogsArgs) -> Result<Output, ToolError> {
+        Ok(Output::failure(format!(
+            "Logs of session '{}' are not available: neither the public-api gateway nor the ambient API server \
+             serves container logs, so nothing was sent. Use acp_get_session(session=\"{0}\") for its status and \
+             error, or acp_get_session_transcript(session=\"{0}\") for what it said (clusters with api: ambient).",
+            args.session
+        )))
+    }
+}

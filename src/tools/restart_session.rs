@@ -1,0 +1,45 @@
+//! `acp_restart_session`: start a stopped or finished session again.
+
+use super::bulk::{self, Action};
+use super::stop_session::{LifecycleArgs, Words, run_one};
+use super::{Context, Effect, Output, Tool, ToolError};
+use crate::gateway::OpKind;
+use serde_json::Value;
+
+/// Restarting, in the words of results; shared with the bulk tool.
+pub const RESTART: Action = Action {
+    op: OpKind::Start,
+    verb: "restart",
+    done: "restarted",
+    would: "would_restart",
+    act: |api, t, id| api.start(t, id).map(|s| Some(s.status)),
+};
+
+const RESTART_WORDS: Words = Words {
+    action: &RESTART,
+    state: "is already running",
+    from: &["stopped", "failed", "completed", "pending"],
+    from_text: "Stopped, Failed or Completed",
+};
+
+pub struct RestartSession;
+
+impl Tool for RestartSession {
+    const NAME: &'static str = "acp_restart_session";
+    const TITLE: &'static str = "Restart session";
+    const DESCRIPTION: &'static str = "Start a stopped, failed or completed session again by its ID (it keeps its \
+        ID and history). Does not create a new session. A session that is already running is reported with its \
+        phase, not as an error. With dry_run=true the session is only looked up. Needs a cluster with api: \
+        ambient; the public-api gateway cannot restart sessions (nothing is sent). For up to 3 sessions, use \
+        acp_bulk_restart_sessions.";
+    const EFFECT: Effect = Effect::CONTROL;
+    type Args = LifecycleArgs;
+
+    fn output_schema() -> Value {
+        bulk::item_schema(&RESTART)
+    }
+
+    fn run(ctx: &mut Context, args: LifecycleArgs) -> Result<Output, ToolError> {
+        run_one(ctx, args, &RESTART_WORDS)
+    }
+}

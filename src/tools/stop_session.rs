@@ -1,0 +1,117 @@
+//! `acp_stop_session`: stop one session; and what stopping and restarting one session share.
+
+use super::bulk::{self, Action, Item};
+use super::params::{DRY_RUN, PROJECT, SESSION};
+use super::render::{failed, require};
+use super::{Context, Effect, Output, Tool, ToolError};
+use crate::gateway::{ApiError, OpKind};
+use serde_json::Value;
+
+crate::tool_args! {
+    pub struct LifecycleArgs {
+        project: Option<String> = PROJECT,
+        session: String = SESSION,
+        dry_run: bool = DRY_RUN,
+    }
+}
+
+/// Stopping, in the words of results; shared with the bulk tool.
+pub const STOP: Action = Action {
+    op: OpKind::Stop,
+    verb: "stop",
+    done: "stopped",
+    would: "would_stop",
+    act: |api, t, id| api.stop(t, id).map(|s| Some(s.status)),
+};
+
+/// What a single stop or restart says when the session is already where it was asked to go.
+pub struct Words {
+    pub action: &'static Action,
+    /// "is not running": the session's state when the server refuses (409).
+    pub state: &'static str,
+    /// Statuses the server acts from; a dry run warns about any other.
+    pub from: &'static [&'static str],
+    /// "Running, Creating or Pending", for that warning.
+    pub from_text: &'static str,
+}
+
+const STOP_WORDS: Words = Words {
+    action: &STOP,
+    state: "is not running",
+    from: &["running", "creating", "pending"],
+    from_text: "Running, Creating or Pending",
+};
+
+/// Stop or restart one session, or on a dry run look it up. Nothing is sent where the API
+/// cannot do it; a 409 (already in that state) is an answer, not an error.
+pub fn run_one(ctx: &mut Context, args: LifecycleArgs, w: &Words) -> Result<Output, ToolError> {
+    let (id, a) = (args.session.as_str(), w.action);
+    ctx.with_api(args.project.as_deref(), |api, t| {
+        require(api, t, a.op, &format!("Cannot {} session '{id}'", a.verb))?;
+        let item = |outcome, status| Item { session: id.into(), outcome, status, error: None };
+        let place = format!("in project '{}' (cluster '{}')", t.project, t.cluster);
+        if args.dry_run {
+            return match api.get(t, id) {
+                Ok(s) => {
+                    let mut text = format!(
+                        "DRY RUN - nothing was {}.\n\nWould {} session '{id}' (status: {}) {place}.",
+                        a.done, a.verb, s.status
+                    );
+                    if !w.from.contains(&s.status.as_str()) {
+                        text += &format!(
+                            " The server will likely refuse: it can {} only {} sessions.",
+                            a.verb, w.from_text
+                        );
+                    }
+                    Ok(Output::new(false, text, &item(a.would, Some(s.status))))
+                }
+                Err(e) => failed(t, id, format!("Could not look up session '{id}' for the dry run"), e),
+            };
+        }
+        match (a.act)(api, t, id) {
+            Ok(status) => {
+                let now = status.as_deref().map(|s| format!("; status now: {s}")).unwrap_or_default();
+                let text = format!("{} session '{id}' {place}{now}.", capitalized(a.done));
+                Ok(Output::new(false, text, &item(a.done, status)))
+            }
+            Err(ApiError::Status { status: 409, message }) => {
+                let phase = bulk::refused_phase(&message);
+                let why = match phase {
+                    Some("") => "phase not set yet".to_string(),
+                    Some(p) => format!("phase {p}"),
+                    None => message.clone(),
+                };
+                let text = format!("Session '{id}' {} ({why}); nothing to {}.", w.state, a.verb);
+                Ok(Output::new(false, text, &item("skipped", phase.map(str::to_ascii_lowercase))))
+            }
+            Err(e) => failed(t, id, format!("Failed to {} session '{id}'", a.verb), e),
+        }
+    })?
+}
+
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+pub struct StopSession;
+
+impl Tool for StopSession {
+    const NAME: &'static str = "acp_stop_session";
+    const TITLE: &'static str = "Stop session";
+    const DESCRIPTION: &'static str = "Stop one running (or creating, pending) session by its ID; it is kept and can \
+        be restarted with acp_restart_session. Does not delete anything. A session that is not running is reported \
+        with its phase, not as an error. With dry_run=true the session is only looked up. Needs a cluster with \
+        api: ambient; the public-api gateway cannot stop sessions (nothing is sent). For up to 3 sessions, use \
+        acp_bulk_stop_sessions.";
+    const EFFECT: Effect = Effect::CONTROL;
+    type Args = LifecycleArgs;
+
+    fn output_schema() -> Value {
+        bulk::item_schema(&STOP)
+    }
+
+    fn run(ctx: &mut Context, args: LifecycleArgs) -> Result<Output, ToolError> {
+        run_one(ctx, args, &STOP_WORDS)
+    }
+}

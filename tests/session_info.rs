@@ -1,0 +1,96 @@
+//! What exists about a session on each API: metrics from the record (both), projects (ambient
+//! lists them, public-api knows only its default), and logs (neither: said, nothing sent).
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+fn finish(s: Server) {
+    let f = s.close();
+    assert_eq!(f.status.code(), Some(0), "{}", f.stderr);
+    assert_no_token_leak(&f.stdout);
+    assert_no_token_leak(&f.stderr);
+}
+
+#[test]
+fn logs_are_served_by_neither_api_and_nothing_is_sent() {
+    let env = AmbientEnv::new();
+    let id = env.session("team-a", "x");
+    let mut s = env.spawn();
+    let r = s.call_tool("acp_get_session_logs", json!({"session": id, "tail_lines": 50}));
+    assert!(
+        r.is_error && r.text.contains("not available") && r.text.contains("acp_get_session_transcript"),
+        "{}",
+        r.text
+    );
+    let bad = s.call_tool("acp_get_session_logs", json!({"session": "../x"}));
+    assert!(bad.text.starts_with("Invalid argument: session"), "{}", bad.text);
+    assert_eq!(env.api.request_count(), 0);
+    finish(s);
+
+    let gw = TestEnv::new();
+    gw.write_default_config();
+    let mut s = gw.spawn();
+    s.initialize();
+    let r = s.call_tool("acp_get_session_logs", json!({"session": "s1"}));
+    assert!(r.is_error && r.text.contains("nothing was sent"), "{}", r.text);
+    assert_eq!(gw.gateway.request_count(), 0);
+    finish(s);
+}
+
+#[test]
+fn metrics_come_from_the_record_on_both_apis() {
+    let env = AmbientEnv::new();
+    let id = env.api.add_session(
+        "team-a",
+        json!({"name": "", "prompt": "x", "phase": "Completed", "start_time": "2026-11-01T10:00:00Z",
+               "completion_time": "2026-11-01T10:30:00Z"}),
+    );
+    let mut s = env.spawn();
+    let r = s.call_tool("acp_get_session_metrics", json!({"session": id}));
+    assert!(!r.is_error, "{}", r.text);
+    let m = &r.raw["structuredContent"];
+    assert_eq!((&m["status"], &m["duration_seconds"]), (&json!("completed"), &json!(1800)), "{m}");
+    assert!(
+        r.text.contains("Duration: 1800 s\n") && r.text.contains("Not reported by the API: token counts"),
+        "{}",
+        r.text
+    );
+    let theirs = env.session(common::ambient_env::OTHER, "y");
+    let r = s.call_tool("acp_get_session_metrics", json!({"session": theirs}));
+    assert!(r.is_error && r.text.contains("not found in project 'team-a'"), "{}", r.text);
+    finish(s);
+
+    let gw = TestEnv::new();
+    gw.write_default_config();
+    gw.gateway.add_session("team-a", "s1", "Running", "2026-01-01T00:00:00Z");
+    let mut s = gw.spawn();
+    s.initialize();
+    let r = s.call_tool("acp_get_session_metrics", json!({"session": "s1"}));
+    assert!(!r.is_error && r.raw["structuredContent"]["status"] == json!("running"), "{}", r.text);
+    assert!(r.text.contains("(so far)"), "a running session's duration runs on: {}", r.text);
+    finish(s);
+}
+
+#[test]
+fn projects_are_listed_on_ambient_and_only_the_default_is_known_on_public_api() {
+    let env = AmbientEnv::new();
+    let mut s = env.spawn();
+    let r = s.call_tool("acp_list_projects", json!({}));
+    assert!(!r.is_error, "{}", r.text);
+    assert_eq!(r.raw["structuredContent"]["projects"], json!(["team-a", "team-b"]));
+    assert_eq!(r.raw["structuredContent"]["complete"], json!(true));
+    assert!(env.methods()[0].starts_with("GET /api/ambient/v1/projects?"), "{:?}", env.methods());
+    finish(s);
+
+    let gw = TestEnv::new();
+    gw.write_default_config();
+    let mut s = gw.spawn();
+    s.initialize();
+    let r = s.call_tool("acp_list_projects", json!({}));
+    assert!(!r.is_error && r.text.contains("cannot list projects"), "{}", r.text);
+    assert_eq!(r.raw["structuredContent"], json!({"cluster": "dev", "projects": ["team-a"], "complete": false}));
+    assert_eq!(gw.gateway.request_count(), 0);
+    finish(s);
+}
