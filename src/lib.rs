@@ -1,4 +1,4 @@
-//! mcp-acp: an MCP server for the Ambient Code Platform's public-api gateway.
+//! mcp-acp: an MCP server for the Ambient Code Platform (public-api gateway and ambient API server).
 //!
 //! `main.rs` parses arguments and starts [`server::serve`]; everything else lives in one
 //! module per concern.

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 const USAGE: &str = "\
-mcp-acp: an MCP server for the Ambient Code Platform public-api gateway.
+mcp-acp: an MCP server for the Ambient Code Platform (public-api gateway and ambient API server).
 
 Usage: mcp-acp [--help | --version | --demo]
 

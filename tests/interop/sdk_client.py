@@ -41,14 +41,32 @@ from mcp_types.version import LATEST_HANDSHAKE_VERSION, MODERN_PROTOCOL_VERSIONS
 TOOLS = [
     "acp_list_sessions",
     "acp_get_session",
+    "acp_get_session_metrics",
+    "acp_get_session_logs",
+    "acp_get_session_transcript",
+    "acp_send_message",
     "acp_create_session",
     "acp_delete_session",
     "acp_bulk_delete_sessions",
+    "acp_stop_session",
+    "acp_restart_session",
+    "acp_bulk_stop_sessions",
+    "acp_bulk_restart_sessions",
+    "acp_list_projects",
     "acp_list_clusters",
     "acp_whoami",
     "acp_switch_cluster",
 ]
-READ_ONLY = {"acp_list_sessions", "acp_get_session", "acp_list_clusters", "acp_whoami"}
+READ_ONLY = {
+    "acp_list_sessions",
+    "acp_get_session",
+    "acp_get_session_metrics",
+    "acp_get_session_logs",
+    "acp_get_session_transcript",
+    "acp_list_projects",
+    "acp_list_clusters",
+    "acp_whoami",
+}
 DESTRUCTIVE = {"acp_delete_session", "acp_bulk_delete_sessions"}
 # The revisions mcp-acp speaks over `initialize` (README, "Protocol").
 SERVER_HANDSHAKE_VERSIONS = {"2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"}
@@ -109,10 +127,10 @@ def no_token(what: str, value: Any) -> None:
 
 
 def check_tool_listing(era: str, listing: Any) -> dict[str, dict[str, Any]]:
-    """The 8 tools, each complete; returns name -> tool as on the wire."""
+    """Every tool, each complete; returns name -> tool as on the wire."""
     tools = [wire(t) for t in listing.tools]
     names = [t["name"] for t in tools]
-    check(f"{era} tools/list: the 8 tools in order", names == TOOLS, names)
+    check(f"{era} tools/list: the {len(TOOLS)} tools in order", names == TOOLS, names)
     for t in tools:
         name = t["name"]
         problems = []
@@ -338,7 +356,7 @@ async def auto_client() -> None:
               session.protocol_version in MODERN_PROTOCOL_VERSIONS and session.protocol_version == STATELESS,
               session.protocol_version)
         listing = await client.list_tools()
-        check("mcp.Client auto: 8 tools", [t.name for t in listing.tools] == TOOLS)
+        check(f"mcp.Client auto: {len(TOOLS)} tools", [t.name for t in listing.tools] == TOOLS)
         result = await client.call_tool("acp_whoami", {})
         check("mcp.Client auto: acp_whoami structured result",
               not result.is_error and (result.structured_content or {}).get("cluster") == "dev", wire(result))
