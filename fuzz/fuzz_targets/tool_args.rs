@@ -1,5 +1,6 @@
-//! Tool arguments: the first byte picks a tool (index modulo `TOOLS.len()`; the seeds use
-//! '0'..'7'), the rest is the JSON `arguments` (inputs that are not JSON are skipped).
+//! Tool arguments: the first byte picks a tool (its distance from `'0'`, modulo `TOOLS.len()`:
+//! `'0'` is `TOOLS[0]`, `'6'` is `TOOLS[6]`, `'@'` is `TOOLS[16]`; each seed's first byte names
+//! its tool so), the rest is the JSON `arguments` (inputs that are not JSON are skipped).
 //!
 //! 1. `params::parse` never panics; when it accepts, every declared rule holds for what
 //!    it accepted (re-checked here independently), and the JSON Schema that `tools/list`
@@ -142,7 +143,7 @@ fn check_schema_agrees(tool: &dyn AnyTool, input: &Value) {
 
 fuzz_target!(|data: &[u8]| {
     let Some((&selector, rest)) = data.split_first() else { return };
-    let tool = TOOLS[selector as usize % TOOLS.len()];
+    let tool = TOOLS[selector.wrapping_sub(b'0') as usize % TOOLS.len()];
     let Ok(input) = serde_json::from_slice::<Value>(rest) else { return };
 
     let parsed = params::parse(tool.params(), &input);
