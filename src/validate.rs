@@ -116,11 +116,16 @@ pub fn quote(value: &str) -> String {
 /// Untrusted text to show at length (a session's task or result, an API's error text): secrets
 /// removed first, then cut to `max` characters with a marker that says how long it was.
 pub fn clip(text: &str, max: usize) -> String {
+    clip_owned(text.to_string(), max)
+}
+
+/// [`clip`] for a string we own: one that needs no cut is returned as it is, not copied.
+pub fn clip_owned(text: String, max: usize) -> String {
     // Uncut text needs no redaction here: whole pieces of a secret are found on the way out.
     if text.len() <= max {
-        return text.to_string();
+        return text;
     }
-    let text = crate::redact::redact(text);
+    let text = crate::redact::redact(&text);
     match text.char_indices().nth(max) {
         None => text.into_owned(),
         Some((cut, _)) => format!("{}… [cut: {} characters in all]", &text[..cut], text.chars().count()),

@@ -112,7 +112,7 @@ pub struct Repo {
 /// The body cap (16 MiB) stays the last line of defence.
 pub mod shown {
     use super::Deserialize;
-    use crate::validate::clip;
+    use crate::validate::clip_owned as clip;
     use serde::Deserializer;
 
     /// A task: as long as the longest prompt we send, so a round trip can be compared.
@@ -125,15 +125,15 @@ pub mod shown {
     pub const SHORT: usize = 256;
 
     pub fn short<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        String::deserialize(d).map(|s| clip(&s, SHORT))
+        String::deserialize(d).map(|s| clip(s, SHORT))
     }
     pub fn task<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
-        String::deserialize(d).map(|s| clip(&s, TASK))
+        String::deserialize(d).map(|s| clip(s, TASK))
     }
     pub fn short_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        Option::<String>::deserialize(d).map(|s| s.map(|s| clip(&s, SHORT)))
+        Option::<String>::deserialize(d).map(|s| s.map(|s| clip(s, SHORT)))
     }
     pub fn long_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
-        Option::<String>::deserialize(d).map(|s| s.map(|s| clip(&s, LONG)))
+        Option::<String>::deserialize(d).map(|s| s.map(|s| clip(s, LONG)))
     }
 }
