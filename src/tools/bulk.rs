@@ -156,7 +156,8 @@ pub fn run(
     Ok(Output::new(failed > 0 && !dry_run, text, &report))
 }
 
-fn capitalized(word: &str) -> String {
+/// "deleted" → "Deleted".
+pub(super) fn capitalized(word: &str) -> String {
     let mut chars = word.chars();
     chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }

@@ -71,7 +71,7 @@ pub fn run_one(ctx: &mut Context, args: LifecycleArgs, w: &Words) -> Result<Outp
         match (a.act)(api, t, id) {
             Ok(status) => {
                 let now = status.as_deref().map(|s| format!("; status now: {s}")).unwrap_or_default();
-                let text = format!("{} session '{id}' {place}{now}.", capitalized(a.done));
+                let text = format!("{} session '{id}' {place}{now}.", bulk::capitalized(a.done));
                 Ok(Output::new(false, text, &item(a.done, status)))
             }
             Err(ApiError::Status { status: 409, message }) => {
@@ -87,11 +87,6 @@ pub fn run_one(ctx: &mut Context, args: LifecycleArgs, w: &Words) -> Result<Outp
             Err(e) => failed(t, id, format!("Failed to {} session '{id}'", a.verb), e),
         }
     })?
-}
-
-fn capitalized(word: &str) -> String {
-    let mut chars = word.chars();
-    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 pub struct StopSession;
