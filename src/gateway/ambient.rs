@@ -28,17 +28,7 @@ const MAX_PAGES: usize = 10;
 pub static CAPABILITIES: Capabilities = Capabilities {
     api: "ambient",
     noun: "the ambient API server",
-    ops: &[
-        OpKind::List,
-        OpKind::Get,
-        OpKind::Create,
-        OpKind::Delete,
-        OpKind::Stop,
-        OpKind::Start,
-        OpKind::Messages,
-        OpKind::SendMessage,
-        OpKind::ListProjects,
-    ],
+    ops: OpKind::ALL,
     list_limit: None,
     session_ids: IdSyntax::Ksuid,
     create_options: &["initial_prompt", "model", "repos", "display_name", "timeout"],

@@ -18,17 +18,7 @@ pub struct MemoryApi {
 static CAPABILITIES: Capabilities = Capabilities {
     api: "memory",
     noun: "the gateway",
-    ops: &[
-        OpKind::List,
-        OpKind::Get,
-        OpKind::Create,
-        OpKind::Delete,
-        OpKind::Stop,
-        OpKind::Start,
-        OpKind::Messages,
-        OpKind::SendMessage,
-        OpKind::ListProjects,
-    ],
+    ops: OpKind::ALL,
     list_limit: Some(20),
     session_ids: super::IdSyntax::Dns1123,
     create_options: &["initial_prompt", "model", "repos"],

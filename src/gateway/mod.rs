@@ -95,6 +95,19 @@ impl Op<'_> {
 }
 
 impl OpKind {
+    /// Every operation, for a backend that serves them all.
+    pub const ALL: &[OpKind] = &[
+        OpKind::List,
+        OpKind::Get,
+        OpKind::Create,
+        OpKind::Delete,
+        OpKind::Stop,
+        OpKind::Start,
+        OpKind::Messages,
+        OpKind::SendMessage,
+        OpKind::ListProjects,
+    ];
+
     /// Does it change anything on the platform?
     pub fn changes(self) -> bool {
         matches!(self, OpKind::Create | OpKind::Delete | OpKind::Stop | OpKind::Start | OpKind::SendMessage)

@@ -135,9 +135,13 @@ impl Context {
         let config = self.config.as_ref().expect("loaded");
         let cluster = config.cluster(self.active.as_deref().expect("set")).expect("configured");
         let (token, token_source) = config.token_for(cluster).map_err(|e| ToolError::Config(e.to_string()))?;
-        let mut target = Target {
+        let backend = match self.backends.iter_mut().find(|(kind, _)| kind.is_none_or(|k| k == cluster.api)) {
+            Some((_, backend)) => backend.as_mut(),
+            None => return Err(ToolError::Config(format!("no backend for api: {}", cluster.api.name()))),
+        };
+        let target = Target {
             cluster: &cluster.name,
-            api: "the API",
+            api: backend.capabilities().noun,
             server: &cluster.server,
             token,
             token_source,
@@ -145,11 +149,6 @@ impl Context {
             timeout: cluster.timeout,
             tls: &cluster.tls,
         };
-        let backend = match self.backends.iter().position(|(kind, _)| kind.is_none_or(|k| k == cluster.api)) {
-            Some(i) => self.backends[i].1.as_mut(),
-            None => return Err(ToolError::Config(format!("no backend for api: {}", cluster.api.name()))),
-        };
-        target.api = backend.capabilities().noun;
         Ok(f(backend, &target))
     }
 }

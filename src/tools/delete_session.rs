@@ -1,19 +1,10 @@
 //! `acp_delete_session`: one session, or on a dry run, a look at what would go.
 
 use super::bulk::{self, Action, Item};
-use super::params::{DRY_RUN, PROJECT, SESSION};
-use super::render::{describe, failed};
+use super::render::{SessionChangeArgs, describe, failed};
 use super::{Context, Effect, Output, Tool, ToolError};
 use crate::gateway::OpKind;
 use serde_json::Value;
-
-crate::tool_args! {
-    pub struct DeleteArgs {
-        project: Option<String> = PROJECT,
-        session: String = SESSION,
-        dry_run: bool = DRY_RUN,
-    }
-}
 
 /// Deleting, in the words of results; shared with the bulk tool.
 pub const DELETE: Action = Action {
@@ -33,13 +24,13 @@ impl Tool for DeleteSession {
         dry_run=true the session is looked up and shown, and nothing is deleted. Deleting a session that does \
         not exist reports not found. For up to 3 sessions at once, use acp_bulk_delete_sessions.";
     const EFFECT: Effect = Effect::DESTROY;
-    type Args = DeleteArgs;
+    type Args = SessionChangeArgs;
 
     fn output_schema() -> Value {
         bulk::item_schema(&DELETE)
     }
 
-    fn run(ctx: &mut Context, args: DeleteArgs) -> Result<Output, ToolError> {
+    fn run(ctx: &mut Context, args: SessionChangeArgs) -> Result<Output, ToolError> {
         let id = args.session.as_str();
         ctx.with_api(args.project.as_deref(), |api, t| {
             let item = |outcome, status| Item { session: id.into(), outcome, status, error: None };

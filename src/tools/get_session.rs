@@ -1,18 +1,10 @@
 //! `acp_get_session`: one session by id.
 
-use super::params::{PROJECT, SESSION};
-use super::render::{describe, failed, session_schema};
+use super::render::{SessionArgs, describe, failed, session_schema};
 use super::{Context, Effect, Output, Tool, ToolError};
 use crate::gateway::Session;
 use serde::Serialize;
 use serde_json::{Value, json};
-
-crate::tool_args! {
-    pub struct GetArgs {
-        project: Option<String> = PROJECT,
-        session: String = SESSION,
-    }
-}
 
 pub struct GetSession;
 
@@ -30,7 +22,7 @@ impl Tool for GetSession {
         times, result or error. Use it to check on a session after creating it. Read-only. A missing session is \
         reported as not found; any other failure (token, network, gateway) is reported as what it was.";
     const EFFECT: Effect = Effect::READ;
-    type Args = GetArgs;
+    type Args = SessionArgs;
 
     fn output_schema() -> Value {
         json!({
@@ -40,7 +32,7 @@ impl Tool for GetSession {
         })
     }
 
-    fn run(ctx: &mut Context, args: GetArgs) -> Result<Output, ToolError> {
+    fn run(ctx: &mut Context, args: SessionArgs) -> Result<Output, ToolError> {
         let id = args.session.as_str();
         ctx.with_api(args.project.as_deref(), |api, t| match api.get(t, id) {
             Ok(session) => {

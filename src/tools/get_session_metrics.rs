@@ -1,19 +1,11 @@
 //! `acp_get_session_metrics`: what a session's record says about its run (both APIs).
 
-use super::params::{PROJECT, SESSION};
-use super::render::failed;
+use super::render::{SessionArgs, failed};
 use super::{Context, Effect, Output, Tool, ToolError};
 use crate::validate::parse_rfc3339;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::fmt::Write;
-
-crate::tool_args! {
-    pub struct MetricsArgs {
-        project: Option<String> = PROJECT,
-        session: String = SESSION,
-    }
-}
 
 pub struct GetSessionMetrics;
 
@@ -43,7 +35,7 @@ impl Tool for GetSessionMetrics {
         started and completed times, and the duration. Read-only. Neither API reports token counts or tool \
         calls; the result says so rather than inventing them.";
     const EFFECT: Effect = Effect::READ;
-    type Args = MetricsArgs;
+    type Args = SessionArgs;
 
     fn output_schema() -> Value {
         let text = json!({"type": "string"});
@@ -56,7 +48,7 @@ impl Tool for GetSessionMetrics {
         })
     }
 
-    fn run(ctx: &mut Context, args: MetricsArgs) -> Result<Output, ToolError> {
+    fn run(ctx: &mut Context, args: SessionArgs) -> Result<Output, ToolError> {
         let now = (ctx.now)();
         let id = args.session.as_str();
         ctx.with_api(args.project.as_deref(), |api, t| match api.get(t, id) {

@@ -1,10 +1,28 @@
 //! What the session tools share: how a session reads as text, its schema, and how a failed
 //! call on one session is reported.
 
+use super::params::{DRY_RUN, PROJECT, SESSION};
 use super::{Output, ToolError};
 use crate::gateway::{ApiError, Backend, OpKind, Session, Target};
 use serde_json::{Value, json};
 use std::fmt::Write;
+
+crate::tool_args! {
+    /// The arguments of a tool that reads one session.
+    pub struct SessionArgs {
+        project: Option<String> = PROJECT,
+        session: String = SESSION,
+    }
+}
+
+crate::tool_args! {
+    /// The arguments of a tool that changes one session (delete, stop, restart).
+    pub struct SessionChangeArgs {
+        project: Option<String> = PROJECT,
+        session: String = SESSION,
+        dry_run: bool = DRY_RUN,
+    }
+}
 
 /// One session as indented lines, for every tool that shows sessions.
 pub fn describe(s: &Session, out: &mut String) {

@@ -1,7 +1,8 @@
 //! `acp_restart_session`: start a stopped or finished session again.
 
 use super::bulk::{self, Action};
-use super::stop_session::{LifecycleArgs, Words, run_one};
+use super::render::SessionChangeArgs;
+use super::stop_session::{Words, run_one};
 use super::{Context, Effect, Output, Tool, ToolError};
 use crate::gateway::OpKind;
 use serde_json::Value;
@@ -33,13 +34,13 @@ impl Tool for RestartSession {
         ambient; the public-api gateway cannot restart sessions (nothing is sent). For up to 3 sessions, use \
         acp_bulk_restart_sessions.";
     const EFFECT: Effect = Effect::CONTROL;
-    type Args = LifecycleArgs;
+    type Args = SessionChangeArgs;
 
     fn output_schema() -> Value {
         bulk::item_schema(&RESTART)
     }
 
-    fn run(ctx: &mut Context, args: LifecycleArgs) -> Result<Output, ToolError> {
+    fn run(ctx: &mut Context, args: SessionChangeArgs) -> Result<Output, ToolError> {
         run_one(ctx, args, &RESTART_WORDS)
     }
 }

@@ -1,19 +1,10 @@
 //! `acp_stop_session`: stop one session; and what stopping and restarting one session share.
 
 use super::bulk::{self, Action, Item};
-use super::params::{DRY_RUN, PROJECT, SESSION};
-use super::render::{failed, require};
+use super::render::{SessionChangeArgs, failed, require};
 use super::{Context, Effect, Output, Tool, ToolError};
 use crate::gateway::{ApiError, OpKind};
 use serde_json::Value;
-
-crate::tool_args! {
-    pub struct LifecycleArgs {
-        project: Option<String> = PROJECT,
-        session: String = SESSION,
-        dry_run: bool = DRY_RUN,
-    }
-}
 
 /// Stopping, in the words of results; shared with the bulk tool.
 pub const STOP: Action = Action {
@@ -44,7 +35,7 @@ const STOP_WORDS: Words = Words {
 
 /// Stop or restart one session, or on a dry run look it up. Nothing is sent where the API
 /// cannot do it; a 409 (already in that state) is an answer, not an error.
-pub fn run_one(ctx: &mut Context, args: LifecycleArgs, w: &Words) -> Result<Output, ToolError> {
+pub fn run_one(ctx: &mut Context, args: SessionChangeArgs, w: &Words) -> Result<Output, ToolError> {
     let (id, a) = (args.session.as_str(), w.action);
     ctx.with_api(args.project.as_deref(), |api, t| {
         require(api, t, a.op, &format!("Cannot {} session '{id}'", a.verb))?;
@@ -100,13 +91,13 @@ impl Tool for StopSession {
         api: ambient; the public-api gateway cannot stop sessions (nothing is sent). For up to 3 sessions, use \
         acp_bulk_stop_sessions.";
     const EFFECT: Effect = Effect::CONTROL;
-    type Args = LifecycleArgs;
+    type Args = SessionChangeArgs;
 
     fn output_schema() -> Value {
         bulk::item_schema(&STOP)
     }
 
-    fn run(ctx: &mut Context, args: LifecycleArgs) -> Result<Output, ToolError> {
+    fn run(ctx: &mut Context, args: SessionChangeArgs) -> Result<Output, ToolError> {
         run_one(ctx, args, &STOP_WORDS)
     }
 }
