@@ -9,13 +9,6 @@ use common::*;
 const OTHER: &str = common::ambient_env::OTHER;
 use serde_json::json;
 
-fn finish(s: Server) {
-    let f = s.close();
-    assert_eq!(f.status.code(), Some(0), "{}", f.stderr);
-    assert_no_token_leak(&f.stdout);
-    assert_no_token_leak(&f.stderr);
-}
-
 #[test]
 fn a_list_asks_for_the_project_and_shows_only_its_sessions() {
     let env = AmbientEnv::new();

@@ -4,10 +4,8 @@
 mod common;
 
 use common::ambient::{FakeAmbient, Fault, RouteMatch, Times};
+use common::raw::{Resp, build, send_to};
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
-use std::time::Duration;
 
 const TOK: &str = "tok-ambient";
 const AUTH: &str = "Bearer tok-ambient";
@@ -17,22 +15,14 @@ const V1: &str = "/api/ambient/v1";
 
 // ---------------------------------------------------------------- raw client
 
-struct Resp {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
+/// What this API's answers are checked for, beside `common::raw::Resp`'s own.
+trait AmbientResp {
+    fn ok_json(&self, status: u16) -> Value;
+    fn trex(&self, status: u16, n: u32, reason: &str);
+    fn text_err(&self, status: u16, msg: &str);
 }
 
-impl Resp {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
-    }
+impl AmbientResp for Resp {
     /// Status, `Content-Type: application/json`, and the body as JSON.
     fn ok_json(&self, status: u16) -> Value {
         assert_eq!(self.status, status, "{}", self.text());
@@ -57,44 +47,13 @@ impl Resp {
     }
 }
 
-fn read_resp<R: BufRead>(r: &mut R) -> Resp {
-    let mut line = String::new();
-    r.read_line(&mut line).expect("status line");
-    let status: u16 = line.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("{line:?}"));
-    let mut headers = Vec::new();
-    loop {
-        let mut h = String::new();
-        r.read_line(&mut h).expect("header line");
-        let h = h.trim_end();
-        if h.is_empty() {
-            break;
-        }
-        let (n, v) = h.split_once(':').expect("header colon");
-        headers.push((n.to_string(), v.trim().to_string()));
-    }
-    let mut resp = Resp { status, headers, body: Vec::new() };
-    if status != 204 {
-        let n: usize = resp.header("content-length").expect("content-length").parse().unwrap();
-        resp.body = vec![0; n];
-        r.read_exact(&mut resp.body).expect("body");
+/// Every answer but a 204 carries its length (Go's server sets it for these small bodies).
+fn req(fa: &FakeAmbient, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Resp {
+    let resp = send_to(fa.addr(), &build(method, path, headers, body));
+    if resp.status != 204 {
+        assert!(resp.header("content-length").is_some(), "{method} {path}: no Content-Length");
     }
     resp
-}
-
-fn req(fa: &FakeAmbient, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&str>) -> Resp {
-    let mut out = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n");
-    for (n, v) in headers {
-        out.push_str(&format!("{n}: {v}\r\n"));
-    }
-    if let Some(b) = body {
-        out.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", b.len()));
-    }
-    out.push_str("\r\n");
-    out.push_str(body.unwrap_or(""));
-    let mut s = TcpStream::connect(fa.addr()).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(out.as_bytes()).unwrap();
-    read_resp(&mut BufReader::new(s))
 }
 
 /// Authenticated, no project header; `path` is relative to `/api/ambient/v1`.

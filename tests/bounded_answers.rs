@@ -32,20 +32,6 @@ fn assert_still_serving(s: &mut Server) {
     assert_eq!(s.recv(), json!({"jsonrpc": "2.0", "id": "alive", "result": {}}));
 }
 
-fn finish(s: Server) {
-    let f = s.close();
-    assert_eq!(f.status.code(), Some(0), "{}", f.stderr);
-    assert_no_token_leak(&f.stdout);
-    assert_no_token_leak(&f.stderr);
-}
-
-/// Peak resident memory of a process, in bytes (Linux).
-fn peak_rss(pid: u32) -> Option<usize> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let kb: usize = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
 fn batch_of(n: usize, item: impl Fn(usize) -> String) -> String {
     format!("[{}]", (0..n).map(item).collect::<Vec<_>>().join(","))
 }

@@ -48,14 +48,6 @@ fn next_call_succeeds(env: &TestEnv, s: &mut Server) {
     assert_eq!(env.gateway.request_count(), before + 1, "one request for one list");
 }
 
-/// Close, expect exit 0, and no trace of the token anywhere (logs are at trace level).
-fn finish(s: Server) {
-    let f = s.close();
-    assert_eq!(f.status.code(), Some(0), "{}", f.stderr);
-    assert_no_token_leak(&f.stdout);
-    assert_no_token_leak(&f.stderr);
-}
-
 fn methods(env: &TestEnv) -> Vec<String> {
     env.gateway.requests().iter().map(|r| format!("{} {}", r.method, r.path)).collect()
 }

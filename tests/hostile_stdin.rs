@@ -74,14 +74,6 @@ fn finish(s: Server) -> Finished {
     f
 }
 
-/// Peak resident memory of a process, in bytes (Linux).
-fn peak_rss(pid: u32) -> Option<usize> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: usize = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
-}
-
 fn send_big(s: &mut Server, bytes: Vec<u8>) {
     let w = s.write_in_background(bytes);
     s.finish_writing(w);

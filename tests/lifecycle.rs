@@ -11,13 +11,6 @@ use serde_json::{Value, json};
 const OTHER: &str = common::ambient_env::OTHER;
 const ROOT: &str = "/api/ambient/v1/sessions";
 
-fn finish(s: Server) {
-    let f = s.close();
-    assert_eq!(f.status.code(), Some(0), "{}", f.stderr);
-    assert_no_token_leak(&f.stdout);
-    assert_no_token_leak(&f.stderr);
-}
-
 fn phase(env: &AmbientEnv, id: &str) -> Value {
     env.api.session(id).unwrap()["phase"].clone()
 }

@@ -11,13 +11,6 @@ const OTHER: &str = common::ambient_env::OTHER;
 const SEND: &str = "acp_send_message";
 const TRANSCRIPT: &str = "acp_get_session_transcript";
 
-fn finish(s: Server) {
-    let f = s.close();
-    assert_eq!(f.status.code(), Some(0), "{}", f.stderr);
-    assert_no_token_leak(&f.stdout);
-    assert_no_token_leak(&f.stderr);
-}
-
 fn session_path(id: &str) -> String {
     format!("/api/ambient/v1/sessions/{id}")
 }

@@ -30,14 +30,6 @@ fn raw(status: &str, headers: &str, body: &str) -> Fault {
     Fault::Raw(format!("{head}{body}").into_bytes())
 }
 
-/// Every result on stdout and every log line on stderr, at `trace`, free of the token.
-fn finish(s: Server) {
-    let f = s.close();
-    assert_eq!(f.status.code(), Some(0), "{}", f.stderr);
-    assert_no_token_leak(&f.stdout);
-    assert_no_token_leak(&f.stderr);
-}
-
 fn check(r: &ToolResult, what: &str, offset: usize) {
     assert!(r.is_error, "{what} at {offset}: {}", r.text);
     if let Some(leak) = token_leak(&r.raw.to_string()) {

@@ -6,13 +6,6 @@ mod common;
 use common::*;
 use serde_json::json;
 
-fn finish(s: Server) {
-    let f = s.close();
-    assert_eq!(f.status.code(), Some(0), "{}", f.stderr);
-    assert_no_token_leak(&f.stdout);
-    assert_no_token_leak(&f.stderr);
-}
-
 #[test]
 fn logs_are_served_by_neither_api_and_nothing_is_sent() {
     let env = AmbientEnv::new();

@@ -62,13 +62,6 @@ fn assert_tls_refused(r: &ToolResult, server: &str, detail: &str) {
     assert!(r.text.ends_with("set `ca_cert` for this cluster in clusters.yaml."), "{}", r.text);
 }
 
-fn finish(s: Server) {
-    let f = s.close();
-    assert_eq!(f.status.code(), Some(0), "{}", f.stderr);
-    assert_no_token_leak(&f.stdout);
-    assert_no_token_leak(&f.stderr);
-}
-
 #[test]
 fn a_self_signed_or_unknown_ca_certificate_is_refused_and_nothing_is_sent() {
     let env = TestEnv::new();

@@ -436,6 +436,22 @@ pub fn token_leak(haystack: &str) -> Option<String> {
     None
 }
 
+/// Close stdin and check the ending most tests share: exit 0, and no trace of [`TOKEN`] on
+/// stdout or stderr.
+pub fn finish(s: Server) {
+    let f = s.close();
+    assert_eq!(f.status.code(), Some(0), "{}", f.stderr);
+    assert_no_token_leak(&f.stdout);
+    assert_no_token_leak(&f.stderr);
+}
+
+/// Peak resident memory of a process, in bytes (Linux).
+pub fn peak_rss(pid: u32) -> Option<usize> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kb: usize = status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
 /// Panics if [`TOKEN`], a piece of it, or the hex of a piece occurs in `haystack` (see [`token_leak`]).
 pub fn assert_no_token_leak(haystack: &str) {
     if let Some(found) = token_leak(haystack) {

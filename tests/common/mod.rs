@@ -19,5 +19,5 @@ pub use ambient_env::AmbientEnv;
 pub use gateway::{FakeGateway, Fault, RecordedRequest, RouteMatch, Times};
 pub use mcp::{
     BackgroundWriter, Finished, Server, TOKEN, TestEnv, ToolResult, assert_no_token_leak, bin_command, bin_path,
-    token_leak,
+    finish, peak_rss, token_leak,
 };

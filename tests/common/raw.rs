@@ -4,7 +4,7 @@
 use super::gateway::FakeGateway;
 use serde_json::Value;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
-use std::net::TcpStream;
+use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
 pub const TOK: &str = "tok-selftest";
@@ -75,7 +75,13 @@ pub fn read_resp<R: BufRead>(r: &mut R, head_only: bool) -> Resp {
 }
 
 pub fn raw(gw: &FakeGateway, request: &[u8]) -> Resp {
-    let mut s = connect(gw);
+    send_to(gw.addr(), request)
+}
+
+/// One request on a new connection to `addr`, and its response.
+pub fn send_to(addr: SocketAddr, request: &[u8]) -> Resp {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     s.write_all(request).unwrap();
     read_resp(&mut BufReader::new(s), request.starts_with(b"HEAD "))
 }
