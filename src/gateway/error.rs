@@ -97,48 +97,55 @@ const GATEWAY: &str = "the gateway";
 impl ApiError {
     /// The message, naming the API the call went to (a backend's [`super::Capabilities::noun`]).
     pub fn describe(&self, api: &str) -> String {
-        if api == GATEWAY {
-            return self.to_string();
-        }
-        let mut chars = api.chars();
-        let capital: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
-        match self {
-            ApiError::RouteNotServed { method, path } => {
-                format!(
-                    "{capital} does not serve {method} {path} (it has no such route). This is not a missing session."
-                )
-            }
-            other => other.to_string().replace("The gateway", &capital).replace("the gateway", api),
-        }
+        Named { error: self, api }.to_string()
     }
 }
 
+/// An error with the name of the API it came from, for its message.
+struct Named<'a> {
+    error: &'a ApiError,
+    api: &'a str,
+}
+
+/// Without a name, the public-api gateway's words (the one API that has no other name).
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
+        Named { error: self, api: GATEWAY }.fmt(f)
+    }
+}
+
+impl fmt::Display for Named<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let api = self.api;
+        let mut chars = api.chars();
+        let cap: String = chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default();
+        match self.error {
             ApiError::Status { status: 403, message } => write!(
                 f,
-                "The gateway refused access (403: {message}). The token is valid but has no \
+                "{cap} refused access (403: {message}). The token is valid but has no \
                  right to this project; check the project name or ask for access."
             ),
             ApiError::Status { status: 400, message } if message.starts_with("Project required") => write!(
                 f,
-                "The gateway answered 400: {message} This happens when a project-scoped token \
+                "{cap} answered 400: {message} This happens when a project-scoped token \
                  belongs to a different project than the one requested."
             ),
             ApiError::Status { status, message } if *status >= 500 => {
-                write!(f, "The gateway failed ({status}: {message}). This is a server-side problem.")
+                write!(f, "{cap} failed ({status}: {message}). This is a server-side problem.")
             }
-            ApiError::Status { status, message } => write!(f, "The gateway answered {status}: {message}"),
-            ApiError::RouteNotServed { method, path } => write!(
+            ApiError::Status { status, message } => write!(f, "{cap} answered {status}: {message}"),
+            ApiError::RouteNotServed { method, path } if api == GATEWAY => write!(
                 f,
                 "This gateway does not serve {method} {path} (404 page not found): the operation \
                  is not available through the public-api gateway. This is not a missing session."
             ),
+            ApiError::RouteNotServed { method, path } => {
+                write!(f, "{cap} does not serve {method} {path} (it has no such route). This is not a missing session.")
+            }
             ApiError::RetriedDeleteNotFound { message } => write!(
                 f,
-                "The connection to the gateway broke before it answered the delete, so the delete was \
-                 sent again, and the gateway then found nothing to delete (404: {message}). The first \
+                "The connection to {api} broke before it answered the delete, so the delete was \
+                 sent again, and {api} then found nothing to delete (404: {message}). The first \
                  attempt most likely deleted it and its answer was lost; either way it no longer exists."
             ),
             ApiError::NotServed { api, what } => write!(
@@ -159,47 +166,65 @@ impl fmt::Display for ApiError {
             ),
             ApiError::Unauthorized { message, source, cluster } => write!(
                 f,
-                "The gateway rejected the token (401: {message}). The token was taken from \
+                "{cap} rejected the token (401: {message}). The token was taken from \
                  {source} for cluster '{cluster}'; it may be expired or wrong. Replace it and try again."
             ),
             ApiError::RateLimited { retry_after } => write!(
                 f,
-                "The gateway is rate limiting requests (429){}. Wait and try again.",
+                "{cap} is rate limiting requests (429){}. Wait and try again.",
                 retry_after.as_deref().map(|r| format!("; it asks to retry after {}", quote(r))).unwrap_or_default()
             ),
             ApiError::Timeout { secs } => write!(
                 f,
-                "The gateway did not answer within {secs} s. It may be overloaded or unreachable; \
+                "{cap} did not answer within {secs} s. It may be overloaded or unreachable; \
                  try again later. A create or delete may still have taken effect: check before repeating it."
             ),
             ApiError::Connect { server, detail } => write!(
                 f,
-                "Cannot connect to the gateway at {server} ({detail}). Check the cluster's `server` \
-                 URL and that the gateway is running and reachable from this host."
+                "Cannot connect to {api} at {server} ({detail}). Check the cluster's `server` \
+                 URL and that {api} is running and reachable from this host."
             ),
             ApiError::Dns { server } => write!(
                 f,
-                "Cannot resolve the gateway's host name in {server}. Check the cluster's `server` URL \
+                "Cannot resolve {api}'s host name in {server}. Check the cluster's `server` URL \
                  and this host's DNS."
             ),
             ApiError::Tls { server, detail } => write!(
                 f,
-                "TLS connection to {server} failed: {detail}. The gateway's certificate was not \
+                "TLS connection to {server} failed: {detail}. {cap}'s certificate was not \
                  accepted (untrusted issuer, wrong host name or expired), so nothing was sent. For a \
                  private CA, set `ca_cert` for this cluster in clusters.yaml."
             ),
             ApiError::Redirect { location, reason } => write!(
                 f,
-                "The gateway redirected to {} ({reason}); not followed, and the token was not sent there.",
+                "{cap} redirected to {} ({reason}); not followed, and the token was not sent there.",
                 quote(location)
             ),
             ApiError::TooLarge { limit } => write!(
                 f,
-                "The gateway's answer is larger than {} MiB, the most this server reads; it was discarded.",
+                "{cap}'s answer is larger than {} MiB, the most this server reads; it was discarded.",
                 limit / (1024 * 1024)
             ),
-            ApiError::BadResponse { detail } => write!(f, "The gateway's answer could not be used: {detail}"),
-            ApiError::Transport { detail } => write!(f, "The request to the gateway failed: {detail}"),
+            ApiError::BadResponse { detail } => write!(f, "{cap}'s answer could not be used: {detail}"),
+            ApiError::Transport { detail } => write!(f, "The request to {api} failed: {detail}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_api_is_named_in_our_words_and_never_in_the_servers() {
+        let e = ApiError::Status { status: 400, message: "the gateway said no".into() };
+        assert_eq!(e.to_string(), "The gateway answered 400: the gateway said no");
+        assert_eq!(e.describe("the ambient API server"), "The ambient API server answered 400: the gateway said no");
+        let route = ApiError::RouteNotServed { method: "GET", path: "/x".into() };
+        assert!(route.to_string().starts_with("This gateway does not serve GET /x (404 page not found)"));
+        assert_eq!(
+            route.describe("the ambient API server"),
+            "The ambient API server does not serve GET /x (it has no such route). This is not a missing session."
+        );
     }
 }
