@@ -91,6 +91,62 @@ pub fn check_session_id(field: &str, value: &str) -> Result<(), Invalid> {
     }
 }
 
+/// Most labels one call may set or remove.
+pub const MAX_LABELS: usize = 20;
+
+/// A label key or value: 1–63 characters, letters, digits and `._-`, starting and ending with
+/// a letter or digit (the original's rule; no `prefix/` keys, no empty values).
+pub fn is_label_part(s: &str) -> bool {
+    let b = s.as_bytes();
+    let ok = |c: &u8| c.is_ascii_alphanumeric();
+    match (b.first(), b.last()) {
+        (Some(first), Some(last)) => {
+            b.len() <= 63 && ok(first) && ok(last) && b.iter().all(|c| ok(c) || b"._-".contains(c))
+        }
+        _ => false,
+    }
+}
+
+/// The JSON Schema pattern of [`is_label_part`].
+pub const LABEL_PATTERN: &str = "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$";
+const LABEL_RULE: &str = "1-63 letters, digits, '.', '_' or '-', starting and ending with a letter or digit";
+
+/// Labels to set: 1 to [`MAX_LABELS`] keys, every key and value by [`is_label_part`].
+pub fn check_labels(field: &str, labels: &serde_json::Map<String, serde_json::Value>) -> Result<(), Invalid> {
+    if labels.is_empty() || labels.len() > MAX_LABELS {
+        return Err(Invalid(format!("{field} must hold 1 to {MAX_LABELS} labels, not {}", labels.len())));
+    }
+    for (key, value) in labels {
+        if !is_label_part(key) {
+            return Err(Invalid(format!("{field} key {} is invalid: {LABEL_RULE}", quote(key))));
+        }
+        match value.as_str() {
+            Some(v) if is_label_part(v) => {}
+            Some(v) => {
+                return Err(Invalid(format!("{field}.{key} value {} is invalid: {LABEL_RULE}", quote(v))));
+            }
+            None => return Err(Invalid(format!("{field}.{key} must be a string"))),
+        }
+    }
+    Ok(())
+}
+
+/// Label keys to remove: 1 to [`MAX_LABELS`] distinct keys by [`is_label_part`].
+pub fn check_label_keys(field: &str, keys: &[&str]) -> Result<(), Invalid> {
+    if keys.is_empty() || keys.len() > MAX_LABELS {
+        return Err(Invalid(format!("{field} must list 1 to {MAX_LABELS} label keys, not {}", keys.len())));
+    }
+    for (i, key) in keys.iter().enumerate() {
+        if !is_label_part(key) {
+            return Err(Invalid(format!("{field}[{i}] {} is invalid: {LABEL_RULE}", quote(key))));
+        }
+        if keys[..i].contains(key) {
+            return Err(Invalid(format!("{field} names {} more than once", quote(key))));
+        }
+    }
+    Ok(())
+}
+
 /// Check a project or session name; the error names the field and quotes the value.
 pub fn check_name(field: &str, value: &str) -> Result<(), Invalid> {
     if is_dns1123_label(value) {

@@ -116,7 +116,7 @@ fn rows() -> Vec<Row> {
     rows.push(row(LIST, json!({"limit": num("9223372036854775808")}), "limit must be a whole number", None));
     rows.push(row(LIST, json!({"limit": num("-9223372036854775809")}), "limit must be a whole number", None));
     rows.push(row(LIST, json!({"limit": num("1e400")}), "limit must be a whole number", None));
-    rows.push(row(LIST, json!({"status": "RUNNING"}), "status", Some("is not one of: pending, running")));
+    rows.push(row(LIST, json!({"status": "RUNNIN"}), "status", Some("is not one of: pending, creating, running")));
     rows.push(row(LIST, json!({"status": "running' OR 1=1 --"}), "status", Some("is not one of")));
     rows.push(row(LIST, json!({"status": ""}), "status", Some("is not one of")));
     rows.push(row(LIST, json!({"sort_by": "created desc"}), "sort_by", Some("is not one of: created, stopped, name")));

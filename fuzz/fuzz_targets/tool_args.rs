@@ -15,7 +15,7 @@
 mod common;
 
 use libfuzzer_sys::fuzz_target;
-use mcp_acp::tools::params::{self, Args, Kind};
+use mcp_acp::tools::params::{self, Args, Kind, MAX_LABELS};
 use mcp_acp::tools::{self, AnyTool, MAX_BULK, TOOLS};
 use mcp_acp::validate::{is_dns1123_label, is_ksuid, parse_age};
 use serde_json::{Map, Value};
@@ -76,7 +76,33 @@ fn check_accepted(tool: &dyn AnyTool, input: &Value, args: &Args) {
                 let ok_char = |c: char| c.is_ascii_alphanumeric() || "._:@/-".contains(c);
                 assert!((1..=100).contains(&s.len()) && s.chars().all(ok_char), "{field}: accepted model {v}");
             }
+            // Any case in, the declared word out.
             Kind::Enum(allowed) => assert!(s.is_some_and(|s| allowed.contains(&s)), "{field}: accepted {v}"),
+            Kind::EnumList(allowed) => {
+                let words = args.names(p.name);
+                assert!(!words.is_empty() && words.iter().all(|w| allowed.contains(&w.as_str())), "{field}: {v}");
+                assert!(words.iter().enumerate().all(|(i, w)| !words[..i].contains(w)), "{field}: repeats in {v}");
+            }
+            Kind::Labels => {
+                let labels = args.labels(p.name);
+                let part = |s: &str| {
+                    let b = s.as_bytes();
+                    (1..=63).contains(&b.len())
+                        && b[0].is_ascii_alphanumeric()
+                        && b[b.len() - 1].is_ascii_alphanumeric()
+                        && b.iter().all(|c| c.is_ascii_alphanumeric() || b"._-".contains(c))
+                };
+                assert!((1..=MAX_LABELS).contains(&labels.len()), "{field}: accepted {} labels", labels.len());
+                assert!(labels.iter().all(|(k, v)| part(k) && part(v)), "{field}: accepted labels {v}");
+            }
+            Kind::LabelKeys => {
+                let keys = args.names(p.name);
+                assert!((1..=MAX_LABELS).contains(&keys.len()), "{field}: accepted {} keys", keys.len());
+            }
+            Kind::Token => {
+                let s = s.unwrap_or_else(|| panic!("{field}: accepted non-string token"));
+                assert!(s.trim().len() >= 10 && s.trim().bytes().all(|b| b.is_ascii_graphic()), "{field}: bad token");
+            }
             Kind::Bool => {
                 let b = v.as_bool().unwrap_or_else(|| panic!("{field}: accepted non-boolean {v}"));
                 assert_eq!(args.flag(p.name), b, "{field}");

@@ -468,7 +468,7 @@ impl std::error::Error for TokenError {}
 /// no token. A token must be a bearer token (RFC 6750 `b64token`: letters, digits, `-._~+/`,
 /// then optional `=`) of at least [`MIN_SECRET_LEN`] characters: real ones are, and only such
 /// a token can be reliably found and removed from everything we print.
-fn clean_token(raw: &str) -> Result<Option<Secret>, TokenError> {
+pub fn clean_token(raw: &str) -> Result<Option<Secret>, TokenError> {
     let t = raw.trim();
     if t.is_empty() {
         return Ok(None);

@@ -12,8 +12,8 @@
 use super::http::{Reply, Transport};
 use super::v1::{call, parse_json};
 use super::{
-    Answer, ApiError, Backend, Capabilities, IdSyntax, Message, NewSession, Op, OpKind, Request, Session, SessionList,
-    Target, shown,
+    Answer, ApiError, Backend, Capabilities, IdSyntax, Message, NewSession, Op, OpKind, Repo, Request, Session,
+    SessionList, SessionPatch, Target, shown,
 };
 use crate::validate::{clip, is_ksuid, quote};
 use serde::Deserialize;
@@ -31,7 +31,18 @@ pub static CAPABILITIES: Capabilities = Capabilities {
     ops: OpKind::ALL,
     list_limit: None,
     session_ids: IdSyntax::Ksuid,
-    create_options: &["initial_prompt", "model", "repos", "display_name", "timeout"],
+    labels: true,
+    creating_is_pending: false,
+    create_options: &[
+        "initial_prompt",
+        "model",
+        "repos",
+        "display_name",
+        "timeout",
+        "labels",
+        "temperature",
+        "workflow",
+    ],
 };
 
 #[derive(Default)]
@@ -58,6 +69,20 @@ struct WireSession {
     llm_model: Option<String>,
     #[serde(default, deserialize_with = "shown::long_opt")]
     labels: Option<String>,
+    #[serde(default, deserialize_with = "shown::long_opt")]
+    repos: Option<String>,
+    #[serde(default, deserialize_with = "shown::long_opt")]
+    repo_url: Option<String>,
+    #[serde(default, deserialize_with = "shown::short_opt")]
+    parent_session_id: Option<String>,
+    #[serde(default)]
+    llm_temperature: Option<f64>,
+    #[serde(default)]
+    llm_max_tokens: Option<i64>,
+    #[serde(default)]
+    timeout: Option<i64>,
+    #[serde(default)]
+    sdk_restart_count: Option<i64>,
     #[serde(default, deserialize_with = "shown::short_opt")]
     created_at: Option<String>,
     #[serde(default, deserialize_with = "shown::short_opt")]
@@ -78,6 +103,12 @@ impl From<WireSession> for Session {
             task: w.prompt,
             model: w.llm_model,
             labels: w.labels.as_deref().map(labels_of).unwrap_or_default(),
+            repos: repos_of(w.repos.as_deref(), w.repo_url),
+            parent_session_id: w.parent_session_id.filter(|p| !p.is_empty()),
+            temperature: w.llm_temperature,
+            max_tokens: w.llm_max_tokens,
+            timeout: w.timeout,
+            restart_count: w.sdk_restart_count,
             created_at: w.created_at,
             started_at: w.start_time,
             completed_at: w.completion_time,
@@ -92,6 +123,21 @@ fn labels_of(text: &str) -> BTreeMap<String, String> {
     serde_json::from_str(text).unwrap_or_default()
 }
 
+/// `repos` is JSON text (`[{"url","branch","name"}]` when `/repos` wrote it); where it holds no
+/// repository, `repo_url` is the one the pod gets (§12.10).
+fn repos_of(text: Option<&str>, repo_url: Option<String>) -> Vec<Repo> {
+    let listed: Vec<Repo> = text.and_then(|t| serde_json::from_str(t).ok()).unwrap_or_default();
+    match (listed.is_empty(), repo_url) {
+        (true, Some(url)) if !url.is_empty() => vec![Repo { url, branch: None }],
+        _ => listed,
+    }
+}
+
+/// A label map as the JSON text the server stores.
+fn labels_text(labels: &BTreeMap<String, String>) -> String {
+    serde_json::to_string(labels).unwrap_or_default()
+}
+
 fn create_body(t: &Target, new: &NewSession) -> Value {
     // `name` must be present (§12.6); the server does not make it unique.
     let mut body = json!({"name": new.name.clone().unwrap_or_default(), "project_id": t.project, "prompt": new.task});
@@ -101,10 +147,38 @@ fn create_body(t: &Target, new: &NewSession) -> Value {
     if let Some(timeout) = new.timeout {
         body["timeout"] = json!(timeout);
     }
+    if let Some(temperature) = new.temperature {
+        body["llm_temperature"] = json!(temperature);
+    }
+    if let Some(workflow) = &new.workflow {
+        body["workflow_id"] = json!(workflow);
+    }
+    if let Some(parent) = &new.parent {
+        body["parent_session_id"] = json!(parent);
+    }
+    if !new.labels.is_empty() {
+        body["labels"] = json!(labels_text(&new.labels));
+    }
     if let Some(first) = new.repos.first() {
         // Only `repo_url` reaches the session's pod (§12.10); `repos` is kept on the record.
         body["repo_url"] = json!(first.url);
         body["repos"] = json!(serde_json::to_string(&new.repos).unwrap_or_default());
+    }
+    body
+}
+
+/// A PATCH body: only what changes. `labels` is the whole map after the edit (PATCH replaces
+/// the stored text, §12.6), merged into `current`.
+fn patch_body(patch: &SessionPatch, current: &BTreeMap<String, String>) -> Value {
+    let mut body = json!({});
+    if let Some(name) = &patch.name {
+        body["name"] = json!(name);
+    }
+    if let Some(timeout) = patch.timeout {
+        body["timeout"] = json!(timeout);
+    }
+    if !patch.labels.is_empty() {
+        body["labels"] = json!(labels_text(&patch.labels.apply(current)));
     }
     body
 }
@@ -223,6 +297,10 @@ impl Backend for Ambient {
             Op::Get { id } => ("GET", format!("{ROOT}/sessions/{id}"), None),
             Op::Create { new } => ("POST", format!("{ROOT}/sessions"), Some(create_body(t, new))),
             Op::Delete { id } => ("DELETE", format!("{ROOT}/sessions/{id}"), None),
+            // The session's own labels are merged in when it is read, at execute time.
+            Op::Update { id, patch } => {
+                ("PATCH", format!("{ROOT}/sessions/{id}"), Some(patch_body(patch, &BTreeMap::new())))
+            }
             Op::Stop { id } => ("POST", format!("{ROOT}/sessions/{id}/stop"), None),
             Op::Start { id } => ("POST", format!("{ROOT}/sessions/{id}/start"), None),
             Op::Messages { id } => ("GET", format!("{ROOT}/sessions/{id}/messages"), None),
@@ -258,6 +336,13 @@ impl Backend for Ambient {
             Op::Delete { id } => {
                 self.read(t, id)?;
                 self.send(t, "DELETE", &format!("{ROOT}/sessions/{id}"), None).map(|_| Answer::Deleted)
+            }
+            Op::Update { id, patch } => {
+                let before = self.read(t, id)?;
+                let body = patch_body(patch, &before.labels);
+                let reply = self.send(t, "PATCH", &format!("{ROOT}/sessions/{id}"), Some(&body))?;
+                let after: Session = parse_json::<WireSession>(&reply, "the changed session")?.into();
+                Ok(Answer::Updated { before: Box::new(before), after: Box::new(after) })
             }
             // Stop and start read first too: the server would act on any project's session.
             Op::Stop { id } | Op::Start { id } => {
@@ -369,18 +454,46 @@ mod tests {
             timeout: std::time::Duration::from_secs(1),
             tls: &tls,
         };
-        let bare = NewSession { task: "t".into(), model: None, repos: vec![], name: None, timeout: None };
+        let bare = NewSession::with_task("t");
         assert_eq!(create_body(&t, &bare), json!({"name": "", "project_id": "team-a", "prompt": "t"}));
         let full = NewSession {
-            task: "t".into(),
             model: Some("m".into()),
             repos: vec![Repo { url: "https://g/r".into(), branch: Some("dev".into()) }],
             name: Some("My run".into()),
             timeout: Some(900),
+            labels: BTreeMap::from([("team".to_string(), "x".to_string())]),
+            parent: Some("2abcDEF0123456789ghijklmnoP".into()),
+            temperature: Some(0.3),
+            workflow: Some("bugfix".into()),
+            ..NewSession::with_task("t")
         };
         let body = create_body(&t, &full);
         assert_eq!(body["repo_url"], json!("https://g/r"));
         assert_eq!(body["repos"], json!("[{\"url\":\"https://g/r\",\"branch\":\"dev\"}]"));
         assert_eq!((&body["name"], &body["llm_model"], &body["timeout"]), (&json!("My run"), &json!("m"), &json!(900)));
+        assert_eq!((&body["labels"], &body["llm_temperature"]), (&json!("{\"team\":\"x\"}"), &json!(0.3)));
+        assert_eq!(
+            (&body["workflow_id"], &body["parent_session_id"]),
+            (&json!("bugfix"), &json!("2abcDEF0123456789ghijklmnoP"))
+        );
+    }
+
+    #[test]
+    fn patches_send_only_what_changes_and_merge_labels() {
+        let current = BTreeMap::from([("a".to_string(), "1".to_string()), ("b".to_string(), "2".to_string())]);
+        let name = SessionPatch { name: Some("n".into()), ..SessionPatch::default() };
+        assert_eq!(patch_body(&name, &current), json!({"name": "n"}));
+        let mut labels = SessionPatch::default();
+        labels.labels.set.insert("c".into(), "3".into());
+        labels.labels.remove.push("a".into());
+        assert_eq!(patch_body(&labels, &current), json!({"labels": "{\"b\":\"2\",\"c\":\"3\"}"}));
+    }
+
+    #[test]
+    fn repos_come_from_the_list_or_else_repo_url() {
+        let listed = repos_of(Some(r#"[{"url":"https://g/a","branch":"dev","name":"a"}]"#), Some("https://g/b".into()));
+        assert_eq!(listed, vec![Repo { url: "https://g/a".into(), branch: Some("dev".into()) }]);
+        assert_eq!(repos_of(Some("not json"), Some("https://g/b".into()))[0].url, "https://g/b");
+        assert!(repos_of(None, Some(String::new())).is_empty());
     }
 }

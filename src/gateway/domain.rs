@@ -23,6 +23,21 @@ pub struct Session {
     pub model: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub labels: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub repos: Vec<Repo>,
+    /// The session this one was cloned from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_session_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_tokens: Option<i64>,
+    /// Seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<i64>,
+    /// How often the agent was restarted in its pod.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub restart_count: Option<i64>,
     #[serde(rename = "createdAt", skip_serializing_if = "Option::is_none")]
     pub created_at: Option<String>,
     #[serde(rename = "startedAt", skip_serializing_if = "Option::is_none")]
@@ -37,6 +52,9 @@ pub struct Session {
     #[serde(skip)]
     pub raw: Option<serde_json::Value>,
 }
+
+/// The phases of the one vocabulary both APIs are shown in (lowercase; arguments take any case).
+pub const PHASES: &[&str] = &["pending", "creating", "running", "stopping", "stopped", "completed", "failed"];
 
 /// What a session is doing. The public-api gateway reports `pending`, `running`, `completed`
 /// and `failed`, and passes other phases through as the platform names them.
@@ -98,12 +116,77 @@ pub struct NewSession {
     pub name: Option<String>,
     /// Seconds, where the API takes one.
     pub timeout: Option<i64>,
+    /// Labels, where the API keeps them.
+    pub labels: BTreeMap<String, String>,
+    /// The session this one is a clone of, where the API records it.
+    pub parent: Option<String>,
+    pub temperature: Option<f64>,
+    /// A workflow name (the original's templates), where the API keeps one.
+    pub workflow: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Repo {
-    pub url: String,
+impl NewSession {
+    /// A session with this prompt and nothing else set: the API's defaults apply.
+    pub fn with_task(task: impl Into<String>) -> NewSession {
+        NewSession {
+            task: task.into(),
+            model: None,
+            repos: vec![],
+            name: None,
+            timeout: None,
+            labels: BTreeMap::new(),
+            parent: None,
+            temperature: None,
+            workflow: None,
+        }
+    }
+}
+
+/// A change to a session's settings: only what is `Some` (or, for labels, non-empty) changes.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct SessionPatch {
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeout: Option<i64>,
+    #[serde(skip_serializing_if = "LabelEdit::is_empty")]
+    pub labels: LabelEdit,
+}
+
+impl SessionPatch {
+    pub fn is_empty(&self) -> bool {
+        self.name.is_none() && self.timeout.is_none() && self.labels.is_empty()
+    }
+}
+
+/// Labels to set and keys to remove, applied to the labels a session has when it is read.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LabelEdit {
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub set: BTreeMap<String, String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub remove: Vec<String>,
+}
+
+impl LabelEdit {
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.remove.is_empty()
+    }
+
+    /// The labels after this edit of `current`.
+    pub fn apply(&self, current: &BTreeMap<String, String>) -> BTreeMap<String, String> {
+        let mut labels = current.clone();
+        labels.retain(|k, _| !self.remove.contains(k));
+        labels.extend(self.set.iter().map(|(k, v)| (k.clone(), v.clone())));
+        labels
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Repo {
+    #[serde(deserialize_with = "shown::long")]
+    pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "shown::short_opt")]
     pub branch: Option<String>,
 }
 
@@ -126,6 +209,9 @@ pub mod shown {
 
     pub fn short<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
         String::deserialize(d).map(|s| clip(s, SHORT))
+    }
+    pub fn long<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+        String::deserialize(d).map(|s| clip(s, LONG))
     }
     pub fn task<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
         String::deserialize(d).map(|s| clip(s, TASK))

@@ -21,6 +21,8 @@ static CAPABILITIES: Capabilities = Capabilities {
     ops: OpKind::ALL,
     list_limit: Some(20),
     session_ids: super::IdSyntax::Dns1123,
+    labels: true,
+    creating_is_pending: true,
     create_options: &["initial_prompt", "model", "repos"],
 };
 
@@ -42,6 +44,7 @@ impl Backend for MemoryApi {
             Op::Get { id } => ("GET", format!("/sessions/{id}"), None),
             Op::Create { new } => ("POST", "/sessions".to_string(), serde_json::to_value(new).ok()),
             Op::Delete { id } => ("DELETE", format!("/sessions/{id}"), None),
+            Op::Update { id, patch } => ("PATCH", format!("/sessions/{id}"), serde_json::to_value(patch).ok()),
             Op::Stop { id } => ("POST", format!("/sessions/{id}/stop"), None),
             Op::Start { id } => ("POST", format!("/sessions/{id}/start"), None),
             Op::Messages { id } => ("GET", format!("/sessions/{id}/messages"), None),
@@ -71,6 +74,12 @@ impl Backend for MemoryApi {
                     status: "pending".into(),
                     task: new.task.clone(),
                     model: new.model.clone(),
+                    display_name: new.name.clone(),
+                    labels: new.labels.clone(),
+                    repos: new.repos.clone(),
+                    parent_session_id: new.parent.clone(),
+                    temperature: new.temperature,
+                    timeout: new.timeout,
                     created_at: Some("2026-01-01T00:00:00Z".into()),
                     ..Session::default()
                 };
@@ -81,6 +90,19 @@ impl Backend for MemoryApi {
                 let i = self.position(t.project, id)?;
                 self.sessions.remove(i);
                 Ok(Answer::Deleted)
+            }
+            Op::Update { id, patch } => {
+                let i = self.position(t.project, id)?;
+                let before = self.sessions[i].1.clone();
+                let session = &mut self.sessions[i].1;
+                if let Some(name) = &patch.name {
+                    session.display_name = Some(name.clone());
+                }
+                if let Some(timeout) = patch.timeout {
+                    session.timeout = Some(timeout);
+                }
+                session.labels = patch.labels.apply(&session.labels);
+                Ok(Answer::Updated { before: Box::new(before), after: Box::new(session.clone()) })
             }
             Op::Stop { id } => self.move_phase(t, id, &["running", "creating", "pending"], "stopped"),
             Op::Start { id } => self.move_phase(t, id, &["stopped", "failed", "completed", ""], "pending"),

@@ -17,7 +17,9 @@ pub mod memory;
 #[cfg(feature = "http")]
 pub mod v1;
 
-pub use domain::{MAX_PROMPT_CHARS, Message, NewSession, Phase, Repo, Session, SessionList, shown};
+pub use domain::{
+    LabelEdit, MAX_PROMPT_CHARS, Message, NewSession, PHASES, Phase, Repo, Session, SessionList, SessionPatch, shown,
+};
 pub use error::ApiError;
 
 use crate::credentials::{Secret, TlsProfile, TokenSource};
@@ -45,13 +47,33 @@ pub struct Target<'a> {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Op<'a> {
     List,
-    Get { id: &'a str },
-    Create { new: &'a NewSession },
-    Delete { id: &'a str },
-    Stop { id: &'a str },
-    Start { id: &'a str },
-    Messages { id: &'a str },
-    SendMessage { id: &'a str, text: &'a str },
+    Get {
+        id: &'a str,
+    },
+    Create {
+        new: &'a NewSession,
+    },
+    Delete {
+        id: &'a str,
+    },
+    /// Change settings: display name, timeout, labels (merged with the session's own).
+    Update {
+        id: &'a str,
+        patch: &'a SessionPatch,
+    },
+    Stop {
+        id: &'a str,
+    },
+    Start {
+        id: &'a str,
+    },
+    Messages {
+        id: &'a str,
+    },
+    SendMessage {
+        id: &'a str,
+        text: &'a str,
+    },
     ListProjects,
 }
 
@@ -62,6 +84,7 @@ pub enum OpKind {
     Get,
     Create,
     Delete,
+    Update,
     Stop,
     Start,
     Messages,
@@ -76,6 +99,7 @@ impl Op<'_> {
             Op::Get { .. } => OpKind::Get,
             Op::Create { .. } => OpKind::Create,
             Op::Delete { .. } => OpKind::Delete,
+            Op::Update { .. } => OpKind::Update,
             Op::Stop { .. } => OpKind::Stop,
             Op::Start { .. } => OpKind::Start,
             Op::Messages { .. } => OpKind::Messages,
@@ -88,7 +112,7 @@ impl Op<'_> {
     pub fn session(&self) -> Option<&str> {
         match self {
             Op::Get { id } | Op::Delete { id } | Op::Stop { id } | Op::Start { id } | Op::Messages { id } => Some(id),
-            Op::SendMessage { id, .. } => Some(id),
+            Op::SendMessage { id, .. } | Op::Update { id, .. } => Some(id),
             Op::List | Op::Create { .. } | Op::ListProjects => None,
         }
     }
@@ -101,6 +125,7 @@ impl OpKind {
         OpKind::Get,
         OpKind::Create,
         OpKind::Delete,
+        OpKind::Update,
         OpKind::Stop,
         OpKind::Start,
         OpKind::Messages,
@@ -110,7 +135,10 @@ impl OpKind {
 
     /// Does it change anything on the platform?
     pub fn changes(self) -> bool {
-        matches!(self, OpKind::Create | OpKind::Delete | OpKind::Stop | OpKind::Start | OpKind::SendMessage)
+        matches!(
+            self,
+            OpKind::Create | OpKind::Delete | OpKind::Update | OpKind::Stop | OpKind::Start | OpKind::SendMessage
+        )
     }
 
     /// What it does, for "<the API> cannot <…>".
@@ -120,6 +148,7 @@ impl OpKind {
             OpKind::Get => "read a session",
             OpKind::Create => "create sessions",
             OpKind::Delete => "delete sessions",
+            OpKind::Update => "change a session's settings or labels",
             OpKind::Stop => "stop sessions",
             OpKind::Start => "start (restart) sessions",
             OpKind::Messages => "read a session's messages",
@@ -138,6 +167,11 @@ pub enum Answer {
     /// The new session's id.
     Created(String),
     Deleted,
+    /// The session before and after a change.
+    Updated {
+        before: Box<Session>,
+        after: Box<Session>,
+    },
     Messages(Vec<Message>),
     Sent(Message),
     Projects(Vec<String>),
@@ -179,6 +213,10 @@ pub struct Capabilities {
     /// A list returns at most this many sessions and cannot page further.
     pub list_limit: Option<usize>,
     pub session_ids: IdSyntax,
+    /// Sessions carry labels (so they can be found by them).
+    pub labels: bool,
+    /// The API reports the Creating phase as `pending` (the public-api gateway does).
+    pub creating_is_pending: bool,
     /// Create options (as the original's tool names them) that this API can apply.
     pub create_options: &'static [&'static str],
 }
@@ -244,6 +282,16 @@ impl dyn Backend + '_ {
         self.check_id(id)?;
         match self.execute(t, &Op::Delete { id })? {
             Answer::Deleted => Ok(()),
+            _ => Err(mismatch()),
+        }
+    }
+
+    /// Change a session's settings; it is returned as it was before and as it is after.
+    pub fn update(&mut self, t: &Target, id: &str, patch: &SessionPatch) -> Result<(Session, Session), ApiError> {
+        let op = Op::Update { id, patch };
+        self.check(&op)?;
+        match self.execute(t, &op)? {
+            Answer::Updated { before, after } => Ok((*before, *after)),
             _ => Err(mismatch()),
         }
     }

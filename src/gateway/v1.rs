@@ -76,6 +76,8 @@ pub static CAPABILITIES: Capabilities = Capabilities {
     ops: &[OpKind::List, OpKind::Get, OpKind::Create, OpKind::Delete],
     list_limit: Some(PAGE_LIMIT),
     session_ids: IdSyntax::Dns1123,
+    labels: false,
+    creating_is_pending: true,
     create_options: &["initial_prompt", "model", "repos"],
 };
 
@@ -138,11 +140,14 @@ impl Backend for GatewayV1 {
             Op::Get { id } => ("GET", format!("/v1/sessions/{id}"), None),
             Op::Create { new } => ("POST", "/v1/sessions".to_string(), Some(create_body(new))),
             Op::Delete { id } => ("DELETE", format!("/v1/sessions/{id}"), None),
-            // No route (docs/public-api.md §1, §11): stop, start, messages and projects exist only
-            // on the backend behind the gateway.
-            Op::Stop { .. } | Op::Start { .. } | Op::Messages { .. } | Op::SendMessage { .. } | Op::ListProjects => {
-                return None;
-            }
+            // No route (docs/public-api.md §1, §11): updates, stop, start, messages and projects
+            // exist only on the backend behind the gateway.
+            Op::Update { .. }
+            | Op::Stop { .. }
+            | Op::Start { .. }
+            | Op::Messages { .. }
+            | Op::SendMessage { .. }
+            | Op::ListProjects => return None,
         };
         Some(Request { method, path, body })
     }
@@ -246,7 +251,6 @@ mod tests {
     #[test]
     fn create_body_is_what_the_gateway_binds() {
         let new = NewSession {
-            task: "do it".into(),
             model: Some("claude-x".into()),
             repos: vec![
                 Repo { url: "https://g/r".into(), branch: None },
@@ -255,12 +259,14 @@ mod tests {
             // Fields this API has no place for are not sent.
             name: Some("n".into()),
             timeout: Some(600),
+            temperature: Some(0.3),
+            ..NewSession::with_task("do it")
         };
         assert_eq!(
             create_body(&new),
             json!({"task": "do it", "model": "claude-x", "repos": [{"url": "https://g/r"}, {"url": "https://g/s", "branch": "dev"}]})
         );
-        let bare = NewSession { task: "t".into(), model: None, repos: vec![], name: None, timeout: None };
+        let bare = NewSession::with_task("t");
         assert_eq!(create_body(&bare), json!({"task": "t"}));
     }
 

@@ -79,11 +79,11 @@ impl Tool for CreateSession {
 
     fn run(ctx: &mut Context, args: CreateArgs) -> Result<Output, ToolError> {
         let new = NewSession {
-            task: args.initial_prompt,
             model: args.model,
             repos: args.repos,
             name: args.display_name.clone(),
             timeout: args.timeout,
+            ..NewSession::with_task(args.initial_prompt)
         };
         let given = [
             ("display_name", args.display_name.is_some()),

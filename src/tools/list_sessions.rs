@@ -3,24 +3,19 @@
 use super::params::{Kind, PROJECT, Param};
 use super::render::{describe, session_schema};
 use super::{Context, Effect, Output, Tool, ToolError};
-use crate::gateway::Session;
+use crate::gateway::{PHASES, Session};
 use crate::validate::{parse_age, parse_rfc3339};
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 use std::fmt::Write;
 
-/// Status filter values: the gateway's own, the phases it passes through, and the
-/// original's `creating` (the gateway reports Creating as `pending`).
-pub const STATUS_FILTERS: &[&str] = &["pending", "running", "completed", "failed", "stopping", "stopped", "creating"];
-
 crate::tool_args! {
     pub struct ListArgs {
         project: Option<String> = PROJECT,
         status: Option<String> = Param::new(
-            Kind::Enum(STATUS_FILTERS),
+            Kind::Enum(PHASES),
             false,
-            "Only sessions with this status. Gateway statuses: pending, running, completed, failed; \
-             stopping and stopped are passed through from the platform. The original's 'creating' means pending.",
+            "Only sessions in this phase (any case). The public-api gateway reports creating as pending.",
         ),
         older_than: Option<String> = Param::new(
             Kind::Age,
@@ -76,7 +71,7 @@ impl Tool for ListSessions {
                 cluster: t.cluster.to_string(),
                 project: t.project.to_string(),
                 returned_by_gateway: list.sessions.len(),
-                sessions: filter_sessions(list.sessions, &args, now),
+                sessions: filter_sessions(list.sessions, &args, now, api.capabilities().creating_is_pending),
                 may_have_more: list.maybe_more,
                 filters: filters(&args),
             };
@@ -149,9 +144,9 @@ fn filters(args: &ListArgs) -> Map<String, Value> {
 }
 
 /// Apply the list filters client-side, in the original's order: status, age, sort, limit.
-fn filter_sessions(mut sessions: Vec<Session>, args: &ListArgs, now: i64) -> Vec<Session> {
+fn filter_sessions(mut sessions: Vec<Session>, args: &ListArgs, now: i64, creating_is_pending: bool) -> Vec<Session> {
     if let Some(status) = args.status.as_deref() {
-        let want = if status == "creating" { "pending" } else { status };
+        let want = if status == "creating" && creating_is_pending { "pending" } else { status };
         sessions.retain(|s| s.status.eq_ignore_ascii_case(want));
     }
     if let Some(age) = args.older_than.as_deref().and_then(|a| parse_age(a).ok()) {
@@ -206,19 +201,22 @@ mod tests {
 
     #[test]
     fn status_filter_matches_passed_through_phases_and_maps_creating() {
-        assert_eq!(ids(&filter_sessions(sample(), &args(json!({"status": "stopped"})), NOW)), ["a"]);
-        assert_eq!(ids(&filter_sessions(sample(), &args(json!({"status": "creating"})), NOW)), ["c"]);
+        assert_eq!(ids(&filter_sessions(sample(), &args(json!({"status": "stopped"})), NOW, true)), ["a"]);
+        assert_eq!(ids(&filter_sessions(sample(), &args(json!({"status": "creating"})), NOW, true)), ["c"]);
     }
 
     #[test]
     fn older_than_keeps_only_older_sessions() {
-        assert_eq!(ids(&filter_sessions(sample(), &args(json!({"older_than": "3d"})), NOW)), ["b", "a"]);
+        assert_eq!(ids(&filter_sessions(sample(), &args(json!({"older_than": "3d"})), NOW, true)), ["b", "a"]);
     }
 
     #[test]
     fn sorting_and_limit() {
-        assert_eq!(ids(&filter_sessions(sample(), &args(json!({"sort_by": "created"})), NOW)), ["c", "b", "a"]);
-        assert_eq!(ids(&filter_sessions(sample(), &args(json!({"sort_by": "name", "limit": 2})), NOW)), ["a", "b"]);
-        assert_eq!(ids(&filter_sessions(sample(), &args(json!({"sort_by": "stopped"})), NOW))[0], "a");
+        assert_eq!(ids(&filter_sessions(sample(), &args(json!({"sort_by": "created"})), NOW, true)), ["c", "b", "a"]);
+        assert_eq!(
+            ids(&filter_sessions(sample(), &args(json!({"sort_by": "name", "limit": 2})), NOW, true)),
+            ["a", "b"]
+        );
+        assert_eq!(ids(&filter_sessions(sample(), &args(json!({"sort_by": "stopped"})), NOW, true))[0], "a");
     }
 }

@@ -9,6 +9,7 @@ use crate::gateway::Repo;
 pub use crate::validate::Invalid;
 use crate::validate::{self, quote};
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 
 pub enum Kind {
     /// A project name: DNS-1123 label.
@@ -25,7 +26,10 @@ pub enum Kind {
     },
     /// A model identifier: letters, digits and `._:@/-`.
     Model,
+    /// One of these words, any case; read back as written here.
     Enum(&'static [&'static str]),
+    /// Distinct words of the list, any case, at least one; read back as written here.
+    EnumList(&'static [&'static str]),
     Bool,
     Int {
         min: i64,
@@ -43,7 +47,15 @@ pub enum Kind {
     },
     /// A cluster name from clusters.yaml (checked against the file by the tool).
     ClusterName,
+    /// Labels to set: an object of 1 to [`MAX_LABELS`] keys, keys and values by the label rule.
+    Labels,
+    /// Label keys: 1 to [`MAX_LABELS`] distinct keys.
+    LabelKeys,
+    /// A bearer token: checked like one in clusters.yaml, and never echoed.
+    Token,
 }
+
+pub use crate::validate::MAX_LABELS;
 
 pub struct Param {
     pub name: &'static str,
@@ -97,6 +109,10 @@ impl Args {
         let items = self.0.get(name).and_then(Value::as_array);
         items.into_iter().flatten().filter_map(Value::as_str).map(str::to_string).collect()
     }
+    pub fn labels(&self, name: &str) -> BTreeMap<String, String> {
+        let items = self.0.get(name).and_then(Value::as_object);
+        items.into_iter().flatten().filter_map(|(k, v)| Some((k.clone(), v.as_str()?.to_string()))).collect()
+    }
     pub fn repos(&self, name: &str) -> Vec<Repo> {
         let items = self.0.get(name).and_then(Value::as_array);
         items.into_iter().flatten().filter_map(repo_of).collect()
@@ -144,6 +160,11 @@ impl FromArg for Option<i64> {
 impl FromArg for Vec<String> {
     fn from_arg(args: &Args, name: &str) -> Self {
         args.names(name)
+    }
+}
+impl FromArg for BTreeMap<String, String> {
+    fn from_arg(args: &Args, name: &str) -> Self {
+        args.labels(name)
     }
 }
 impl FromArg for Vec<Repo> {
@@ -211,9 +232,22 @@ pub fn parse(params: &[Param], args: &Value) -> Result<Args, Invalid> {
             true => Invalid(format!("{e}; leave {key} out to use its default")),
             false => e,
         })?;
-        out.insert(key.clone(), value.clone());
+        out.insert(key.clone(), canonical(&param.kind, value));
     }
     check_required(params, out)
+}
+
+/// Enum words are matched in any case and read back as declared.
+fn canonical(kind: &Kind, v: &Value) -> Value {
+    let word = |allowed: &[&str], s: &Value| {
+        let s = s.as_str().unwrap_or_default();
+        json!(allowed.iter().find(|a| a.eq_ignore_ascii_case(s)).copied().unwrap_or(s))
+    };
+    match (kind, v) {
+        (Kind::Enum(allowed), _) => word(allowed, v),
+        (Kind::EnumList(allowed), Value::Array(items)) => items.iter().map(|i| word(allowed, i)).collect(),
+        _ => v.clone(),
+    }
 }
 
 fn check_required(params: &[Param], out: Map<String, Value>) -> Result<Args, Invalid> {
@@ -250,12 +284,20 @@ fn check(p: &Param, v: &Value) -> Result<(), Invalid> {
         Kind::Text { max } => check_text(name, string(name, v)?, *max),
         Kind::Label { max } => check_label(name, string(name, v)?, *max),
         Kind::Model => check_model(string(name, v)?),
-        Kind::Enum(allowed) => {
-            let s = string(name, v)?;
-            match allowed.contains(&s) {
-                true => Ok(()),
-                false => Err(Invalid(format!("{name} {} is not one of: {}", quote(s), allowed.join(", ")))),
+        Kind::Enum(allowed) => check_word(name, string(name, v)?, allowed),
+        Kind::EnumList(allowed) => {
+            let items = v.as_array().ok_or_else(|| want(name, "an array of strings", v))?;
+            if items.is_empty() {
+                return Err(Invalid(format!("{name} must list at least one of: {}", allowed.join(", "))));
             }
+            for (i, item) in items.iter().enumerate() {
+                let s = string(&format!("{name}[{i}]"), item)?;
+                check_word(&format!("{name}[{i}]"), s, allowed)?;
+                if items[..i].iter().any(|p| p.as_str().is_some_and(|p| p.eq_ignore_ascii_case(s))) {
+                    return Err(Invalid(format!("{name} names {} more than once", quote(s))));
+                }
+            }
+            Ok(())
         }
         Kind::Bool => v.as_bool().map(|_| ()).ok_or_else(|| want(name, "a boolean (true or false)", v)),
         Kind::Int { min, max } => match v.as_i64() {
@@ -266,6 +308,23 @@ fn check(p: &Param, v: &Value) -> Result<(), Invalid> {
         Kind::Age => validate::parse_age(string(name, v)?).map(|_| ()),
         Kind::Names { max } => check_names(name, v, *max),
         Kind::Repos { max } => check_repos(name, v, *max),
+        Kind::Labels => {
+            validate::check_labels(name, v.as_object().ok_or_else(|| want(name, "an object of labels", v))?)
+        }
+        Kind::LabelKeys => {
+            let items = v.as_array().ok_or_else(|| want(name, "an array of label keys", v))?;
+            let keys = items
+                .iter()
+                .enumerate()
+                .map(|(i, k)| string(&format!("{name}[{i}]"), k))
+                .collect::<Result<Vec<&str>, Invalid>>()?;
+            validate::check_label_keys(name, &keys)
+        }
+        Kind::Token => match crate::config::clean_token(string(name, v)?) {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => Err(Invalid(format!("{name} must not be empty"))),
+            Err(e) => Err(Invalid(format!("{name}: {e} (the value is not shown)"))),
+        },
         Kind::ClusterName => {
             let s = string(name, v)?;
             match !s.is_empty() && s.len() <= 253 && !s.chars().any(char::is_control) {
@@ -276,6 +335,13 @@ fn check(p: &Param, v: &Value) -> Result<(), Invalid> {
                 ))),
             }
         }
+    }
+}
+
+fn check_word(name: &str, s: &str, allowed: &[&str]) -> Result<(), Invalid> {
+    match allowed.iter().any(|a| a.eq_ignore_ascii_case(s)) {
+        true => Ok(()),
+        false => Err(Invalid(format!("{name} {} is not one of: {}", quote(s), allowed.join(", ")))),
     }
 }
 
@@ -405,6 +471,15 @@ pub fn schema(params: &[Param]) -> Value {
                 json!({"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[A-Za-z0-9._:@/-]+$"})
             }
             Kind::Enum(values) => json!({"type": "string", "enum": values}),
+            Kind::EnumList(values) => json!({"type": "array", "minItems": 1, "uniqueItems": true,
+                                             "items": {"type": "string", "enum": values}}),
+            Kind::Labels => json!({"type": "object", "minProperties": 1, "maxProperties": MAX_LABELS,
+                "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 63,
+                                         "pattern": validate::LABEL_PATTERN},
+                "propertyNames": {"maxLength": 63, "pattern": validate::LABEL_PATTERN}}),
+            Kind::LabelKeys => json!({"type": "array", "minItems": 1, "maxItems": MAX_LABELS, "uniqueItems": true,
+                "items": {"type": "string", "minLength": 1, "maxLength": 63, "pattern": validate::LABEL_PATTERN}}),
+            Kind::Token => json!({"type": "string", "minLength": 10}),
             Kind::Bool => json!({"type": "boolean", "default": false}),
             Kind::Int { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
             Kind::Age => json!({"type": "string", "pattern": "^[0-9]+[dhmDHM]$"}),
@@ -465,7 +540,7 @@ mod tests {
         assert!(err(json!({"session": "a", "limit": 1e300})).starts_with("limit must be a whole number"));
         assert!(err(json!({"session": "a", "limit": 99999999999999999999u128})).starts_with("limit must be"));
         assert!(err(json!({"session": "a", "extra": 1})).starts_with("unknown argument \"extra\""));
-        assert!(err(json!({"session": "a", "status": "RUNNING"})).contains("is not one of: running, failed"));
+        assert!(err(json!({"session": "a", "status": "RUN"})).contains("is not one of: running, failed"));
         assert_eq!(err(json!([1])), "arguments must be a JSON object, not an array");
     }
 

@@ -79,7 +79,11 @@ pub fn session_schema() -> Value {
     json!({
         "type": "object",
         "properties": {"id": text, "project": text, "display_name": text, "status": text, "task": text,
-                       "model": text, "labels": {"type": "object"}, "createdAt": text, "startedAt": text,
+                       "model": text, "labels": {"type": "object", "additionalProperties": text},
+                       "repos": {"type": "array", "items": {"type": "object", "properties": {"url": text, "branch": text}}},
+                       "parent_session_id": text, "temperature": {"type": "number"},
+                       "max_tokens": {"type": "integer"}, "timeout": {"type": "integer"},
+                       "restart_count": {"type": "integer"}, "createdAt": text, "startedAt": text,
                        "completedAt": text, "result": text, "error": text},
         "required": ["id", "status", "task"],
     })
