@@ -39,6 +39,8 @@ impl fmt::Display for Secret {
 pub enum TokenSource {
     ConfigFile,
     EnvVar,
+    /// Given to `acp_login` and kept in this process's memory only.
+    Login,
 }
 
 impl fmt::Display for TokenSource {
@@ -46,6 +48,7 @@ impl fmt::Display for TokenSource {
         f.write_str(match self {
             TokenSource::ConfigFile => "the cluster's `token` in clusters.yaml",
             TokenSource::EnvVar => "the ACP_TOKEN environment variable",
+            TokenSource::Login => "the token given to acp_login (kept in memory only)",
         })
     }
 }

@@ -60,7 +60,13 @@ fn serve(ctx: Context) -> ExitCode {
     init_logging();
     server::install_panic_hook();
     let mut server = Server::new(ctx);
-    let stdin = std::io::stdin().lock();
+    let stdin = match mcp_acp::input::Stdin::open() {
+        Ok(stdin) => stdin,
+        Err(e) => {
+            log::error!("cannot read standard input: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let stdout = std::io::BufWriter::new(std::io::stdout().lock());
     match server::serve(&mut server, stdin, stdout) {
         Ok(()) => ExitCode::SUCCESS,

@@ -5,6 +5,7 @@
 //! version in every request's `_meta` and may call `server/discover`; each such request is
 //! served on its own. What a result contains follows the revision it is served under.
 
+use crate::input::{Inbox, Input};
 use crate::jsonrpc::{self, Incoming, Line, RpcError};
 use crate::tools::{self, Context, Progress};
 use crate::{logging, redact};
@@ -12,7 +13,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Value, json};
 use std::cell::RefCell;
-use std::io::{self, BufRead, Write};
+use std::io::{self, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 use std::sync::OnceLock;
@@ -171,7 +172,7 @@ impl Server {
             }
         }
         let line = match method {
-            "tools/call" => match self.tools_call(rev, params) {
+            "tools/call" => match self.tools_call(&id, rev, params) {
                 Ok(output) => call_answer(&id, &output, rev),
                 Err(e) => line_of(&jsonrpc::failure(id.clone(), e)),
             },
@@ -262,7 +263,7 @@ impl Server {
         })
     }
 
-    fn tools_call(&mut self, rev: Rev, params: &Value) -> Result<tools::Output, RpcError> {
+    fn tools_call(&mut self, id: &Value, rev: Rev, params: &Value) -> Result<tools::Output, RpcError> {
         let invalid = |m: String| RpcError::new(jsonrpc::INVALID_PARAMS, m);
         let name = params
             .get("name")
@@ -276,6 +277,7 @@ impl Server {
             .filter(|t| t.is_string() || t.is_number())
             .map(|token| Progress { token: token.clone(), with_message: rev.has_annotations() });
         self.ctx.set_progress(progress);
+        self.ctx.set_request(Some(id.clone()));
         let ctx = &mut self.ctx;
         let output = catch_unwind(AssertUnwindSafe(|| tools::call(ctx, tool, arguments))).unwrap_or_else(|_| {
             log::error!("tool_unexpected_error tool={name}: the tool panicked (see the message above)");
@@ -284,6 +286,7 @@ impl Server {
             ))
         });
         self.ctx.set_progress(None);
+        self.ctx.set_request(None);
         Ok(output)
     }
 }
@@ -407,7 +410,8 @@ fn meta<'a>(params: &'a Value, key: &str) -> Option<&'a Value> {
 
 fn notification(method: &str, params: &Value) {
     match method {
-        // One request at a time: by the time a cancellation is read, its request has been answered.
+        // One request at a time: a waiting call sees its own cancellation (`Inbox::wait`); by
+        // the time any other is read here, its request has been answered.
         "notifications/cancelled" => {
             log::debug!("cancellation for request {} ignored: it had already finished", params["requestId"])
         }
@@ -478,16 +482,24 @@ fn tools_list(rev: Rev) -> Value {
 }
 
 /// The loop: read a line, answer it, until end of input. Notifications a tool sends while it
-/// runs (progress) go out at once; log messages for the client go out before the answer.
-pub fn serve<W: Write + 'static>(server: &mut Server, mut input: impl BufRead, output: W) -> io::Result<()> {
+/// runs (progress) go out at once; log messages for the client go out before the answer. A
+/// tool that waits looks at the input meanwhile ([`Inbox::wait`]); what it reads is served next.
+pub fn serve<I: Input + 'static, W: Write + 'static>(server: &mut Server, input: I, output: W) -> io::Result<()> {
     let out = Rc::new(RefCell::new(output));
     let sink = Rc::clone(&out);
     server.ctx.set_notifier(Box::new(move |message| {
         let _ = write_message(&mut *sink.borrow_mut(), &message);
     }));
+    let input = Rc::new(RefCell::new(input));
+    let inbox = Rc::new(RefCell::new(Inbox::default()));
+    let (waiting_input, waiting_inbox) = (Rc::clone(&input), Rc::clone(&inbox));
+    server.ctx.set_waiter(Box::new(move |timeout, id| {
+        waiting_inbox.borrow_mut().wait(&mut *waiting_input.borrow_mut(), timeout, id)
+    }));
     let mut buf = Vec::with_capacity(8 * 1024);
     loop {
-        let answer = match jsonrpc::read_line(&mut input, &mut buf, jsonrpc::MAX_LINE)? {
+        let line = inbox.borrow_mut().next(&mut *input.borrow_mut(), &mut buf)?;
+        let answer = match line {
             Line::Eof => return Ok(()),
             Line::TooLong => {
                 log::warn!("rejected an input line longer than {} bytes", jsonrpc::MAX_LINE);

@@ -377,6 +377,22 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     Some(days_from_civil(year, month, day) * 86_400 + hour * 3600 + min * 60 + sec - offset)
 }
 
+/// `2026-01-02T03:04:05Z` for seconds since the Unix epoch (the inverse of [`parse_rfc3339`]).
+pub fn format_rfc3339(secs: i64) -> String {
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!("{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z", rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
 fn num_at(s: &str, r: std::ops::Range<usize>) -> Option<i64> {
     let part = s.get(r)?;
     if part.bytes().all(|c| c.is_ascii_digit()) { part.parse().ok() } else { None }
@@ -396,6 +412,14 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc3339_formats_what_it_parses() {
+        for t in ["1970-01-01T00:00:00Z", "2000-02-29T23:59:59Z", "2026-12-02T18:18:34Z", "2100-03-01T00:00:00Z"] {
+            assert_eq!(format_rfc3339(parse_rfc3339(t).unwrap()), t);
+        }
+        assert_eq!(format_rfc3339(-1), "1969-12-31T23:59:59Z");
+    }
 
     #[test]
     fn dns1123_accepts_valid_labels() {

@@ -5,11 +5,14 @@
 //! plus 1 <= len <= 63 bytes, for every UTF-8 input. `check_name` must agree too, and its
 //! error must never carry a raw control character. `is_session_id` (either API's session id)
 //! must agree with that pattern or `^[0-9A-Za-z]{27}$` (a KSUID), and the schema pattern
-//! `SESSION_ID_PATTERN` (with the 63-byte limit) with both.
+//! `SESSION_ID_PATTERN` (with the 63-byte limit) with both. `is_label_part` (label keys and
+//! values) must agree with `LABEL_PATTERN` and 1 <= len <= 63.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use mcp_acp::validate::{MAX_NAME_LEN, SESSION_ID_PATTERN, check_name, is_dns1123_label, is_session_id};
+use mcp_acp::validate::{
+    LABEL_PATTERN, MAX_NAME_LEN, SESSION_ID_PATTERN, check_name, is_dns1123_label, is_label_part, is_session_id,
+};
 use regex::Regex;
 use std::sync::OnceLock;
 
@@ -30,8 +33,15 @@ fn schema_pattern(s: &str) -> bool {
     (1..=MAX_NAME_LEN).contains(&s.len()) && re.is_match(s)
 }
 
+fn label_part(s: &str) -> bool {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    let re = RE.get_or_init(|| Regex::new(LABEL_PATTERN).expect("valid regex"));
+    (1..=63).contains(&s.len()) && re.is_match(s)
+}
+
 fuzz_target!(|data: &[u8]| {
     let Ok(s) = std::str::from_utf8(data) else { return };
+    assert_eq!(is_label_part(s), label_part(s), "is_label_part disagrees with LABEL_PATTERN for {s:?}");
     let ours = is_dns1123_label(s);
     assert_eq!(ours, reference(s), "is_dns1123_label disagrees with the regex for {s:?}");
     let id = is_session_id(s);

@@ -213,7 +213,7 @@ impl Write for Shared {
 
 fn serve_lines(s: &mut Server, input: &str) -> Vec<Value> {
     let out = Shared::default();
-    serve(s, input.as_bytes(), out.clone()).unwrap();
+    serve(s, std::io::Cursor::new(input.as_bytes().to_vec()), out.clone()).unwrap();
     let bytes = out.0.borrow().clone();
     bytes.split(|b| *b == b'\n').filter(|l| !l.is_empty()).map(|l| serde_json::from_slice(l).unwrap()).collect()
 }

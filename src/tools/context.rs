@@ -3,9 +3,15 @@
 
 use super::ToolError;
 use crate::config::{self, ApiKind, Cluster, Config};
+use crate::credentials::{Secret, TokenSource};
 use crate::gateway::{Backend, Target};
 use serde_json::Value;
 use std::path::PathBuf;
+
+pub use crate::input::Wake;
+
+/// Waits up to a time for the client to cancel the request with this id.
+pub type Waiter = dyn FnMut(std::time::Duration, Option<&Value>) -> Wake;
 
 /// Where progress of the current call goes (the client sent a `progressToken`).
 #[derive(Debug, Clone)]
@@ -27,6 +33,12 @@ pub struct Context {
     progress: Option<Progress>,
     /// Sends a notification to the client at once (set by the server loop).
     notifier: Option<Box<dyn FnMut(Value)>>,
+    /// Waits while watching the input for a cancellation of `request` (set by the server loop).
+    waiter: Option<Box<Waiter>>,
+    /// The id of the request being served.
+    request: Option<Value>,
+    /// Tokens given to acp_login, by cluster: in memory only, ahead of every other source.
+    logins: Vec<(String, Secret)>,
     /// Put in front of every tool result (the demo says it is one).
     pub banner: Option<&'static str>,
 }
@@ -56,6 +68,9 @@ impl Context {
             now: system_now,
             progress: None,
             notifier: None,
+            waiter: None,
+            request: None,
+            logins: Vec::new(),
             banner: None,
         }
     }
@@ -74,6 +89,25 @@ impl Context {
 
     pub fn set_progress(&mut self, progress: Option<Progress>) {
         self.progress = progress;
+    }
+
+    pub fn set_waiter(&mut self, waiter: Box<Waiter>) {
+        self.waiter = Some(waiter);
+    }
+
+    pub fn set_request(&mut self, id: Option<Value>) {
+        self.request = id;
+    }
+
+    /// Wait up to `timeout`, or less if the client cancels this call or goes away.
+    pub(super) fn pause(&mut self, timeout: std::time::Duration) -> Wake {
+        match &mut self.waiter {
+            Some(wait) => wait(timeout, self.request.as_ref()),
+            None => {
+                std::thread::sleep(timeout);
+                Wake::Elapsed
+            }
+        }
     }
 
     /// Tell the client how far a long call has got, if it asked to know.
@@ -132,9 +166,40 @@ impl Context {
         f: impl FnOnce(&mut dyn Backend, &Target) -> R,
     ) -> Result<R, ToolError> {
         self.active_cluster()?;
+        let active = self.active.clone().expect("set");
+        self.with_cluster(&active, project, f)
+    }
+
+    /// The token for the active cluster and where it comes from (for acp_whoami).
+    pub(super) fn active_token(&mut self) -> Result<(&Cluster, Result<Token<'_>, ToolError>), ToolError> {
+        self.active_cluster()?;
         let config = self.config.as_ref().expect("loaded");
         let cluster = config.cluster(self.active.as_deref().expect("set")).expect("configured");
-        let (token, token_source) = config.token_for(cluster).map_err(|e| ToolError::Config(e.to_string()))?;
+        Ok((cluster, token_of(&self.logins, config, cluster)))
+    }
+
+    /// Keep `token` for `cluster` (replacing an earlier one); the one it replaced, if any.
+    pub(super) fn set_login(&mut self, cluster: &str, token: Option<Secret>) -> Option<Secret> {
+        let old = self.logins.iter().position(|(name, _)| name == cluster).map(|i| self.logins.remove(i).1);
+        if let Some(token) = token {
+            self.logins.push((cluster.to_string(), token));
+        }
+        old
+    }
+
+    /// Run `f` against the API of the configured cluster `name`.
+    pub(super) fn with_cluster<R>(
+        &mut self,
+        name: &str,
+        project: Option<&str>,
+        f: impl FnOnce(&mut dyn Backend, &Target) -> R,
+    ) -> Result<R, ToolError> {
+        self.config()?;
+        let config = self.config.as_ref().expect("loaded");
+        let Some(cluster) = config.cluster(name) else {
+            return Err(ToolError::Config(format!("cluster '{name}' is not configured")));
+        };
+        let (token, token_source) = token_of(&self.logins, config, cluster)?;
         let backend = match self.backends.iter_mut().find(|(kind, _)| kind.is_none_or(|k| k == cluster.api)) {
             Some((_, backend)) => backend.as_mut(),
             None => return Err(ToolError::Config(format!("no backend for api: {}", cluster.api.name()))),
@@ -150,5 +215,20 @@ impl Context {
             tls: &cluster.tls,
         };
         Ok(f(backend, &target))
+    }
+}
+
+/// A token and where it comes from.
+pub(super) type Token<'a> = (&'a Secret, TokenSource);
+
+/// The token for `cluster` and where it comes from: acp_login's, else the configuration's.
+fn token_of<'a>(
+    logins: &'a [(String, Secret)],
+    config: &'a Config,
+    cluster: &'a Cluster,
+) -> Result<Token<'a>, ToolError> {
+    match logins.iter().find(|(name, _)| *name == cluster.name) {
+        Some((_, token)) => Ok((token, TokenSource::Login)),
+        None => config.token_for(cluster).map_err(|e| ToolError::Config(e.to_string())),
     }
 }

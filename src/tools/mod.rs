@@ -22,10 +22,12 @@ mod get_session_transcript;
 mod list_clusters;
 mod list_projects;
 mod list_sessions;
+mod login;
 mod restart_session;
 mod send_message;
 mod stop_session;
 mod switch_cluster;
+mod wait_session;
 mod whoami;
 
 pub use context::{Context, Progress};
@@ -46,6 +48,7 @@ pub static TOOLS: &[&dyn AnyTool] = &[
     &get_session_logs::GetSessionLogs,
     &get_session_transcript::GetSessionTranscript,
     &send_message::SendMessage,
+    &wait_session::WaitSession,
     &create_session::CreateSession,
     &delete_session::DeleteSession,
     &bulk_delete_sessions::BulkDeleteSessions,
@@ -57,6 +60,7 @@ pub static TOOLS: &[&dyn AnyTool] = &[
     &list_clusters::ListClusters,
     &whoami::Whoami,
     &switch_cluster::SwitchCluster,
+    &login::Login,
 ];
 
 /// What a tool does to the world. Drives the annotations clients see, the confirm rule of

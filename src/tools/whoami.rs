@@ -3,6 +3,7 @@
 use super::list_clusters::NoArgs;
 use super::{Context, Effect, Output, Tool, ToolError};
 use crate::config::TokenSource;
+use crate::jwt;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::fmt::Write;
@@ -16,37 +17,53 @@ struct Identity {
     api: &'static str,
     server: String,
     project: String,
-    /// "config" or "env"; never the token itself.
+    /// "config", "env" or "login"; never the token itself.
     token_source: Option<&'static str>,
+    /// What the token says about its holder, when it is a JWT (read, not verified).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    issuer: Option<String>,
+    /// Seconds since the epoch.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expired: Option<bool>,
 }
 
 impl Tool for Whoami {
     const NAME: &'static str = "acp_whoami";
     const TITLE: &'static str = "Show current identity";
-    const DESCRIPTION: &'static str = "Show the active cluster, its gateway server, the default project and where \
-        the token comes from (clusters.yaml or ACP_TOKEN), never the token itself. Reads local configuration \
-        only; it does not check the token with the server (a list call does).";
+    const DESCRIPTION: &'static str = "Show the active cluster, its API kind and server, the default project, \
+        where the token comes from (clusters.yaml, ACP_TOKEN or acp_login) and, for a JWT, its user and expiry \
+        read from the token itself. Never shows the token. Does not contact the server; acp_login checks a \
+        token with it.";
     const EFFECT: Effect = Effect::LOCAL_READ;
     type Args = NoArgs;
 
     fn output_schema() -> Value {
+        let text = json!({"type": "string"});
         json!({
             "type": "object",
             "properties": {
-                "cluster": {"type": "string"},
+                "cluster": text,
                 "api": {"type": "string", "enum": ["public-api", "ambient"]},
-                "server": {"type": "string"},
-                "project": {"type": "string"},
-                "token_source": {"type": ["string", "null"], "enum": ["config", "env", null],
+                "server": text,
+                "project": text,
+                "token_source": {"type": ["string", "null"], "enum": ["config", "env", "login", null],
                                  "description": "where the token comes from; the token itself is never shown"},
+                "user": text, "issuer": text,
+                "expires_at": {"type": "integer", "description": "the JWT's exp, seconds since the epoch"},
+                "expired": {"type": "boolean"},
             },
             "required": ["cluster", "api", "server", "project", "token_source"],
         })
     }
 
     fn run(ctx: &mut Context, _: NoArgs) -> Result<Output, ToolError> {
-        let (config, cluster) = ctx.active_cluster()?;
-        let token = config.token_for(cluster);
+        let now = (ctx.now)();
+        let (cluster, token) = ctx.active_token()?;
+        let claims = token.as_ref().ok().and_then(|(t, _)| jwt::claims(t.expose())).unwrap_or_default();
         let me = Identity {
             cluster: cluster.name.clone(),
             api: cluster.api.name(),
@@ -55,7 +72,12 @@ impl Tool for Whoami {
             token_source: token.as_ref().ok().map(|(_, src)| match src {
                 TokenSource::ConfigFile => "config",
                 TokenSource::EnvVar => "env",
+                TokenSource::Login => "login",
             }),
+            user: claims.who().map(str::to_string),
+            issuer: claims.iss.clone(),
+            expires_at: claims.exp,
+            expired: claims.exp.map(|exp| exp <= now),
         };
         let mut text =
             format!("Cluster: {}\nServer: {} ({})\nProject: {}\n", me.cluster, me.server, me.api, me.project);
@@ -67,6 +89,24 @@ impl Tool for Whoami {
                 let _ = writeln!(text, "Token: none. {e}");
             }
         }
-        Ok(Output::new(token.is_err(), text, &me))
+        if let Some(user) = &me.user {
+            let _ = writeln!(text, "User (from the token): {user}");
+        }
+        if let Some(issuer) = &me.issuer {
+            let _ = writeln!(text, "Issuer: {issuer}");
+        }
+        if let Some(exp) = me.expires_at {
+            let when = crate::validate::format_rfc3339(exp);
+            match exp <= now {
+                true => {
+                    let _ = writeln!(text, "Expired: {when}; get a new token and give it to acp_login.");
+                }
+                false => {
+                    let _ = writeln!(text, "Expires: {when} (in {} min)", (exp - now) / 60);
+                }
+            }
+        }
+        let failed = token.is_err();
+        Ok(Output::new(failed, text, &me))
     }
 }

@@ -45,6 +45,7 @@ TOOLS = [
     "acp_get_session_logs",
     "acp_get_session_transcript",
     "acp_send_message",
+    "acp_wait_session",
     "acp_create_session",
     "acp_delete_session",
     "acp_bulk_delete_sessions",
@@ -56,6 +57,7 @@ TOOLS = [
     "acp_list_clusters",
     "acp_whoami",
     "acp_switch_cluster",
+    "acp_login",
 ]
 READ_ONLY = {
     "acp_list_sessions",
@@ -63,6 +65,7 @@ READ_ONLY = {
     "acp_get_session_metrics",
     "acp_get_session_logs",
     "acp_get_session_transcript",
+    "acp_wait_session",
     "acp_list_projects",
     "acp_list_clusters",
     "acp_whoami",

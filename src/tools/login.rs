@@ -1,0 +1,129 @@
+//! `acp_login`: check a token with a real authenticated read, and keep it in memory for a
+//! cluster only if the server accepted it. The original kept any token without asking.
+
+use super::params::{Kind, Param};
+use super::{Context, Effect, Output, Tool, ToolError};
+use crate::config;
+use crate::gateway::OpKind;
+use crate::jwt;
+use crate::validate::quote;
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::fmt::Write;
+
+crate::tool_args! {
+    pub struct LoginArgs {
+        cluster: String = Param::new(Kind::ClusterName, true, "Name of a cluster from acp_list_clusters."),
+        token: Option<String> = Param::new(
+            Kind::Token,
+            false,
+            "A bearer token for that cluster, kept in this server's memory only (never shown or written). \
+             Leave out to check the token it already has.",
+        ),
+    }
+}
+
+pub struct Login;
+
+#[derive(Serialize)]
+struct LoggedIn {
+    cluster: String,
+    api: &'static str,
+    server: String,
+    /// What the check read: "projects" or "sessions of <project>".
+    checked_with: String,
+    /// The token given was kept for this cluster (in memory).
+    kept: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    expires_at: Option<i64>,
+}
+
+impl Tool for Login {
+    const NAME: &'static str = "acp_login";
+    const TITLE: &'static str = "Log in to a cluster";
+    const DESCRIPTION: &'static str = "Check a bearer token for a cluster with an authenticated read, and keep it \
+        in memory for that cluster (not written anywhere) only if the server accepts it. Without a token, checks \
+        the cluster's current one. Never shows the token. Does not change the active cluster.";
+    /// It changes only this process's state, but it talks to the platform to check.
+    const EFFECT: Effect = Effect { remote: true, ..Effect::LOCAL_WRITE };
+    type Args = LoginArgs;
+
+    fn output_schema() -> Value {
+        let text = json!({"type": "string"});
+        json!({
+            "type": "object",
+            "properties": {"cluster": text, "api": {"type": "string", "enum": ["public-api", "ambient"]},
+                           "server": text, "checked_with": text, "kept": {"type": "boolean"}, "user": text,
+                           "expires_at": {"type": "integer"}},
+            "required": ["cluster", "api", "server", "checked_with", "kept"],
+        })
+    }
+
+    fn run(ctx: &mut Context, args: LoginArgs) -> Result<Output, ToolError> {
+        // Checked by the parameter's rule; registered for redaction as it is wrapped.
+        let token = match args.token.as_deref().map(config::clean_token) {
+            Some(Ok(Some(secret))) => Some(secret),
+            Some(_) => return Err(ToolError::invalid("token is not a usable bearer token")),
+            None => None,
+        };
+        let name = args.cluster;
+        let config = ctx.config()?;
+        let Some(cluster) = config.cluster(&name) else {
+            return Err(ToolError::invalid(format!(
+                "cluster {} is not configured. Configured clusters: {}",
+                quote(&name),
+                config.cluster_names().join(", ")
+            )));
+        };
+        let (api, server) = (cluster.api.name(), cluster.server.base());
+        let given = token.is_some();
+        let claims = token.as_ref().and_then(|t| jwt::claims(t.expose()));
+        let previous = token.map(|t| ctx.set_login(&name, Some(t)));
+        let hint = if given { " The token was not kept." } else { "" };
+        let checked = ctx.with_cluster(&name, None, |api, t| {
+            let read = match api.capabilities().serves(OpKind::ListProjects) {
+                true => api.projects(t).map(|p| format!("{} project(s) visible", p.len())),
+                false => api.list(t).map(|l| format!("{} session(s) in project '{}'", l.sessions.len(), t.project)),
+            };
+            read.map_err(|e| ToolError::Api(format!("Authentication failed for cluster '{name}'"), e, hint, t.api))
+        });
+        let checked_with = match checked.and_then(|r| r) {
+            Ok(what) => what,
+            Err(e) => {
+                // A token the server did not accept is not kept; the one before it is back.
+                if let Some(previous) = previous {
+                    ctx.set_login(&name, previous);
+                }
+                return Err(e);
+            }
+        };
+        let me = LoggedIn {
+            cluster: name,
+            api,
+            server,
+            checked_with,
+            kept: given,
+            user: claims.as_ref().and_then(|c| c.who()).map(str::to_string),
+            expires_at: claims.and_then(|c| c.exp),
+        };
+        let mut text = format!(
+            "Authentication successful\n\nCluster: {} ({})\nServer: {}\nChecked: {}\n",
+            me.cluster, me.api, me.server, me.checked_with
+        );
+        if let Some(user) = &me.user {
+            let _ = writeln!(text, "User (from the token): {user}");
+        }
+        let _ = writeln!(
+            text,
+            "{}",
+            match given {
+                true =>
+                    "The token is kept in memory for this cluster until the server stops; clusters.yaml is unchanged.",
+                false => "The cluster's configured token works.",
+            }
+        );
+        Ok(Output::new(false, text, &me))
+    }
+}
