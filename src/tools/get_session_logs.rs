@@ -24,7 +24,7 @@ impl Tool for GetSessionLogs {
     const DESCRIPTION: &'static str = "Container logs of a session are served by neither ACP API (the public-api \
         gateway has no /logs route, the ambient API server none either), so this tool sends nothing and says \
         what to use instead: acp_get_session for status and error, acp_get_session_transcript for what the \
-        session said (ambient clusters).";
+        session said (ambient clusters), acp_wait_session to wait for it to finish.";
     const EFFECT: Effect = Effect::LOCAL_READ;
     type Args = LogsArgs;
 
@@ -36,7 +36,8 @@ impl Tool for GetSessionLogs {
         Ok(Output::failure(format!(
             "Logs of session '{}' are not available: neither the public-api gateway nor the ambient API server \
              serves container logs, so nothing was sent. Use acp_get_session(session=\"{0}\") for its status and \
-             error, or acp_get_session_transcript(session=\"{0}\") for what it said (clusters with api: ambient).",
+             error, acp_get_session_transcript(session=\"{0}\") for what it said (clusters with api: ambient), \
+             or acp_wait_session(session=\"{0}\") to wait until it finishes.",
             args.session
         )))
     }
