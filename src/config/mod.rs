@@ -4,25 +4,25 @@
 //! Parsing ([`parse`]) is pure and fuzzable; [`load`] adds the file system. Both report every
 //! problem they find as a [`Diagnostic`], not only the first, and log nothing themselves.
 
+mod cluster;
 mod diagnostic;
+mod token;
 
 /// Also here, where it used to be defined, so callers naming `config::TokenSource` still work.
 pub use crate::credentials::TokenSource;
 pub use diagnostic::{ClusterName, ConfigError, Diagnostic, Origin, Severity};
+pub use token::{TokenError, clean_token};
 
 use crate::credentials::{Secret, TlsProfile};
-use crate::redact::MIN_SECRET_LEN;
 use crate::secure_file::{self, FileError, FileKind, Problem};
-use crate::validate::{self, ServerUrl, quote};
+use crate::validate::{ServerUrl, quote};
+pub use cluster::CLUSTER_KEYS;
+use cluster::parse_cluster;
 use diagnostic::looks_like_name;
 use serde_yaml::Value as Yaml;
 use std::fmt;
 use std::path::{Path, PathBuf};
-
-/// Keys a cluster entry may have. Anything else is refused, as the original does.
-/// `api`, `timeout_seconds` and `ca_cert` are ours; the original's files never contain them.
-const CLUSTER_KEYS: &[&str] =
-    &["server", "token", "default_project", "description", "api", "timeout_seconds", "ca_cert"];
+use token::register_tokens;
 
 /// Which of the platform's two APIs a cluster's `server` is (docs/public-api.md,
 /// docs/ambient-api.md). They hold separate data.
@@ -324,185 +324,9 @@ fn read(text: &str) -> Reading {
     r
 }
 
-/// One cluster entry, every key checked on its own so that one mistake does not hide the
-/// next; None if any is wrong (the problems are in `r`).
-fn parse_cluster(name: &str, entry: &Yaml, r: &mut Reading) -> Option<Cluster> {
-    let cluster = ClusterName::of(name);
-    let before = r.problems.len();
-    let mut problem = |key: Option<&'static str>, message: String| {
-        r.problems.push(Diagnostic::error(Origin::Content, Some(cluster.clone()), key, message));
-        Reported
-    };
-    let Yaml::Mapping(map) = entry else {
-        problem(None, format!("settings must be a mapping (found {})", describe(entry)));
-        return None;
-    };
-    for key in map.keys() {
-        match key.as_str() {
-            Some(k) if CLUSTER_KEYS.contains(&k) => {}
-            _ => {
-                let shown = key.as_str().map(|k| shown_key(k, '"')).unwrap_or_else(|| describe(key));
-                problem(None, format!("unknown key {shown} (allowed: {})", CLUSTER_KEYS.join(", ")));
-            }
-        }
-    }
-    let api = match string(map, "api") {
-        Ok(None | Some("public-api")) => Ok(ApiKind::PublicApi),
-        Ok(Some("ambient")) => Ok(ApiKind::Ambient),
-        Ok(Some(other)) => {
-            Err(problem(Some("api"), format!("api {} is not one of: {}", quote(other), ApiKind::NAMES.join(", "))))
-        }
-        Err(found) => Err(problem(Some("api"), not_a_string("api", found))),
-    };
-    let server = match string(map, "server") {
-        // The Kubernetes API's port is refused on both kinds; the advice names the right one.
-        Ok(Some(raw)) if raw.contains(":6443") && matches!(api, Ok(ApiKind::Ambient)) => Err(problem(
-            Some("server"),
-            "server: Direct Kubernetes API URLs (port 6443) are not supported. Use the ambient API \
-             server's URL instead (e.g., https://ambient-api-server-<namespace>.apps.cluster.example.com)."
-                .into(),
-        )),
-        Ok(Some(raw)) => validate::parse_server_url(raw).map_err(|e| problem(Some("server"), format!("server: {e}"))),
-        Ok(None) => Err(problem(Some("server"), "server is required".into())),
-        Err(found) => Err(problem(Some("server"), not_a_string("server", found))),
-    };
-    let default_project = match string(map, "default_project") {
-        Ok(Some(p)) => validate::check_name("default_project", p)
-            .map(|()| p.to_string())
-            .map_err(|e| problem(Some("default_project"), e.to_string())),
-        Ok(None) => Err(problem(Some("default_project"), "default_project is required".into())),
-        Err(found) => Err(problem(Some("default_project"), not_a_string("default_project", found))),
-    };
-    let token = match map.get("token") {
-        None | Some(Yaml::Null) => Ok(None),
-        Some(Yaml::String(t)) => clean_token(t).map_err(|e| problem(Some("token"), e.to_string())),
-        Some(_) => {
-            Err(problem(Some("token"), "token must be a string: put it in quotes (its value is not shown)".into()))
-        }
-    };
-    let timeout = match map.get("timeout_seconds") {
-        None | Some(Yaml::Null) => Ok(DEFAULT_TIMEOUT_SECS),
-        Some(Yaml::Number(n)) if n.as_u64().is_some_and(|n| (1..=MAX_TIMEOUT_SECS).contains(&n)) => {
-            Ok(n.as_u64().unwrap_or(DEFAULT_TIMEOUT_SECS))
-        }
-        Some(other) => Err(problem(
-            Some("timeout_seconds"),
-            format!("timeout_seconds must be a whole number from 1 to {MAX_TIMEOUT_SECS} (found {})", describe(other)),
-        )),
-    };
-    let description = string(map, "description")
-        .map(|d| d.map(str::to_string))
-        .map_err(|found| problem(Some("description"), not_a_string("description", found)));
-    let ca_cert = match string(map, "ca_cert") {
-        Ok(path) => Ok(path.filter(|p| !p.is_empty()).map(PathBuf::from)),
-        Err(found) => Err(problem(Some("ca_cert"), not_a_string("ca_cert", found))),
-    };
-    if let Ok(Some(ca)) = &ca_cert {
-        r.ca_certs.push((name.to_string(), ca.clone()));
-    }
-    if r.problems.len() > before {
-        return None;
-    }
-    Some(Cluster {
-        name: name.to_string(),
-        api: api.ok()?,
-        server: server.ok()?,
-        token: token.ok()?,
-        default_project: default_project.ok()?,
-        description: description.ok()?,
-        timeout: std::time::Duration::from_secs(timeout.ok()?),
-        tls: TlsProfile { ca_cert: ca_cert.ok()? },
-    })
-}
-
-fn not_a_string(key: &str, found: &Yaml) -> String {
-    format!("{key} must be a string (found {})", describe(found))
-}
-
-/// A problem was found in a setting and is in the diagnostics.
-struct Reported;
-
-/// The string under `key`: `Ok(None)` if absent or null, `Err` with what is there instead.
-fn string<'a>(map: &'a serde_yaml::Mapping, key: &str) -> Result<Option<&'a str>, &'a Yaml> {
-    match map.get(key) {
-        None | Some(Yaml::Null) => Ok(None),
-        Some(Yaml::String(s)) => Ok(Some(s.as_str())),
-        Some(other) => Err(other),
-    }
-}
-
-/// Why a token was refused. `Display` never includes the token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TokenError {
-    /// Spaces, control or non-ASCII characters.
-    NotPrintable,
-    /// Printable, but outside the bearer-token alphabet.
-    NotBearer,
-    /// Shorter than [`MIN_SECRET_LEN`]: its length.
-    TooShort(usize),
-}
-
-impl fmt::Display for TokenError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TokenError::NotPrintable => f.write_str(
-                "token contains spaces, control or non-ASCII characters, which an HTTP header \
-                 cannot carry; check that it was pasted whole",
-            ),
-            TokenError::NotBearer => f.write_str(
-                "token is not a bearer token: it may hold only letters, digits and - . _ ~ + / \
-                 (then = at the end); check that it was pasted whole, without quotes or a prefix",
-            ),
-            TokenError::TooShort(len) => write!(
-                f,
-                "token is only {len} characters; real tokens are far longer, and one shorter than \
-                 {MIN_SECRET_LEN} could not be kept out of what this server prints"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for TokenError {}
-
-/// Trim surrounding whitespace (a pasted newline is a common mistake); an empty token is
-/// no token. A token must be a bearer token (RFC 6750 `b64token`: letters, digits, `-._~+/`,
-/// then optional `=`) of at least [`MIN_SECRET_LEN`] characters: real ones are, and only such
-/// a token can be reliably found and removed from everything we print.
-pub fn clean_token(raw: &str) -> Result<Option<Secret>, TokenError> {
-    let t = raw.trim();
-    if t.is_empty() {
-        return Ok(None);
-    }
-    if !t.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(TokenError::NotPrintable);
-    }
-    let body = t.trim_end_matches('=');
-    if body.is_empty() || !body.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._~+/".contains(&b)) {
-        return Err(TokenError::NotBearer);
-    }
-    if t.len() < MIN_SECRET_LEN {
-        return Err(TokenError::TooShort(t.len()));
-    }
-    Ok(Some(Secret::new(t.to_string())))
-}
-
-/// Register every value written under a `token` key, as written, before anything is checked:
-/// then no error about another key can show it, nor can one about the token itself (a token
-/// typed as a bare number is no string that `clean_token` would see).
-fn register_tokens(top: &serde_yaml::Mapping) {
-    let Some(Yaml::Mapping(clusters)) = top.get("clusters") else { return };
-    for entry in clusters.values() {
-        match entry.get("token") {
-            Some(Yaml::String(t)) => crate::redact::register(t.trim()),
-            Some(Yaml::Number(n)) => crate::redact::register(&n.to_string()),
-            _ => {}
-        }
-    }
-}
-
 /// A key from the file, fit for an error message: shown if it looks like a name; otherwise
 /// only its length, since a key nobody would type is most likely a token pasted one line off.
-fn shown_key(key: &str, mark: char) -> String {
+pub(super) fn shown_key(key: &str, mark: char) -> String {
     match looks_like_name(key) {
         true => format!("{mark}{key}{mark}"),
         false => {
@@ -511,7 +335,7 @@ fn shown_key(key: &str, mark: char) -> String {
     }
 }
 
-fn describe(v: &Yaml) -> String {
+pub(super) fn describe(v: &Yaml) -> String {
     match v {
         Yaml::Null => "nothing".into(),
         Yaml::Bool(b) => format!("the boolean {b}"),
