@@ -8,7 +8,7 @@
 //!    deliberately treats as absent; a `null` is refused, never taken as a default).
 //! 2. The full `tools::call` runs against an in-memory gateway: it never panics, refused
 //!    arguments send nothing, read-only / local / dry-run calls never create or delete,
-//!    a bulk delete without confirm sends nothing, a success carries structured content
+//!    a bulk tool without confirm sends nothing, a success carries structured content
 //!    that conforms to the tool's output schema, and no configured token leaks.
 #![no_main]
 
@@ -195,11 +195,12 @@ fuzz_target!(|data: &[u8]| {
             if tool.effect().read_only() || args.flag("dry_run") {
                 assert_eq!(changes, 0, "{} (read-only or dry run) sent {calls:?}", tool.name());
             }
-            if tool.name() == "acp_bulk_delete_sessions" {
+            // Every bulk tool (by ID or by label): confirm before anything is sent, at most 3 changes.
+            if tool.name().starts_with("acp_bulk_") {
                 if !args.flag("confirm") && !args.flag("dry_run") {
-                    assert!(calls.is_empty(), "bulk delete without confirm sent {calls:?}");
+                    assert!(calls.is_empty(), "{} without confirm sent {calls:?}", tool.name());
                 }
-                assert!(changes <= MAX_BULK, "bulk delete sent {calls:?}");
+                assert!(changes <= MAX_BULK, "{} sent {calls:?}", tool.name());
             }
             if tool.name() == "acp_delete_session" {
                 assert!(changes <= 1, "delete sent {calls:?}");

@@ -339,6 +339,14 @@ impl Backend for Ambient {
             }
             Op::Update { id, patch } => {
                 let before = self.read(t, id)?;
+                // A label edit that changes no label is not sent: a PATCH writes the whole map
+                // back, and would only risk losing someone else's change.
+                if patch.name.is_none()
+                    && patch.timeout.is_none()
+                    && patch.labels.apply(&before.labels) == before.labels
+                {
+                    return Ok(Answer::Updated { after: Box::new(before.clone()), before: Box::new(before) });
+                }
                 let body = patch_body(patch, &before.labels);
                 let reply = self.send(t, "PATCH", &format!("{ROOT}/sessions/{id}"), Some(&body))?;
                 let after: Session = parse_json::<WireSession>(&reply, "the changed session")?.into();

@@ -27,6 +27,10 @@ pub enum ApiError {
         api: &'static str,
         what: &'static str,
     },
+    /// A search by label on an API whose sessions carry no labels: nothing was sent.
+    NoLabels {
+        api: &'static str,
+    },
     /// An id of the other API's syntax: nothing was sent.
     NotAnId {
         id: String,
@@ -153,6 +157,12 @@ impl fmt::Display for Named<'_> {
                 "{api} cannot {what} (it has no route for it), so nothing was sent. A cluster with \
                  `api: ambient` in clusters.yaml can; acp_list_clusters shows each cluster's API."
             ),
+            ApiError::NoLabels { api } => write!(
+                f,
+                "{api} returns no labels with sessions and ignores a label selector, so no session can be \
+                 matched by label there and nothing was sent. A cluster with `api: ambient` in clusters.yaml \
+                 can; acp_list_clusters shows each cluster's API."
+            ),
             ApiError::NotAnId { id, api, rule } => write!(
                 f,
                 "{} is not a session ID of {api} (IDs there are {rule}), so nothing was sent. Check the ID \
@@ -226,5 +236,10 @@ mod tests {
             route.describe("the ambient API server"),
             "The ambient API server does not serve GET /x (it has no such route). This is not a missing session."
         );
+        let none = ApiError::NoLabels { api: "the gateway" };
+        assert!(
+            none.to_string().starts_with("the gateway returns no labels with sessions and ignores a label selector")
+        );
+        assert!(!none.is_not_found());
     }
 }

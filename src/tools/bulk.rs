@@ -1,16 +1,18 @@
 //! The one way to act on several sessions: the confirm rule, the limit, a dry run that looks
 //! each target up, one outcome per target (one failure does not stop the others), progress,
-//! and one summary. A bulk tool is its arguments plus an [`Action`].
+//! and one summary. A bulk tool is its arguments plus an [`Action`], and the data its action
+//! carries (`()` for delete, stop and restart; the label edit for the label tools).
 
 use super::render::{not_found, require};
 use super::{Context, MAX_BULK, Output, ToolError};
-use crate::gateway::{ApiError, Backend, OpKind, Target};
+use crate::gateway::{ApiError, Backend, OpKind, Session, Target};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::fmt::Write;
 
-/// What a bulk tool does to each target, and the words for it.
-pub struct Action {
+/// What a bulk tool does to each target, and the words for it. `D` is the data every target
+/// is acted on with, given to [`run`] once.
+pub struct Action<D = ()> {
     /// The operation `act` performs: a backend that does not serve it is refused up front.
     pub op: OpKind,
     /// "delete": in "Would delete 2 of 3 session(s)".
@@ -19,11 +21,27 @@ pub struct Action {
     pub done: &'static str,
     /// "would_delete": the outcome of one target in a dry run.
     pub would: &'static str,
-    pub act: Act,
+    pub act: fn(&mut dyn Backend, &Target, &str, &D) -> Result<Acted, ApiError>,
+    /// What a dry run says of a target it looked up; `None`: only its status.
+    pub preview: Option<fn(&Session, &D) -> Acted>,
 }
 
-/// Acts on one session; `Some(status)` where the API reports the session after it.
-pub type Act = fn(&mut dyn Backend, &Target, &str) -> Result<Option<String>, ApiError>;
+/// What acting on one session did (or, from a preview, would do).
+#[derive(Debug, Default)]
+pub struct Acted {
+    /// The session's status, where the API reports the session after the action.
+    pub status: Option<String>,
+    /// What changed, in words ("added team=x").
+    pub note: Option<String>,
+    /// Nothing needed changing: the outcome is `skipped`, and `note` says why.
+    pub unchanged: bool,
+}
+
+impl Acted {
+    pub fn status(status: Option<String>) -> Acted {
+        Acted { status, ..Acted::default() }
+    }
+}
 
 /// The outcome for one session.
 #[derive(Debug, Serialize)]
@@ -36,25 +54,30 @@ pub struct Item {
     pub status: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// What changed or would change (label tools), or why nothing needed to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
 }
 
 impl Item {
-    fn line(&self, action: &Action) -> String {
+    fn line<D>(&self, action: &Action<D>) -> String {
+        let s = &self.session;
+        let note = self.note.as_deref().map(|n| format!(": {n}")).unwrap_or_default();
         match (self.outcome, &self.status, &self.error) {
-            (o, Some(st), _) if o == action.would => {
-                format!("  - {}: would be {} (status: {st})", self.session, action.done)
-            }
-            (o, Some(st), _) if o == action.done => format!("  - {}: {} (status: {st})", self.session, action.done),
-            (o, ..) if o == action.done => format!("  - {}: {}", self.session, action.done),
-            ("skipped", _, Some(e)) => format!("  - {}: skipped: {e}", self.session),
-            (_, _, Some(e)) => format!("  - {}: {e}", self.session),
-            (o, ..) => format!("  - {}: {o}", self.session),
+            (o, Some(st), _) if o == action.would => format!("  - {s}: would be {} (status: {st}){note}", action.done),
+            (o, None, _) if o == action.would => format!("  - {s}: would be {}{note}", action.done),
+            (o, Some(st), _) if o == action.done => format!("  - {s}: {} (status: {st}){note}", action.done),
+            (o, ..) if o == action.done => format!("  - {s}: {}{note}", action.done),
+            ("skipped", _, Some(e)) => format!("  - {s}: skipped: {e}"),
+            ("skipped", _, None) => format!("  - {s}: skipped{note}"),
+            (_, _, Some(e)) => format!("  - {s}: {e}"),
+            (o, ..) => format!("  - {s}: {o}"),
         }
     }
 }
 
 /// The schema of one [`Item`], for an action's outcome names.
-pub fn item_schema(action: &Action) -> Value {
+pub fn item_schema<D>(action: &Action<D>) -> Value {
     json!({
         "type": "object",
         "properties": {
@@ -62,12 +85,13 @@ pub fn item_schema(action: &Action) -> Value {
             "outcome": {"type": "string", "enum": [action.done, action.would, "skipped", "not_found", "failed"]},
             "status": {"type": "string"},
             "error": {"type": "string"},
+            "note": {"type": "string"},
         },
         "required": ["session", "outcome"],
     })
 }
 
-pub fn report_schema(action: &Action) -> Value {
+pub fn report_schema<D>(action: &Action<D>) -> Value {
     json!({
         "type": "object",
         "properties": {
@@ -81,27 +105,34 @@ pub fn report_schema(action: &Action) -> Value {
 }
 
 #[derive(Serialize)]
-struct Report {
-    cluster: String,
-    project: String,
-    dry_run: bool,
-    results: Vec<Item>,
+pub struct Report {
+    pub cluster: String,
+    pub project: String,
+    pub dry_run: bool,
+    pub results: Vec<Item>,
 }
 
 /// Act on one session (or, on a dry run, look it up); every outcome is a value.
-pub fn one(api: &mut dyn Backend, t: &Target, id: &str, dry_run: bool, action: &Action) -> Item {
-    let result = if dry_run { api.get(t, id).map(|s| Some(s.status)) } else { (action.act)(api, t, id) };
-    let (outcome, status, error) = match result {
-        Ok(status) if dry_run => (action.would, status, None),
-        Ok(status) => (action.done, status, None),
-        Err(e) if e.is_not_found() => ("not_found", None, Some(not_found(t, id))),
+pub fn one<D>(api: &mut dyn Backend, t: &Target, id: &str, dry_run: bool, action: &Action<D>, data: &D) -> Item {
+    let result = match dry_run {
+        true => api.get(t, id).map(|s| match action.preview {
+            Some(preview) => Acted { status: Some(s.status.clone()), ..preview(&s, data) },
+            None => Acted::status(Some(s.status)),
+        }),
+        false => (action.act)(api, t, id, data),
+    };
+    let item = |outcome, status, error, note| Item { session: id.to_string(), outcome, status, error, note };
+    match result {
+        Ok(a) if a.unchanged => item("skipped", a.status, None, a.note),
+        Ok(a) if dry_run => item(action.would, a.status, None, a.note),
+        Ok(a) => item(action.done, a.status, None, a.note),
+        Err(e) if e.is_not_found() => item("not_found", None, Some(not_found(t, id)), None),
         // The server names the phase that stopped it: already stopped, already running.
         Err(ApiError::Status { status: 409, message }) => {
-            ("skipped", refused_phase(&message).map(str::to_ascii_lowercase), Some(message))
+            item("skipped", refused_phase(&message).map(str::to_ascii_lowercase), Some(message), None)
         }
-        Err(e) => ("failed", None, Some(e.describe(t.api))),
-    };
-    Item { session: id.to_string(), outcome, status, error }
+        Err(e) => item("failed", None, Some(e.describe(t.api)), None),
+    }
 }
 
 /// The phase a 409 names: `cannot stop session in phase "Stopped"; …` gives `Stopped`.
@@ -110,15 +141,32 @@ pub fn refused_phase(message: &str) -> Option<&str> {
     rest.split_once('"').map(|(phase, _)| phase)
 }
 
-/// Run `action` on each of `ids` (already checked: 1 to [`MAX_BULK`] distinct names).
-pub fn run(
+/// Run `action` with `data` on each of `ids` (already checked: 1 to [`MAX_BULK`] distinct
+/// names).
+pub fn run<D>(
     ctx: &mut Context,
     project: Option<&str>,
     ids: &[String],
     confirm: bool,
     dry_run: bool,
-    action: &Action,
+    action: &Action<D>,
+    data: &D,
 ) -> Result<Output, ToolError> {
+    let (report, text, failed) = acted(ctx, project, ids, confirm, dry_run, action, data)?;
+    Ok(Output::new(failed, text, &report))
+}
+
+/// What [`run`] answers, before it becomes an [`Output`]: the report, its text, and whether
+/// any target failed (not on a dry run).
+pub fn acted<D>(
+    ctx: &mut Context,
+    project: Option<&str>,
+    ids: &[String],
+    confirm: bool,
+    dry_run: bool,
+    action: &Action<D>,
+    data: &D,
+) -> Result<(Report, String, bool), ToolError> {
     if !dry_run && !confirm {
         return Err(ToolError::invalid(format!(
             "confirm: bulk {} requires confirm=true. Use dry_run=true to preview first",
@@ -134,7 +182,7 @@ pub fn run(
     })??;
     let mut results = Vec::with_capacity(ids.len());
     for (i, id) in ids.iter().enumerate() {
-        let item = ctx.with_api(Some(&project), |api, t| one(api, t, id, dry_run, action))?;
+        let item = ctx.with_api(Some(&project), |api, t| one(api, t, id, dry_run, action, data))?;
         ctx.report_progress(i + 1, ids.len(), format!("{id}: {}", item.outcome));
         results.push(item);
     }
@@ -153,7 +201,7 @@ pub fn run(
         let _ = writeln!(text, "{}", r.line(action));
     }
     let report = Report { cluster, project, dry_run, results };
-    Ok(Output::new(failed > 0 && !dry_run, text, &report))
+    Ok((report, text, failed > 0 && !dry_run))
 }
 
 /// "deleted" → "Deleted".

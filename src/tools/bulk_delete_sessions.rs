@@ -35,6 +35,6 @@ impl Tool for BulkDeleteSessions {
     }
 
     fn run(ctx: &mut Context, args: BulkDeleteArgs) -> Result<Output, ToolError> {
-        bulk::run(ctx, args.project.as_deref(), &args.sessions, args.confirm, args.dry_run, &DELETE)
+        bulk::run(ctx, args.project.as_deref(), &args.sessions, args.confirm, args.dry_run, &DELETE, &())
     }
 }

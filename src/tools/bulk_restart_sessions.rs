@@ -36,6 +36,6 @@ impl Tool for BulkRestartSessions {
     }
 
     fn run(ctx: &mut Context, args: BulkRestartArgs) -> Result<Output, ToolError> {
-        bulk::run(ctx, args.project.as_deref(), &args.sessions, args.confirm, args.dry_run, &RESTART)
+        bulk::run(ctx, args.project.as_deref(), &args.sessions, args.confirm, args.dry_run, &RESTART, &())
     }
 }

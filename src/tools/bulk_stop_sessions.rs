@@ -36,6 +36,6 @@ impl Tool for BulkStopSessions {
     }
 
     fn run(ctx: &mut Context, args: BulkStopArgs) -> Result<Output, ToolError> {
-        bulk::run(ctx, args.project.as_deref(), &args.sessions, args.confirm, args.dry_run, &STOP)
+        bulk::run(ctx, args.project.as_deref(), &args.sessions, args.confirm, args.dry_run, &STOP, &())
     }
 }

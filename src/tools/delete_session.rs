@@ -1,6 +1,6 @@
 //! `acp_delete_session`: one session, or on a dry run, a look at what would go.
 
-use super::bulk::{self, Action, Item};
+use super::bulk::{self, Acted, Action, Item};
 use super::render::{SessionChangeArgs, describe, failed};
 use super::{Context, Effect, Output, Tool, ToolError};
 use crate::gateway::OpKind;
@@ -12,7 +12,8 @@ pub const DELETE: Action = Action {
     verb: "delete",
     done: "deleted",
     would: "would_delete",
-    act: |api, t, id| api.delete(t, id).map(|()| None),
+    act: |api, t, id, ()| api.delete(t, id).map(|()| Acted::default()),
+    preview: None,
 };
 
 pub struct DeleteSession;
@@ -33,7 +34,7 @@ impl Tool for DeleteSession {
     fn run(ctx: &mut Context, args: SessionChangeArgs) -> Result<Output, ToolError> {
         let id = args.session.as_str();
         ctx.with_api(args.project.as_deref(), |api, t| {
-            let item = |outcome, status| Item { session: id.into(), outcome, status, error: None };
+            let item = |outcome, status| Item { session: id.into(), outcome, status, error: None, note: None };
             if args.dry_run {
                 return match api.get(t, id) {
                     Ok(s) => {

@@ -11,22 +11,32 @@ pub mod params;
 mod render;
 
 mod bulk_delete_sessions;
+mod bulk_delete_sessions_by_label;
+mod bulk_label_resources;
 mod bulk_restart_sessions;
+mod bulk_restart_sessions_by_label;
 mod bulk_stop_sessions;
+mod bulk_stop_sessions_by_label;
+mod bulk_unlabel_resources;
+mod by_label;
 mod create_session;
 mod delete_session;
 mod get_session;
 mod get_session_logs;
 mod get_session_metrics;
 mod get_session_transcript;
+mod label_resource;
+mod labels;
 mod list_clusters;
 mod list_projects;
 mod list_sessions;
+mod list_sessions_by_label;
 mod login;
 mod restart_session;
 mod send_message;
 mod stop_session;
 mod switch_cluster;
+mod unlabel_resource;
 mod wait_session;
 mod whoami;
 
@@ -56,6 +66,14 @@ pub static TOOLS: &[&dyn AnyTool] = &[
     &restart_session::RestartSession,
     &bulk_stop_sessions::BulkStopSessions,
     &bulk_restart_sessions::BulkRestartSessions,
+    &label_resource::LabelResource,
+    &unlabel_resource::UnlabelResource,
+    &list_sessions_by_label::ListSessionsByLabel,
+    &bulk_label_resources::BulkLabelResources,
+    &bulk_unlabel_resources::BulkUnlabelResources,
+    &bulk_delete_sessions_by_label::BulkDeleteSessionsByLabel,
+    &bulk_stop_sessions_by_label::BulkStopSessionsByLabel,
+    &bulk_restart_sessions_by_label::BulkRestartSessionsByLabel,
     &list_projects::ListProjects,
     &list_clusters::ListClusters,
     &whoami::Whoami,

@@ -1,6 +1,6 @@
 //! `acp_restart_session`: start a stopped or finished session again.
 
-use super::bulk::{self, Action};
+use super::bulk::{self, Acted, Action};
 use super::render::SessionChangeArgs;
 use super::stop_session::{Words, run_one};
 use super::{Context, Effect, Output, Tool, ToolError};
@@ -13,7 +13,8 @@ pub const RESTART: Action = Action {
     verb: "restart",
     done: "restarted",
     would: "would_restart",
-    act: |api, t, id| api.start(t, id).map(|s| Some(s.status)),
+    act: |api, t, id, ()| api.start(t, id).map(|s| Acted::status(Some(s.status))),
+    preview: None,
 };
 
 const RESTART_WORDS: Words = Words {

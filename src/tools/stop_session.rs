@@ -1,6 +1,6 @@
 //! `acp_stop_session`: stop one session; and what stopping and restarting one session share.
 
-use super::bulk::{self, Action, Item};
+use super::bulk::{self, Acted, Action, Item};
 use super::render::{SessionChangeArgs, failed, require};
 use super::{Context, Effect, Output, Tool, ToolError};
 use crate::gateway::{ApiError, OpKind};
@@ -12,7 +12,8 @@ pub const STOP: Action = Action {
     verb: "stop",
     done: "stopped",
     would: "would_stop",
-    act: |api, t, id| api.stop(t, id).map(|s| Some(s.status)),
+    act: |api, t, id, ()| api.stop(t, id).map(|s| Acted::status(Some(s.status))),
+    preview: None,
 };
 
 /// What a single stop or restart says when the session is already where it was asked to go.
@@ -39,7 +40,7 @@ pub fn run_one(ctx: &mut Context, args: SessionChangeArgs, w: &Words) -> Result<
     let (id, a) = (args.session.as_str(), w.action);
     ctx.with_api(args.project.as_deref(), |api, t| {
         require(api, t, a.op, &format!("Cannot {} session '{id}'", a.verb))?;
-        let item = |outcome, status| Item { session: id.into(), outcome, status, error: None };
+        let item = |outcome, status| Item { session: id.into(), outcome, status, error: None, note: None };
         let place = format!("in project '{}' (cluster '{}')", t.project, t.cluster);
         if args.dry_run {
             return match api.get(t, id) {
@@ -59,7 +60,7 @@ pub fn run_one(ctx: &mut Context, args: SessionChangeArgs, w: &Words) -> Result<
                 Err(e) => failed(t, id, format!("Could not look up session '{id}' for the dry run"), e),
             };
         }
-        match (a.act)(api, t, id) {
+        match (a.act)(api, t, id, &()).map(|a| a.status) {
             Ok(status) => {
                 let now = status.as_deref().map(|s| format!("; status now: {s}")).unwrap_or_default();
                 let text = format!("{} session '{id}' {place}{now}.", bulk::capitalized(a.done));

@@ -33,6 +33,7 @@ fn memory_api() -> MemoryApi {
         ..Session::default()
     };
     api.sessions.extend(["s1", "s2", "s3"].map(|id| ("p".to_string(), session(id))));
+    api.sessions[0].1.labels.insert("team".into(), "x".into());
     api
 }
 
@@ -67,6 +68,21 @@ fn every_tool_result_conforms_to_its_output_schema() {
         ("acp_delete_session", json!({"session": "s1"})),
         ("acp_bulk_delete_sessions", json!({"sessions": ["s2", "zz"], "confirm": true})),
         ("acp_bulk_delete_sessions", json!({"sessions": ["s3"], "dry_run": true})),
+        ("acp_label_resource", json!({"name": "s3", "labels": {"team": "x"}, "dry_run": true})),
+        ("acp_label_resource", json!({"name": "s3", "labels": {"team": "x", "env": "dev"}})),
+        ("acp_label_resource", json!({"name": "s3", "labels": {"team": "x"}})),
+        ("acp_unlabel_resource", json!({"name": "s3", "label_keys": ["env", "nope"], "dry_run": true})),
+        ("acp_unlabel_resource", json!({"name": "s3", "label_keys": ["env"]})),
+        ("acp_unlabel_resource", json!({"name": "s3", "label_keys": ["env"]})),
+        ("acp_list_sessions_by_label", json!({"labels": {"team": "x"}})),
+        ("acp_bulk_label_resources", json!({"sessions": ["s3", "zz"], "labels": {"a": "1"}, "dry_run": true})),
+        ("acp_bulk_label_resources", json!({"sessions": ["s3", "zz"], "labels": {"a": "1"}, "confirm": true})),
+        ("acp_bulk_unlabel_resources", json!({"sessions": ["s3"], "label_keys": ["a", "b"], "dry_run": true})),
+        ("acp_bulk_unlabel_resources", json!({"sessions": ["s3"], "label_keys": ["a"], "confirm": true})),
+        ("acp_bulk_stop_sessions_by_label", json!({"labels": {"team": "x"}, "dry_run": true})),
+        ("acp_bulk_restart_sessions_by_label", json!({"labels": {"team": "x"}, "confirm": true})),
+        ("acp_bulk_delete_sessions_by_label", json!({"labels": {"team": "none"}, "confirm": true})),
+        ("acp_bulk_delete_sessions_by_label", json!({"labels": {"team": "x"}, "confirm": true})),
         ("acp_list_clusters", json!({})),
         ("acp_whoami", json!({})),
         ("acp_switch_cluster", json!({"cluster": "two"})),
@@ -128,13 +144,26 @@ fn effects_match_what_the_tools_do() {
     for name in ["acp_list_clusters", "acp_whoami"] {
         assert_eq!(effect(name), Effect::LOCAL_READ, "{name}");
     }
-    for name in ["acp_delete_session", "acp_bulk_delete_sessions"] {
+    for name in ["acp_delete_session", "acp_bulk_delete_sessions", "acp_bulk_delete_sessions_by_label"] {
         assert!(effect(name).destructive() && !effect(name).read_only(), "{name}");
     }
     for name in ["acp_create_session", "acp_send_message"] {
         assert!(!effect(name).idempotent && !effect(name).read_only() && !effect(name).destructive(), "{name}");
     }
-    for name in ["acp_stop_session", "acp_restart_session", "acp_bulk_stop_sessions", "acp_bulk_restart_sessions"] {
+    let control = [
+        "acp_stop_session",
+        "acp_restart_session",
+        "acp_bulk_stop_sessions",
+        "acp_bulk_restart_sessions",
+        "acp_label_resource",
+        "acp_unlabel_resource",
+        "acp_bulk_label_resources",
+        "acp_bulk_unlabel_resources",
+        "acp_bulk_stop_sessions_by_label",
+        "acp_bulk_restart_sessions_by_label",
+    ];
+    assert_eq!(effect("acp_list_sessions_by_label"), Effect::READ);
+    for name in control {
         assert_eq!(effect(name), Effect::CONTROL, "{name}");
         assert!(!effect(name).destructive() && !effect(name).read_only(), "{name}");
     }
@@ -167,6 +196,17 @@ fn read_only_local_and_dry_run_calls_change_nothing() {
         ("acp_bulk_stop_sessions", json!({"sessions": ["s1", "s2"]})),
         ("acp_bulk_restart_sessions", json!({"sessions": ["s1", "zz"], "dry_run": true})),
         ("acp_bulk_restart_sessions", json!({"sessions": ["s1", "s2"], "confirm": false})),
+        ("acp_list_sessions_by_label", json!({"labels": {"team": "x"}})),
+        ("acp_label_resource", json!({"name": "s1", "labels": {"team": "y"}, "dry_run": true})),
+        ("acp_unlabel_resource", json!({"name": "s1", "label_keys": ["team"], "dry_run": true})),
+        ("acp_bulk_label_resources", json!({"sessions": ["s1", "s2"], "labels": {"a": "1"}, "dry_run": true})),
+        ("acp_bulk_label_resources", json!({"sessions": ["s1", "s2"], "labels": {"a": "1"}})),
+        ("acp_bulk_unlabel_resources", json!({"sessions": ["s1"], "label_keys": ["team"], "dry_run": true})),
+        ("acp_bulk_delete_sessions_by_label", json!({"labels": {"team": "x"}, "dry_run": true})),
+        ("acp_bulk_delete_sessions_by_label", json!({"labels": {"team": "x"}})),
+        ("acp_bulk_stop_sessions_by_label", json!({"labels": {"team": "x"}, "dry_run": true})),
+        ("acp_bulk_restart_sessions_by_label", json!({"labels": {"team": "x"}, "confirm": false})),
+        ("acp_bulk_delete_sessions_by_label", json!({"labels": {"team": "nobody"}, "confirm": true})),
     ];
     for (name, args) in cases {
         let (api, log) = Recording::new(memory_api());

@@ -53,6 +53,14 @@ TOOLS = [
     "acp_restart_session",
     "acp_bulk_stop_sessions",
     "acp_bulk_restart_sessions",
+    "acp_label_resource",
+    "acp_unlabel_resource",
+    "acp_list_sessions_by_label",
+    "acp_bulk_label_resources",
+    "acp_bulk_unlabel_resources",
+    "acp_bulk_delete_sessions_by_label",
+    "acp_bulk_stop_sessions_by_label",
+    "acp_bulk_restart_sessions_by_label",
     "acp_list_projects",
     "acp_list_clusters",
     "acp_whoami",
@@ -66,11 +74,12 @@ READ_ONLY = {
     "acp_get_session_logs",
     "acp_get_session_transcript",
     "acp_wait_session",
+    "acp_list_sessions_by_label",
     "acp_list_projects",
     "acp_list_clusters",
     "acp_whoami",
 }
-DESTRUCTIVE = {"acp_delete_session", "acp_bulk_delete_sessions"}
+DESTRUCTIVE = {"acp_delete_session", "acp_bulk_delete_sessions", "acp_bulk_delete_sessions_by_label"}
 # The revisions mcp-acp speaks over `initialize` (README, "Protocol").
 SERVER_HANDSHAKE_VERSIONS = {"2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"}
 STATELESS = "2026-07-28"
