@@ -13,7 +13,9 @@ mod render;
 mod bulk_delete_sessions;
 mod bulk_restart_sessions;
 mod bulk_stop_sessions;
+mod clone_session;
 mod create_session;
+mod create_session_from_template;
 mod delete_session;
 mod get_session;
 mod get_session_logs;
@@ -26,6 +28,7 @@ mod restart_session;
 mod send_message;
 mod stop_session;
 mod switch_cluster;
+mod update_session;
 mod whoami;
 
 pub use context::{Context, Progress};
@@ -47,6 +50,9 @@ pub static TOOLS: &[&dyn AnyTool] = &[
     &get_session_transcript::GetSessionTranscript,
     &send_message::SendMessage,
     &create_session::CreateSession,
+    &create_session_from_template::CreateSessionFromTemplate,
+    &clone_session::CloneSession,
+    &update_session::UpdateSession,
     &delete_session::DeleteSession,
     &bulk_delete_sessions::BulkDeleteSessions,
     &stop_session::StopSession,
