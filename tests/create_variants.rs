@@ -1,11 +1,11 @@
-//! Sessions made from others and changed in place, end to end on both fakes: templates, clones
-//! and updates. Exact requests, what the fake stored, the text and the
+//! Sessions made from others and changed in place, end to end on both fakes: templates, clones,
+//! updates, and the metrics of a record. Exact requests, what the fake stored, the text and the
 //! structured content; refusals on the public-api gateway send nothing.
 
 mod common;
 
 use common::*;
-use serde_json::json;
+use serde_json::{Value, json};
 
 const OTHER: &str = common::ambient_env::OTHER;
 const ROOT: &str = "/api/ambient/v1";
@@ -341,5 +341,58 @@ fn a_template_on_the_gateway_needs_a_prompt_and_names_what_it_cannot_apply() {
     assert_eq!(data["not_applied"], json!(["display_name", "temperature", "workflow"]));
     assert_eq!((&data["reaches_agent"], &data["stored_only"]), (&json!(["prompt", "1 repository"]), &json!([])));
     assert!(r.text.contains("Not applied: display_name, temperature, workflow"), "{}", r.text);
+    finish(s);
+}
+
+// ---- acp_get_session_metrics ----
+
+#[test]
+fn metrics_on_ambient_show_the_record_and_the_message_count() {
+    let env = AmbientEnv::new();
+    let id = env.api.add_session(
+        "team-a",
+        json!({"name": "", "prompt": "x", "phase": "Completed", "start_time": "2026-11-01T10:00:00Z",
+               "completion_time": "2026-11-01T10:30:00Z", "sdk_restart_count": 2}),
+    );
+    for kind in ["user", "assistant", "assistant"] {
+        env.api.add_message(&id, kind, "m");
+    }
+    let mut s = env.spawn();
+    let r = s.call_tool("acp_get_session_metrics", json!({"session": id}));
+    assert!(!r.is_error, "{}", r.text);
+    let m = &r.raw["structuredContent"];
+    assert_eq!(
+        (&m["message_count"], &m["restart_count"], &m["temperature"], &m["max_tokens"], &m["model"]),
+        (&json!(3), &json!(2), &json!(0.7), &json!(4000), &json!("claude-sonnet-4-6"))
+    );
+    assert_eq!((&m["duration_seconds"], &m["not_reported"]), (&json!(1800), &json!(["tokens", "tool_calls"])));
+    for line in ["  Messages: 3\n", "  Restarts: 2\n", "  Temperature: 0.7\n", "  Max tokens: 4000\n"] {
+        assert!(r.text.contains(line), "{line:?}: {}", r.text);
+    }
+    assert!(env.methods().last().unwrap().ends_with("/messages"), "{:?}", env.methods());
+    // The messages fail: the record's metrics still come, and the failure is said.
+    let route = format!("{ROOT}/sessions/{id}/messages");
+    env.api.push_fault_on(RouteMatch::new("GET", &route), Fault::Status(403, json!({"reason": "no"}).to_string()));
+    let r = s.call_tool("acp_get_session_metrics", json!({"session": id}));
+    assert!(!r.is_error, "{}", r.text);
+    let m = &r.raw["structuredContent"];
+    assert!(m.get("message_count").is_none() && m["messages_error"].as_str().unwrap().contains("403"), "{m}");
+    assert_eq!(m["not_reported"], json!(["tokens", "tool_calls", "message_count"]));
+    assert!(r.text.contains("  Messages: could not be read (") && r.text.contains("Restarts: 2"), "{}", r.text);
+    finish(s);
+}
+
+#[test]
+fn metrics_on_the_gateway_read_the_record_only() {
+    let (env, mut s) = gateway();
+    env.gateway.add_session("team-a", "s1", "Completed", "2026-01-01T00:00:00Z");
+    let r = s.call_tool("acp_get_session_metrics", json!({"session": "s1"}));
+    assert!(!r.is_error, "{}", r.text);
+    let paths: Vec<String> = env.gateway.requests().iter().map(|q| format!("{} {}", q.method, q.path)).collect();
+    assert_eq!(paths, ["GET /v1/sessions/s1"]);
+    let m: &Value = &r.raw["structuredContent"];
+    assert_eq!(m["not_reported"], json!(["tokens", "tool_calls", "restart_count", "message_count"]));
+    assert!(m.get("temperature").is_none() && m.get("message_count").is_none(), "{m}");
+    assert!(r.text.contains("Not reported by the API: token counts, tool calls, restart count, message count."));
     finish(s);
 }
