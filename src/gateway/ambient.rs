@@ -42,7 +42,13 @@ pub static CAPABILITIES: Capabilities = Capabilities {
         "labels",
         "temperature",
         "workflow",
+        "parent",
     ],
+    // The pod gets prompt, model, temperature, max tokens, timeout and `repo_url` (§12.10).
+    stored_only: &["display_name", "labels", "workflow", "parent"],
+    agent_repos: Some(1),
+    needs_prompt: false,
+    reads_prompt: true,
 };
 
 #[derive(Default)]

@@ -24,6 +24,10 @@ static CAPABILITIES: Capabilities = Capabilities {
     labels: true,
     creating_is_pending: true,
     create_options: &["initial_prompt", "model", "repos"],
+    stored_only: &[],
+    agent_repos: None,
+    needs_prompt: false,
+    reads_prompt: true,
 };
 
 impl MemoryApi {

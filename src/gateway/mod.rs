@@ -219,6 +219,14 @@ pub struct Capabilities {
     pub creating_is_pending: bool,
     /// Create options (as the original's tool names them) that this API can apply.
     pub create_options: &'static [&'static str],
+    /// Of `create_options`, those the API stores but does not pass to the session's agent.
+    pub stored_only: &'static [&'static str],
+    /// How many of the repositories given at create reach the agent; `None`: all of them.
+    pub agent_repos: Option<usize>,
+    /// Create refuses a session without a prompt.
+    pub needs_prompt: bool,
+    /// A read returns the prompt a session was created with (a faithful clone needs it).
+    pub reads_prompt: bool,
 }
 
 /// A request as it would go on the wire (path relative to the server's base URL).

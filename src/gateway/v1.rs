@@ -79,6 +79,11 @@ pub static CAPABILITIES: Capabilities = Capabilities {
     labels: false,
     creating_is_pending: true,
     create_options: &["initial_prompt", "model", "repos"],
+    stored_only: &[],
+    agent_repos: None,
+    // `task` is required (§6), and a read never returns it (§7).
+    needs_prompt: true,
+    reads_prompt: false,
 };
 
 /// A session as `/v1` writes it (`SessionResponse`), every string cut as it is read.

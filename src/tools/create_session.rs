@@ -60,21 +60,7 @@ impl Tool for CreateSession {
     type Args = CreateArgs;
 
     fn output_schema() -> Value {
-        json!({
-            "type": "object",
-            "properties": {
-                "cluster": {"type": "string"},
-                "project": {"type": "string"},
-                "dry_run": {"type": "boolean"},
-                "request": request_schema(),
-                "session": {"type": "string", "description": "the created session's ID"},
-                "stored": session_schema(),
-                "prompt_stored": {"type": "boolean", "description": "the gateway kept the prompt (false: the session has no task)"},
-                "warnings": {"type": "array", "items": {"type": "string"}},
-                "not_applied": {"type": "array", "items": {"type": "string"}, "description": "options the gateway cannot apply"},
-            },
-            "required": ["cluster", "project", "dry_run", "prompt_stored", "warnings", "not_applied"],
-        })
+        creation_schema(json!({}), &[])
     }
 
     fn run(ctx: &mut Context, args: CreateArgs) -> Result<Output, ToolError> {
@@ -92,57 +78,105 @@ impl Tool for CreateSession {
         ];
         let dry_run = args.dry_run;
         ctx.with_api(args.project.as_deref(), |api, t| {
-            let applies = api.capabilities().create_options;
-            let not_applied = given.iter().filter(|(k, given)| *given && !applies.contains(k)).map(|(k, _)| *k);
-            let mut c = Creation {
-                cluster: t.cluster.into(),
-                project: t.project.into(),
-                dry_run,
-                request: None,
-                session: None,
-                stored: None,
-                prompt_stored: false,
-                warnings: Vec::new(),
-                not_applied: not_applied.collect(),
-            };
-            if dry_run {
-                let preview = api.preview(t, &Op::Create { new: &new });
-                c.request =
-                    Some(preview.map_err(|e| ToolError::Api("Cannot preview the create".into(), e, "", t.api))?);
-                return Ok(Output::new(false, creation_text(&c), &c));
-            }
-            let id = api.create(t, &new).map_err(|e| {
-                let maybe_created = matches!(e, ApiError::Status { status: 500.., .. } | ApiError::Transport { .. });
-                let hint = if maybe_created {
-                    " A session may have been created anyway (the gateway can fail after the backend created it): \
-                     check with acp_list_sessions before creating again."
-                } else {
-                    ""
-                };
-                ToolError::Api(format!("Failed to create session in project '{}'", t.project), e, hint, t.api)
-            })?;
-            c.session = Some(id.clone());
-            check_what_was_stored(api, t, &new, &id, &mut c);
-            Ok(Output::new(!c.prompt_stored, creation_text(&c), &c))
+            let mut c = Creation::new(t, dry_run, not_applied(api, &given));
+            create(api, t, &new, &mut c)?;
+            Ok(Output::new(c.lost_prompt(), creation_text(&c, ""), &c))
         })?
     }
 }
 
+/// The options given (`(name, given)`) that this cluster's API cannot apply.
+pub fn not_applied(api: &dyn Backend, given: &[(&'static str, bool)]) -> Vec<&'static str> {
+    let applies = api.capabilities().create_options;
+    given.iter().filter(|(k, given)| *given && !applies.contains(k)).map(|(k, _)| *k).collect()
+}
+
+/// Preview the create (dry run), or create and read the session back to see what was stored.
+/// Shared by every tool that creates a session.
+pub fn create(api: &mut dyn Backend, t: &Target, new: &NewSession, c: &mut Creation) -> Result<(), ToolError> {
+    if c.dry_run {
+        let preview = api.preview(t, &Op::Create { new });
+        c.request = Some(preview.map_err(|e| ToolError::Api("Cannot preview the create".into(), e, "", t.api))?);
+        return Ok(());
+    }
+    let id = api.create(t, new).map_err(|e| {
+        let maybe_created = matches!(e, ApiError::Status { status: 500.., .. } | ApiError::Transport { .. });
+        let hint = if maybe_created {
+            " A session may have been created anyway (the gateway can fail after the backend created it): \
+             check with acp_list_sessions before creating again."
+        } else {
+            ""
+        };
+        ToolError::Api(format!("Failed to create session in project '{}'", t.project), e, hint, t.api)
+    })?;
+    c.session = Some(id.clone());
+    check_what_was_stored(api, t, new, &id, c);
+    Ok(())
+}
+
+/// The properties of [`Creation`], for the schemas of tools that add their own.
+pub fn creation_schema(extra: Value, extra_required: &[&str]) -> Value {
+    let mut schema = json!({
+        "type": "object",
+        "properties": {
+            "cluster": {"type": "string"},
+            "project": {"type": "string"},
+            "dry_run": {"type": "boolean"},
+            "request": request_schema(),
+            "session": {"type": "string", "description": "the created session's ID"},
+            "stored": session_schema(),
+            "prompt_stored": {"type": "boolean", "description": "the API kept the prompt (false: the session has no task)"},
+            "warnings": {"type": "array", "items": {"type": "string"}},
+            "not_applied": {"type": "array", "items": {"type": "string"}, "description": "options this API cannot apply (not sent)"},
+        },
+        "required": ["cluster", "project", "dry_run", "prompt_stored", "warnings", "not_applied"],
+    });
+    if let (Some(props), Value::Object(extra)) = (schema["properties"].as_object_mut(), extra) {
+        props.extend(extra);
+    }
+    if let Some(required) = schema["required"].as_array_mut() {
+        required.extend(extra_required.iter().map(|r| json!(r)));
+    }
+    schema
+}
+
+/// What a create did; tools that create in their own way add fields beside it (flattened).
 #[derive(Serialize)]
-struct Creation {
-    cluster: String,
-    project: String,
-    dry_run: bool,
+pub struct Creation {
+    pub cluster: String,
+    pub project: String,
+    pub dry_run: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
-    request: Option<RequestPreview>,
+    pub request: Option<RequestPreview>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    session: Option<String>,
-    /// What the gateway reports after the create (read back).
+    pub session: Option<String>,
+    /// What the API reports after the create (read back).
     #[serde(skip_serializing_if = "Option::is_none")]
-    stored: Option<Session>,
-    prompt_stored: bool,
-    warnings: Vec<String>,
-    not_applied: Vec<&'static str>,
+    pub stored: Option<Session>,
+    pub prompt_stored: bool,
+    pub warnings: Vec<String>,
+    pub not_applied: Vec<&'static str>,
+}
+
+impl Creation {
+    pub fn new(t: &Target, dry_run: bool, not_applied: Vec<&'static str>) -> Creation {
+        Creation {
+            cluster: t.cluster.into(),
+            project: t.project.into(),
+            dry_run,
+            request: None,
+            session: None,
+            stored: None,
+            prompt_stored: false,
+            warnings: Vec::new(),
+            not_applied,
+        }
+    }
+
+    /// A session was created without the prompt it was asked for: the call failed its purpose.
+    pub fn lost_prompt(&self) -> bool {
+        !self.dry_run && !self.prompt_stored
+    }
 }
 
 /// Read the new session back and say plainly what the gateway did not keep.
@@ -160,7 +194,7 @@ fn check_what_was_stored(api: &mut dyn Backend, t: &Target, new: &NewSession, id
         }
     };
     c.prompt_stored = stored.task == new.task;
-    if stored.task.is_empty() {
+    if stored.task.is_empty() && !new.task.is_empty() {
         c.warnings.push(format!(
             "The gateway did NOT store the prompt: session '{id}' exists but has no task, so it will not \
              do what was asked (this gateway forwards `task` under a name its backend ignores). Do not \
@@ -181,7 +215,8 @@ fn check_what_was_stored(api: &mut dyn Backend, t: &Target, new: &NewSession, id
     c.stored = Some(stored);
 }
 
-fn creation_text(c: &Creation) -> String {
+/// The result as text; `extra` (lines of the calling tool) goes after what was created.
+pub fn creation_text(c: &Creation, extra: &str) -> String {
     let mut out = String::new();
     if let Some(req) = &c.request {
         out.push_str("DRY RUN - nothing was sent.\n\nWould send:\n");
@@ -194,6 +229,7 @@ fn creation_text(c: &Creation) -> String {
     if let Some(id) = &c.session {
         let _ = writeln!(out, "Session created: {id}\nProject: {} (cluster '{}')", c.project, c.cluster);
     }
+    out.push_str(extra);
     for w in &c.warnings {
         let _ = writeln!(out, "\nWARNING: {w}");
     }

@@ -19,7 +19,9 @@ mod bulk_stop_sessions;
 mod bulk_stop_sessions_by_label;
 mod bulk_unlabel_resources;
 mod by_label;
+mod clone_session;
 mod create_session;
+mod create_session_from_template;
 mod delete_session;
 mod get_session;
 mod get_session_logs;
@@ -37,6 +39,7 @@ mod send_message;
 mod stop_session;
 mod switch_cluster;
 mod unlabel_resource;
+mod update_session;
 mod wait_session;
 mod whoami;
 
@@ -60,6 +63,9 @@ pub static TOOLS: &[&dyn AnyTool] = &[
     &send_message::SendMessage,
     &wait_session::WaitSession,
     &create_session::CreateSession,
+    &create_session_from_template::CreateSessionFromTemplate,
+    &clone_session::CloneSession,
+    &update_session::UpdateSession,
     &delete_session::DeleteSession,
     &bulk_delete_sessions::BulkDeleteSessions,
     &stop_session::StopSession,

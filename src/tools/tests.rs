@@ -52,6 +52,12 @@ fn every_tool_result_conforms_to_its_output_schema() {
         ("acp_get_session_transcript", json!({"session": "s1", "format": "markdown"})),
         ("acp_create_session", json!({"initial_prompt": "x", "dry_run": true, "repos": ["https://g/x/y"]})),
         ("acp_create_session", json!({"initial_prompt": "x", "model": "m", "timeout": 900})),
+        ("acp_create_session_from_template", json!({"template": "bugfix", "display_name": "B", "dry_run": true})),
+        ("acp_create_session_from_template", json!({"template": "triage", "display_name": "T", "prompt": "p"})),
+        ("acp_clone_session", json!({"source_session": "s1", "new_display_name": "C", "dry_run": true})),
+        ("acp_clone_session", json!({"source_session": "s1", "new_display_name": "C"})),
+        ("acp_update_session", json!({"session": "s1", "timeout": 900, "dry_run": true})),
+        ("acp_update_session", json!({"session": "s1", "display_name": "N", "timeout": 900})),
         ("acp_stop_session", json!({"session": "s3", "dry_run": true})),
         ("acp_stop_session", json!({"session": "s3"})),
         ("acp_restart_session", json!({"session": "s3", "dry_run": true})),
@@ -147,7 +153,7 @@ fn effects_match_what_the_tools_do() {
     for name in ["acp_delete_session", "acp_bulk_delete_sessions", "acp_bulk_delete_sessions_by_label"] {
         assert!(effect(name).destructive() && !effect(name).read_only(), "{name}");
     }
-    for name in ["acp_create_session", "acp_send_message"] {
+    for name in ["acp_create_session", "acp_send_message", "acp_create_session_from_template", "acp_clone_session"] {
         assert!(!effect(name).idempotent && !effect(name).read_only() && !effect(name).destructive(), "{name}");
     }
     let control = [
@@ -161,6 +167,7 @@ fn effects_match_what_the_tools_do() {
         "acp_bulk_unlabel_resources",
         "acp_bulk_stop_sessions_by_label",
         "acp_bulk_restart_sessions_by_label",
+        "acp_update_session",
     ];
     assert_eq!(effect("acp_list_sessions_by_label"), Effect::READ);
     for name in control {
@@ -187,6 +194,10 @@ fn read_only_local_and_dry_run_calls_change_nothing() {
         ("acp_list_clusters", json!({})),
         ("acp_whoami", json!({})),
         ("acp_create_session", json!({"initial_prompt": "x", "dry_run": true})),
+        ("acp_create_session_from_template", json!({"template": "feature", "display_name": "F", "dry_run": true})),
+        ("acp_clone_session", json!({"source_session": "s1", "new_display_name": "C", "dry_run": true})),
+        ("acp_update_session", json!({"session": "s1", "display_name": "N", "dry_run": true})),
+        ("acp_update_session", json!({"session": "s1"})),
         ("acp_delete_session", json!({"session": "s1", "dry_run": true})),
         ("acp_bulk_delete_sessions", json!({"sessions": ["s1", "s2"], "dry_run": true})),
         ("acp_bulk_delete_sessions", json!({"sessions": ["s1", "s2"]})),
