@@ -179,6 +179,29 @@ fn another_projects_session_is_not_found_and_never_patched() {
     finish(s);
 }
 
+/// Labels another client stored in a shape we cannot read whole are never written over.
+#[test]
+fn labels_that_cannot_be_read_whole_are_not_overwritten() {
+    let env = AmbientEnv::new();
+    let odd = labeled(&env, "team-a", r#"{"team":"x","replicas":3}"#);
+    let huge = labeled(&env, "team-a", &format!("{{\"k\":\"{}\"}}", "v".repeat(30_000)));
+    let mut s = env.spawn();
+    for id in [&odd, &huge] {
+        env.api.clear_requests();
+        let r = s.call_tool("acp_label_resource", json!({"name": id, "labels": {"team": "y"}}));
+        assert!(r.is_error, "{}", r.text);
+        assert!(r.text.contains("are not a JSON map of strings that can be read whole"), "{}", r.text);
+        assert!(r.text.contains("nothing was sent"), "{}", r.text);
+        assert_eq!(env.methods(), [format!("GET {ROOT}/{id}")], "one read, no PATCH");
+    }
+    assert_eq!(stored(&env, &odd), json!(r#"{"team":"x","replicas":3}"#));
+    // A rename of such a session still works: it does not touch the labels.
+    let r = s.call_tool("acp_update_session", json!({"session": odd, "display_name": "renamed"}));
+    assert!(!r.is_error, "{}", r.text);
+    assert_eq!(stored(&env, &odd), json!(r#"{"team":"x","replicas":3}"#));
+    finish(s);
+}
+
 #[test]
 fn invalid_labels_and_keys_send_nothing() {
     let env = AmbientEnv::new();

@@ -108,7 +108,8 @@ impl From<WireSession> for Session {
             status: w.phase.map(|p| p.to_ascii_lowercase()).unwrap_or_else(|| "pending".into()),
             task: w.prompt,
             model: w.llm_model,
-            labels: w.labels.as_deref().map(labels_of).unwrap_or_default(),
+            labels: w.labels.as_deref().and_then(labels_of).unwrap_or_default(),
+            labels_unreadable: w.labels.as_deref().is_some_and(|text| labels_of(text).is_none()),
             repos: repos_of(w.repos.as_deref(), w.repo_url),
             parent_session_id: w.parent_session_id.filter(|p| !p.is_empty()),
             temperature: w.llm_temperature,
@@ -123,10 +124,13 @@ impl From<WireSession> for Session {
     }
 }
 
-/// `labels` is JSON text the server never parses (§12.6); what is not a map of strings is
-/// shown as no labels.
-fn labels_of(text: &str) -> BTreeMap<String, String> {
-    serde_json::from_str(text).unwrap_or_default()
+/// `labels` is JSON text the server never parses (§12.6); `None` for text that is not a map of
+/// strings (or was cut when read), which is shown as no labels and never written back.
+fn labels_of(text: &str) -> Option<BTreeMap<String, String>> {
+    match text.trim() {
+        "" | "null" => Some(BTreeMap::new()),
+        text => serde_json::from_str(text).ok(),
+    }
 }
 
 /// `repos` is JSON text (`[{"url","branch","name"}]` when `/repos` wrote it); where it holds no
@@ -345,6 +349,9 @@ impl Backend for Ambient {
             }
             Op::Update { id, patch } => {
                 let before = self.read(t, id)?;
+                if !patch.labels.is_empty() && before.labels_unreadable {
+                    return Err(ApiError::UnreadableLabels { id: id.to_string() });
+                }
                 // A label edit that changes no label is not sent: a PATCH writes the whole map
                 // back, and would only risk losing someone else's change.
                 if patch.name.is_none()

@@ -48,6 +48,10 @@ pub struct Session {
     pub result: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// The stored labels could not be read whole (not a map of strings, or cut): a label change
+    /// must not write a map back over them.
+    #[serde(skip)]
+    pub labels_unreadable: bool,
     /// The API's own record, for output that shows everything; never shown by default.
     #[serde(skip)]
     pub raw: Option<serde_json::Value>,

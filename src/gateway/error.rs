@@ -31,6 +31,11 @@ pub enum ApiError {
     NoLabels {
         api: &'static str,
     },
+    /// A label change to a session whose stored labels are not a map of strings we can read
+    /// whole: writing the merged map back would lose them, so nothing was sent.
+    UnreadableLabels {
+        id: String,
+    },
     /// An id of the other API's syntax: nothing was sent.
     NotAnId {
         id: String,
@@ -156,6 +161,12 @@ impl fmt::Display for Named<'_> {
                 f,
                 "{api} cannot {what} (it has no route for it), so nothing was sent. A cluster with \
                  `api: ambient` in clusters.yaml can; acp_list_clusters shows each cluster's API."
+            ),
+            ApiError::UnreadableLabels { id } => write!(
+                f,
+                "The labels stored on session '{id}' are not a JSON map of strings that can be read whole \
+                 (another client wrote them, or they are longer than 20,000 characters). A label change writes \
+                 the whole map back and would lose them, so nothing was sent; acp_get_session shows the session."
             ),
             ApiError::NoLabels { api } => write!(
                 f,
