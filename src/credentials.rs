@@ -62,6 +62,11 @@ pub struct TlsProfile {
     /// roots). Once the configuration is loaded: resolved against the configuration's directory
     /// and checked.
     pub ca_cert: Option<PathBuf>,
+    /// A client certificate and its key (PEM files) for mutual TLS.
+    pub client_cert: Option<PathBuf>,
+    pub client_key: Option<PathBuf>,
+    /// SHA-256 digests of public keys (SPKI), one of which the verified chain must hold.
+    pub pins: Vec<[u8; 32]>,
 }
 
 #[cfg(test)]

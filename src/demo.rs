@@ -37,7 +37,12 @@ fn session(id: &str, status: &str, created: &str, task: &str) -> (String, Sessio
 
 fn config() -> Config {
     // The text above is valid; should it ever not be, the demo has no clusters and says so.
-    config::parse(CONFIG, None).unwrap_or(Config { clusters: Vec::new(), default_cluster: None, env_token: None })
+    config::parse(CONFIG, None).unwrap_or(Config {
+        clusters: Vec::new(),
+        default_cluster: None,
+        env_token: None,
+        guard: Default::default(),
+    })
 }
 
 /// The tool context of a demo: its configuration and its platform.

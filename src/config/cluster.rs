@@ -1,6 +1,7 @@
 //! One cluster entry of clusters.yaml: every key checked on its own.
 
 use super::diagnostic::{ClusterName, Diagnostic, Origin};
+use super::guard;
 use super::token::clean_token;
 use super::{ApiKind, Cluster, DEFAULT_TIMEOUT_SECS, MAX_TIMEOUT_SECS, Reading, describe, shown_key};
 use crate::credentials::TlsProfile;
@@ -8,10 +9,24 @@ use crate::validate::{self, quote};
 use serde_yaml::Value as Yaml;
 use std::path::PathBuf;
 
-/// Keys a cluster entry may have. Anything else is refused, as the original does.
-/// `api`, `timeout_seconds` and `ca_cert` are ours; the original's files never contain them.
-pub const CLUSTER_KEYS: &[&str] =
-    &["server", "token", "default_project", "description", "api", "timeout_seconds", "ca_cert"];
+/// Keys a cluster entry may have. Anything else is refused, as the original does. All but the
+/// first four are ours; the original's files never contain them.
+pub const CLUSTER_KEYS: &[&str] = &[
+    "server",
+    "token",
+    "default_project",
+    "description",
+    "api",
+    "timeout_seconds",
+    "ca_cert",
+    "read_only",
+    "allowed_projects",
+    "oidc",
+    "token_from",
+    "client_cert",
+    "client_key",
+    "pinned_spki_sha256",
+];
 
 /// One cluster entry, every key checked on its own so that one mistake does not hide the
 /// next; None if any is wrong (the problems are in `r`).
@@ -89,6 +104,37 @@ pub(super) fn parse_cluster(name: &str, entry: &Yaml, r: &mut Reading) -> Option
     if let Ok(Some(ca)) = &ca_cert {
         r.ca_certs.push((name.to_string(), ca.clone()));
     }
+    let mut report = |key: &'static str, message: String| {
+        problem(Some(key), message);
+    };
+    let read_only = guard::flag(map, "read_only", &mut report);
+    let allowed_projects = match map.get("allowed_projects") {
+        None | Some(Yaml::Null) => Ok(None),
+        Some(v) => guard::allowed_projects(v, default_project.as_deref().ok(), &mut report).map(Some),
+    };
+    let oidc = map.get("oidc").filter(|v| !v.is_null()).map(|v| guard::oidc(v, &mut report)).transpose();
+    let token_from =
+        map.get("token_from").filter(|v| !v.is_null()).map(|v| guard::token_from(v, &mut report)).transpose();
+    let pins = match map.get("pinned_spki_sha256") {
+        None | Some(Yaml::Null) => Ok(vec![]),
+        Some(v) => guard::pins(v, &mut report),
+    };
+    let path = |key: &'static str, report: &mut dyn FnMut(&'static str, String)| match string(map, key) {
+        Ok(p) => Ok(p.filter(|p| !p.is_empty()).map(PathBuf::from)),
+        Err(found) => {
+            report(key, not_a_string(key, found));
+            Err(Reported)
+        }
+    };
+    let (client_cert, client_key) = (path("client_cert", &mut report), path("client_key", &mut report));
+    if let (Ok(cert), Ok(key)) = (&client_cert, &client_key) {
+        if cert.is_some() != key.is_some() {
+            report(
+                if cert.is_some() { "client_key" } else { "client_cert" },
+                "client_cert and client_key go together: set both (PEM files) or neither".into(),
+            );
+        }
+    }
     if r.problems.len() > before {
         return None;
     }
@@ -100,7 +146,16 @@ pub(super) fn parse_cluster(name: &str, entry: &Yaml, r: &mut Reading) -> Option
         default_project: default_project.ok()?,
         description: description.ok()?,
         timeout: std::time::Duration::from_secs(timeout.ok()?),
-        tls: TlsProfile { ca_cert: ca_cert.ok()? },
+        tls: TlsProfile {
+            ca_cert: ca_cert.ok()?,
+            client_cert: client_cert.ok()?,
+            client_key: client_key.ok()?,
+            pins: pins.ok()?,
+        },
+        read_only,
+        allowed_projects: allowed_projects.ok()?,
+        oidc: oidc.ok()?,
+        token_from: token_from.ok()?,
     })
 }
 

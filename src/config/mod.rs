@@ -6,11 +6,13 @@
 
 mod cluster;
 mod diagnostic;
+mod guard;
 mod token;
 
 /// Also here, where it used to be defined, so callers naming `config::TokenSource` still work.
 pub use crate::credentials::TokenSource;
 pub use diagnostic::{ClusterName, ConfigError, Diagnostic, Origin, Severity};
+pub use guard::{DEFAULT_MUTATIONS_PER_MINUTE, Guardrails, Oidc, TOOLSETS, TOP_KEYS, TokenFrom};
 pub use token::{TokenError, clean_token};
 
 use crate::credentials::{Secret, TlsProfile};
@@ -58,6 +60,8 @@ pub struct Config {
     pub default_cluster: Option<String>,
     /// `$ACP_TOKEN`, the fallback for clusters without a token.
     pub env_token: Option<Secret>,
+    /// What the whole process may do.
+    pub guard: Guardrails,
 }
 
 #[derive(Debug, Clone)]
@@ -73,6 +77,12 @@ pub struct Cluster {
     /// How the server is verified beyond the public roots: its `ca_cert`, resolved against
     /// the file's directory by [`load`] (as written by [`parse`]).
     pub tls: TlsProfile,
+    /// Only tools that change nothing on the platform, on this cluster.
+    pub read_only: bool,
+    /// The only projects calls may name; `None` is any.
+    pub allowed_projects: Option<Vec<String>>,
+    pub oidc: Option<Oidc>,
+    pub token_from: Option<TokenFrom>,
 }
 
 /// Neither the cluster nor the environment has a token. `Display` names both places.
@@ -197,7 +207,12 @@ fn load_with(path: &Path, acp_token: Option<String>) -> Result<Loaded, ConfigErr
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(ConfigError { path: Some(path.to_path_buf()), diagnostics });
     }
-    let config = Config { clusters: reading.clusters, default_cluster: reading.default_cluster, env_token };
+    let config = Config {
+        clusters: reading.clusters,
+        default_cluster: reading.default_cluster,
+        env_token,
+        guard: reading.guard,
+    };
     Ok(Loaded { config, warnings: diagnostics })
 }
 
@@ -237,7 +252,7 @@ pub fn parse(text: &str, env_token: Option<Secret>) -> Result<Config, ConfigErro
     if !reading.problems.is_empty() {
         return Err(ConfigError { path: None, diagnostics: reading.problems });
     }
-    Ok(Config { clusters: reading.clusters, default_cluster: reading.default_cluster, env_token })
+    Ok(Config { clusters: reading.clusters, default_cluster: reading.default_cluster, env_token, guard: reading.guard })
 }
 
 /// What a text says, as far as it could be read.
@@ -250,6 +265,7 @@ struct Reading {
     /// Every `ca_cert` written, by entry name, even in entries with other problems: [`load`]
     /// checks each file, so that its problems are told at the same time.
     ca_certs: Vec<(String, PathBuf)>,
+    guard: Guardrails,
 }
 
 impl Reading {
@@ -279,6 +295,17 @@ fn read(text: &str) -> Reading {
         return r;
     };
     register_tokens(&top);
+    for key in top.keys() {
+        if !key.as_str().is_some_and(|k| TOP_KEYS.contains(&k)) {
+            let shown = key.as_str().map(|k| shown_key(k, '"')).unwrap_or_else(|| describe(key));
+            r.problem(None, format!("unknown top-level key {shown} (allowed: {})", TOP_KEYS.join(", ")));
+        }
+    }
+    let mut problems = Vec::new();
+    r.guard = guard::read_guardrails(&top, &mut |key, message| problems.push((key, message)));
+    for (key, message) in problems {
+        r.problem(Some(key), message);
+    }
     // Every entry's name, for `default_cluster`; None if the entries could not all be named,
     // and then `default_cluster` is not looked up (it might name the entry that could not).
     let mut names: Option<Vec<&str>> = Some(Vec::new());
@@ -349,3 +376,14 @@ pub(super) fn describe(v: &Yaml) -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod tests_support {
+    /// Every problem `parse` finds in `yaml`, as text.
+    pub fn problems_of(yaml: &str) -> Vec<String> {
+        match super::parse(yaml, None) {
+            Ok(_) => vec![],
+            Err(e) => e.diagnostics.iter().map(ToString::to_string).collect(),
+        }
+    }
+}

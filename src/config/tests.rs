@@ -255,7 +255,7 @@ fn a_single_problem_reads_as_it_always_has() {
         (y("default_cluster: 5\n"), "default_cluster must be a string (found the number 5)"),
         (
             y("    tokn: x\n"),
-            "cluster 'a': unknown key \"tokn\" (allowed: server, token, default_project, description, api, timeout_seconds, ca_cert)",
+            "cluster 'a': unknown key \"tokn\" (allowed: server, token, default_project, description, api, timeout_seconds, ca_cert, read_only, allowed_projects, oidc, token_from, client_cert, client_key, pinned_spki_sha256)",
         ),
         (
             y("    token: abc12\n"),
