@@ -12,11 +12,13 @@ use std::process::ExitCode;
 const USAGE: &str = "\
 mcp-acp: an MCP server for the Ambient Code Platform (public-api gateway and ambient API server).
 
-Usage: mcp-acp [--help | --version | --demo]
+Usage: mcp-acp [--read-only] [--demo] | --help | --version
 
 With no arguments it serves MCP (JSON-RPC 2.0) over stdin/stdout; an MCP client starts it.
 --demo serves every tool against a built-in in-memory platform with a few sessions: no
 configuration, no network, no token; every result says it is a demo.
+--read-only (or ACP_READ_ONLY=1, or read_only: true in clusters.yaml) offers only the tools
+that change nothing on the platform.
 
 Configuration: clusters.yaml from $ACP_CLUSTER_CONFIG, else $MCP_ACP_CONFIG_PATH,
 else ~/.config/acp/clusters.yaml. Token: the cluster's `token`, else $ACP_TOKEN.
@@ -24,16 +26,28 @@ Logs go to stderr; the level comes from RUST_LOG (default: warn).
 ";
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    // `--read-only` goes with serving (and the demo), wherever it is written.
+    let read_only_flag = args.iter().position(|a| a == "--read-only").map(|i| args.remove(i)).is_some();
+    let read_only = match read_only_flag {
+        true => Some("--read-only"),
+        false => read_only_env(),
+    };
+    let serving = |mut ctx: Context| {
+        if let Some(why) = read_only {
+            ctx.set_read_only(why);
+        }
+        serve(ctx)
+    };
     match args.first().map(String::as_str) {
-        None => serve(Context::with_backends(
+        None => serving(Context::with_backends(
             config::config_path(),
             vec![
                 (ApiKind::PublicApi, Box::new(GatewayV1::default())),
                 (ApiKind::Ambient, Box::new(Ambient::default())),
             ],
         )),
-        Some("--demo") if args.len() == 1 => serve(mcp_acp::demo::context()),
+        Some("--demo") if args.len() == 1 => serving(mcp_acp::demo::context()),
         Some("--help" | "-h") if args.len() == 1 => print(USAGE),
         Some("--version" | "-V") if args.len() == 1 => print(&format!("mcp-acp {}\n", env!("CARGO_PKG_VERSION"))),
         Some(_) => {
@@ -41,6 +55,17 @@ fn main() -> ExitCode {
             eprintln!("mcp-acp: unexpected argument(s) {}; try --help", shown.join(" "));
             ExitCode::from(2)
         }
+    }
+}
+
+/// `ACP_READ_ONLY`: `1`, `true` or `yes` turn read-only mode on; `0`, `false`, `no` or empty
+/// leave it off. Anything else turns it on too: a typo must not leave the server writable.
+fn read_only_env() -> Option<&'static str> {
+    let value = std::env::var("ACP_READ_ONLY").ok()?;
+    match value.trim().to_ascii_lowercase().as_str() {
+        "" | "0" | "false" | "no" => None,
+        "1" | "true" | "yes" => Some("ACP_READ_ONLY=1"),
+        _ => Some("ACP_READ_ONLY is set to a value other than 0/false/no"),
     }
 }
 

@@ -7,6 +7,7 @@
 
 use crate::input::{Inbox, Input};
 use crate::jsonrpc::{self, Incoming, Line, RpcError};
+use crate::tools::guard::Offer;
 use crate::tools::{self, Context, Progress};
 use crate::{logging, redact};
 use serde::Serialize;
@@ -16,7 +17,6 @@ use std::cell::RefCell;
 use std::io::{self, Write};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
-use std::sync::OnceLock;
 
 /// Revisions that open with `initialize`, newest first.
 pub const HANDSHAKE_VERSIONS: &[&str] = &["2025-11-25", "2025-06-18", "2025-03-26", "2024-11-05"];
@@ -65,11 +65,13 @@ pub struct Server {
     ctx: Context,
     /// The version agreed in `initialize`, once it has happened.
     handshake: Option<&'static str>,
+    /// `tools/list` as last rendered, per kind of revision, for the offer it was rendered for.
+    tools_cache: Option<(Offer, [Option<Box<RawValue>>; 3])>,
 }
 
 impl Server {
     pub fn new(ctx: Context) -> Server {
-        Server { ctx, handshake: None }
+        Server { ctx, handshake: None, tools_cache: None }
     }
 
     /// Handle one input line; the answer line to write, if any (notifications get none).
@@ -177,7 +179,10 @@ impl Server {
                 Err(e) => line_of(&jsonrpc::failure(id.clone(), e)),
             },
             // The tool list is the one other large answer: written from its cached rendering.
-            "tools/list" if !rev.stateless() => answer(&id, rev, tools_list_raw(rev)),
+            "tools/list" if !rev.stateless() => {
+                let list = self.tools_list_raw(rev);
+                answer(&id, rev, list)
+            }
             _ => match self.dispatch(rev, method, params) {
                 Ok(result) => answer(&id, rev, &result),
                 Err(e) => line_of(&jsonrpc::failure(id.clone(), e)),
@@ -196,7 +201,7 @@ impl Server {
         match (method, rev.stateless()) {
             ("initialize", false) => Ok(self.initialize(params)),
             ("server/discover", true) => Ok(discover()),
-            ("tools/list", _) => Ok(tools_list(rev)),
+            ("tools/list", _) => Ok(tools_list(rev, &self.ctx.offer())),
             ("ping", false) => Ok(json!({})),
             ("logging/setLevel", false) => set_log_level(params),
             _ => {
@@ -260,6 +265,20 @@ impl Server {
             "capabilities": capabilities(),
             "serverInfo": server_info(Rev(version)),
             "instructions": INSTRUCTIONS,
+        })
+    }
+
+    /// The tool list is the one other large answer: rendered once per kind of revision and
+    /// offer (read-only mode and toolsets can only change when the configuration is first read).
+    fn tools_list_raw(&mut self, rev: Rev) -> &RawValue {
+        let offer = self.ctx.offer();
+        if self.tools_cache.as_ref().is_none_or(|(cached, _)| *cached != offer) {
+            self.tools_cache = Some((offer.clone(), [None, None, None]));
+        }
+        let kind = usize::from(rev.has_annotations()) + usize::from(rev.has_structured_output());
+        let (_, lists) = self.tools_cache.as_mut().expect("set above");
+        lists[kind].get_or_insert_with(|| {
+            serde_json::value::to_raw_value(&tools_list(rev, &offer)).expect("a Value serializes")
         })
     }
 
@@ -396,14 +415,6 @@ fn call_result(output: &tools::Output, rev: Rev) -> CallResult<'_> {
     }
 }
 
-/// The tool list cannot change while the process runs: render it once per kind of revision
-/// (plain; with annotations; with titles and output schemas too).
-fn tools_list_raw(rev: Rev) -> &'static RawValue {
-    static CACHE: [OnceLock<Box<RawValue>>; 3] = [const { OnceLock::new() }; 3];
-    let kind = usize::from(rev.has_annotations()) + usize::from(rev.has_structured_output());
-    CACHE[kind].get_or_init(|| serde_json::value::to_raw_value(&tools_list(rev)).expect("a Value serializes"))
-}
-
 fn meta<'a>(params: &'a Value, key: &str) -> Option<&'a Value> {
     params.get("_meta").and_then(|m| m.get(key))
 }
@@ -436,7 +447,7 @@ fn discover() -> Value {
         "supportedVersions": ALL_VERSIONS,
         "capabilities": capabilities(),
         "instructions": INSTRUCTIONS,
-        // The tool list never changes while the binary stays the same.
+        // The tool list changes only with the binary and its configuration (read-only, toolsets).
         "ttlMs": 3_600_000,
         "cacheScope": "public",
     })
@@ -449,9 +460,10 @@ fn set_log_level(params: &Value) -> Result<Value, RpcError> {
 }
 
 /// Each tool as the revision describes tools: fields a revision does not know are left out.
-fn tools_list(rev: Rev) -> Value {
+fn tools_list(rev: Rev, offer: &Offer) -> Value {
     let tools: Vec<Value> = tools::TOOLS
         .iter()
+        .filter(|t| offer.offers(**t))
         .map(|t| {
             let mut tool = json!({"name": t.name(), "description": t.description()});
             tool["inputSchema"] = tools::params::schema(t.params()); // moved in, not copied

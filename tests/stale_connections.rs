@@ -15,7 +15,8 @@ const RETRY_LOG: &str = "retrying once on a new connection";
 
 fn config(server: &str, timeout_seconds: u32) -> String {
     format!(
-        "clusters:\n  dev:\n    server: \"{server}\"\n    token: \"{TOKEN}\"\n    default_project: team-a\n    timeout_seconds: {timeout_seconds}\ndefault_cluster: dev\n"
+        "clusters:\n  dev:\n    server: \"{server}\"\n    token: \"{TOKEN}\"\n    default_project: team-a\n    timeout_seconds: {timeout_seconds}\ndefault_cluster: dev\n\
+         max_mutations_per_minute: 1000\n"
     )
 }
 

@@ -52,6 +52,11 @@ pub enum ApiError {
         source: TokenSource,
         cluster: String,
     },
+    /// This process's mutation budget is spent (`max_mutations_per_minute`): nothing was sent.
+    BudgetSpent {
+        limit: u32,
+        retry_after_secs: u64,
+    },
     /// 429, with the API's `retry_after` when it gave one.
     RateLimited {
         retry_after: Option<String>,
@@ -220,6 +225,11 @@ impl fmt::Display for Named<'_> {
                 f,
                 "{cap} redirected to {} ({reason}); not followed, and the token was not sent there.",
                 quote(location)
+            ),
+            ApiError::BudgetSpent { limit, retry_after_secs } => write!(
+                f,
+                "This server allows at most {limit} changes per minute (max_mutations_per_minute in \
+                 clusters.yaml), and they are spent, so nothing was sent. Retry in {retry_after_secs} s."
             ),
             ApiError::TooLarge { limit } => write!(
                 f,

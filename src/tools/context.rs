@@ -1,7 +1,8 @@
 //! What tools share across calls: the configuration, the active cluster, the backend, and
 //! where progress goes.
 
-use super::ToolError;
+use super::guard::{Budget, Budgeted, Offer};
+use super::{AnyTool, ToolError};
 use crate::config::{self, ApiKind, Cluster, Config};
 use crate::credentials::{Secret, TokenSource};
 use crate::gateway::{Backend, Target};
@@ -41,6 +42,10 @@ pub struct Context {
     logins: Vec<(String, Secret)>,
     /// Put in front of every tool result (the demo says it is one).
     pub banner: Option<&'static str>,
+    /// Read-only mode from outside the configuration (`--read-only`, `ACP_READ_ONLY`): why.
+    read_only: Option<String>,
+    /// Changes left this minute; sized from the configuration when it is read.
+    budget: Option<Budget>,
 }
 
 fn system_now() -> i64 {
@@ -72,6 +77,8 @@ impl Context {
             request: None,
             logins: Vec::new(),
             banner: None,
+            read_only: None,
+            budget: None,
         }
     }
 
@@ -89,6 +96,40 @@ impl Context {
 
     pub fn set_progress(&mut self, progress: Option<Progress>) {
         self.progress = progress;
+    }
+
+    /// Offer only read-only tools, for `why` (`--read-only`, `ACP_READ_ONLY=1`).
+    pub fn set_read_only(&mut self, why: &str) {
+        self.read_only = Some(why.to_string());
+    }
+
+    /// Which tools are offered: read-only mode from outside or from clusters.yaml, and its
+    /// toolsets. A configuration that cannot be read yet adds nothing (every call then fails
+    /// with its problems anyway).
+    pub fn offer(&mut self) -> Offer {
+        let config = self.config().ok().map(|c| c.guard.clone());
+        let from_file = config.as_ref().filter(|g| g.read_only).map(|_| "read_only: true in clusters.yaml".to_string());
+        Offer { read_only: self.read_only.clone().or(from_file), toolsets: config.and_then(|g| g.toolsets) }
+    }
+
+    /// Why `tool` may not run now, if it may not: not offered, or a change on a cluster that
+    /// clusters.yaml makes read-only.
+    pub(super) fn refuses(&mut self, tool: &dyn AnyTool) -> Option<String> {
+        if let Some(why) = self.offer().hides(tool) {
+            return Some(why);
+        }
+        if tool.effect().read_only() {
+            return None;
+        }
+        let (_, cluster) = self.active_cluster().ok()?;
+        cluster.read_only.then(|| {
+            format!(
+                "{} changes the platform, and cluster '{}' is read-only (read_only: true in clusters.yaml). \
+                 Nothing was sent.",
+                tool.name(),
+                cluster.name
+            )
+        })
     }
 
     pub fn set_waiter(&mut self, waiter: Box<Waiter>) {
@@ -199,7 +240,16 @@ impl Context {
         let Some(cluster) = config.cluster(name) else {
             return Err(ToolError::Config(format!("cluster '{name}' is not configured")));
         };
+        let project = project.unwrap_or(&cluster.default_project);
+        if let Some(allowed) = cluster.allowed_projects.as_ref().filter(|a| !a.iter().any(|p| p == project)) {
+            return Err(ToolError::invalid(format!(
+                "project '{project}' is not allowed on cluster '{}' (allowed_projects: {})",
+                cluster.name,
+                allowed.join(", ")
+            )));
+        }
         let (token, token_source) = token_of(&self.logins, config, cluster)?;
+        let budget = self.budget.get_or_insert_with(|| Budget::new(config.guard.max_mutations_per_minute));
         let backend = match self.backends.iter_mut().find(|(kind, _)| kind.is_none_or(|k| k == cluster.api)) {
             Some((_, backend)) => backend.as_mut(),
             None => return Err(ToolError::Config(format!("no backend for api: {}", cluster.api.name()))),
@@ -210,11 +260,11 @@ impl Context {
             server: &cluster.server,
             token,
             token_source,
-            project: project.unwrap_or(&cluster.default_project),
+            project,
             timeout: cluster.timeout,
             tls: &cluster.tls,
         };
-        Ok(f(backend, &target))
+        Ok(f(&mut Budgeted { inner: backend, budget }, &target))
     }
 }
 

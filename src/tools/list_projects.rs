@@ -39,10 +39,17 @@ impl Tool for ListProjects {
     }
 
     fn run(ctx: &mut Context, _: NoArgs) -> Result<Output, ToolError> {
+        // Projects that allowed_projects leaves out are not shown: they cannot be used here.
+        let allowed = ctx.active_cluster()?.1.allowed_projects.clone();
         ctx.with_api(None, |api, t| {
             let listed = match api.capabilities().serves(OpKind::ListProjects) {
                 true => {
-                    Some(api.projects(t).map_err(|e| ToolError::Api("Failed to list projects".into(), e, "", t.api))?)
+                    let mut all =
+                        api.projects(t).map_err(|e| ToolError::Api("Failed to list projects".into(), e, "", t.api))?;
+                    if let Some(allowed) = &allowed {
+                        all.retain(|p| allowed.contains(p));
+                    }
+                    Some(all)
                 }
                 false => None,
             };

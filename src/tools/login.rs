@@ -46,8 +46,9 @@ impl Tool for Login {
     const DESCRIPTION: &'static str = "Check a bearer token for a cluster with an authenticated read, and keep it \
         in memory for that cluster (not written anywhere) only if the server accepts it. Without a token, checks \
         the cluster's current one. Never shows the token. Does not change the active cluster.";
-    /// It changes only this process's state, but it talks to the platform to check.
-    const EFFECT: Effect = Effect { remote: true, ..Effect::LOCAL_WRITE };
+    /// It reads the platform to check, and changes only this process's state (the token it
+    /// keeps), never the platform: read-only, so that read-only mode keeps it.
+    const EFFECT: Effect = Effect::READ;
     type Args = LoginArgs;
 
     fn output_schema() -> Value {

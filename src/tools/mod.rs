@@ -7,6 +7,7 @@
 
 pub mod bulk;
 mod context;
+pub mod guard;
 pub mod params;
 mod render;
 
@@ -110,8 +111,6 @@ impl Effect {
     pub const READ: Effect = Effect { change: Change::None, idempotent: true, remote: true };
     /// Reads local configuration only.
     pub const LOCAL_READ: Effect = Effect { change: Change::None, idempotent: true, remote: false };
-    /// Changes this server's own state (not the platform's).
-    pub const LOCAL_WRITE: Effect = Effect { change: Change::Write, idempotent: true, remote: false };
     /// Makes something new on the platform each time.
     pub const CREATE: Effect = Effect { change: Change::Write, idempotent: false, remote: true };
     /// Removes something from the platform.
@@ -233,6 +232,10 @@ pub fn call(ctx: &mut Context, tool: &dyn AnyTool, arguments: &Value) -> Output 
     let started = std::time::Instant::now();
     let name = tool.name();
     log::info!("tool_call_started tool={name} arguments={}", crate::redact::mask_arguments(arguments));
+    if let Some(why) = ctx.refuses(tool) {
+        log::warn!("tool_refused tool={name} reason={why}");
+        return Output::failure(why);
+    }
     let result =
         params::parse(tool.params(), arguments).map_err(ToolError::Invalid).and_then(|args| tool.run(ctx, &args));
     let elapsed = started.elapsed().as_secs_f64();

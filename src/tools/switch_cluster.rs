@@ -25,7 +25,9 @@ impl Tool for SwitchCluster {
     const TITLE: &'static str = "Switch cluster";
     const DESCRIPTION: &'static str = "Make another configured cluster the active one for the rest of this server's \
         life; all later calls go to it. Does not change clusters.yaml. Use acp_list_clusters to see the names.";
-    const EFFECT: Effect = Effect::LOCAL_WRITE;
+    /// It changes only which cluster this process talks to, never the platform: read-only, so
+    /// that read-only mode keeps it.
+    const EFFECT: Effect = Effect::LOCAL_READ;
     type Args = SwitchArgs;
 
     fn output_schema() -> Value {

@@ -11,7 +11,8 @@ fn conforms(schema: &Value, v: &Value, path: &str) -> Result<(), crate::schema::
 
 fn config() -> crate::config::Config {
     crate::config::parse(
-        "clusters:\n  dev:\n    server: https://gw.example.com\n    token: tok-unit-abcdef\n    default_project: p\n  two:\n    server: https://gw2.example.com\n    default_project: q\ndefault_cluster: dev\n",
+        "clusters:\n  dev:\n    server: https://gw.example.com\n    token: tok-unit-abcdef\n    default_project: p\n  two:\n    server: https://gw2.example.com\n    default_project: q\ndefault_cluster: dev\n\
+         max_mutations_per_minute: 10000\n",
         None,
     )
     .unwrap()
@@ -175,7 +176,9 @@ fn effects_match_what_the_tools_do() {
         assert!(!effect(name).destructive() && !effect(name).read_only(), "{name}");
     }
     assert!(!effect("acp_create_session").idempotent && !effect("acp_create_session").read_only());
-    assert!(!effect("acp_switch_cluster").remote && !effect("acp_switch_cluster").read_only());
+    // Switching cluster and logging in change only this process's state: read-only.
+    assert!(!effect("acp_switch_cluster").remote && effect("acp_switch_cluster").read_only());
+    assert!(effect("acp_login").read_only());
 }
 
 /// Read-only and local tools send nothing that changes the platform; dry runs neither.

@@ -81,6 +81,8 @@ READ_ONLY = {
     "acp_list_projects",
     "acp_list_clusters",
     "acp_whoami",
+    "acp_switch_cluster",
+    "acp_login",
 }
 DESTRUCTIVE = {"acp_delete_session", "acp_bulk_delete_sessions", "acp_bulk_delete_sessions_by_label"}
 # The revisions mcp-acp speaks over `initialize` (README, "Protocol").
