@@ -151,13 +151,25 @@ fn check_accepted(tool: &dyn AnyTool, input: &Value, args: &Args) {
     }
 }
 
-fn check_schema_agrees(tool: &dyn AnyTool, input: &Value) {
+fn check_schema_agrees(tool: &dyn AnyTool, input: &Value, parsed: &Args) {
     let mut args = match input {
         Value::Null => Value::Object(Map::new()),
         other => other.clone(),
     };
     if args.get("project").and_then(Value::as_str) == Some("") {
         args.as_object_mut().expect("accepted arguments are an object").remove("project");
+    }
+    // Words (phases, enums) are accepted in any case, as documented, and read back as the
+    // schema lists them: the schema must accept what was read back, which is the same word.
+    for p in tool.params() {
+        let Some(given) = args.get(p.name).cloned() else { continue };
+        let read = match p.kind {
+            Kind::Enum(_) => Value::from(parsed.str(p.name).unwrap_or_default()),
+            Kind::EnumList(_) => Value::from(parsed.names(p.name)),
+            _ => continue,
+        };
+        assert_eq!(given.to_string().to_ascii_lowercase(), read.to_string().to_ascii_lowercase(), "{}", p.name);
+        args[p.name] = read;
     }
     let schema = params::schema(tool.params());
     if let Err(e) = common::schema_check(&schema, &args, "arguments") {
@@ -175,7 +187,7 @@ fuzz_target!(|data: &[u8]| {
     let parsed = params::parse(tool.params(), &input);
     if let Ok(args) = &parsed {
         check_accepted(tool, &input, args);
-        check_schema_agrees(tool, &input);
+        check_schema_agrees(tool, &input, args);
     }
 
     let (mut ctx, log) = common::recording_context();
