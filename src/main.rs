@@ -20,6 +20,7 @@ configuration, no network, no token; every result says it is a demo.
 
 Configuration: clusters.yaml from $ACP_CLUSTER_CONFIG, else $MCP_ACP_CONFIG_PATH,
 else ~/.config/acp/clusters.yaml. Token: the cluster's `token`, else $ACP_TOKEN.
+Audit log: $ACP_AUDIT_LOG, else `audit_log` in clusters.yaml (see the README).
 Logs go to stderr; the level comes from RUST_LOG (default: warn).
 ";
 
