@@ -26,10 +26,43 @@ pub struct Claims {
     pub iat: Option<i64>,
 }
 
+/// A token expiring within this many seconds is worth a warning.
+pub const EXPIRY_WARNING_SECS: i64 = 600;
+/// Clock skew allowed on `nbf`: a token issued a moment ago by an IdP whose clock runs a little
+/// ahead of ours is fine. None on `exp`: the platform would refuse it anyway.
+pub const NBF_LEEWAY_SECS: i64 = 60;
+
+/// Why a token is not usable now (times in seconds since the epoch).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotUsable {
+    Expired { at: i64 },
+    NotYetValid { from: i64 },
+}
+
 impl Claims {
     /// Whom the token names: the username the platform uses (§12.3), else the subject.
     pub fn who(&self) -> Option<&str> {
         self.username.as_deref().or(self.preferred_username.as_deref()).or(self.sub.as_deref())
+    }
+
+    /// The namespace of a Kubernetes service-account token: `sub` is
+    /// `system:serviceaccount:<ns>:<name>`, which is what the gateway reads (docs/public-api.md §4).
+    pub fn service_account_namespace(&self) -> Option<&str> {
+        let rest = self.sub.as_deref()?.strip_prefix("system:serviceaccount:")?;
+        let (ns, name) = rest.split_once(':')?;
+        (!ns.is_empty() && !name.is_empty()).then_some(ns)
+    }
+
+    /// `Err` if the token has expired or is not valid yet at `now`; `Ok(Some(exp))` if it
+    /// expires within [`EXPIRY_WARNING_SECS`]; `Ok(None)` otherwise (and without `exp`).
+    pub fn usable_at(&self, now: i64) -> Result<Option<i64>, NotUsable> {
+        if let Some(at) = self.exp.filter(|&exp| exp <= now) {
+            return Err(NotUsable::Expired { at });
+        }
+        if let Some(from) = self.nbf.filter(|&nbf| nbf > now.saturating_add(NBF_LEEWAY_SECS)) {
+            return Err(NotUsable::NotYetValid { from });
+        }
+        Ok(self.exp.filter(|&exp| exp.saturating_sub(now) <= EXPIRY_WARNING_SECS))
     }
 }
 
@@ -52,8 +85,10 @@ pub fn claims(token: &str) -> Option<Claims> {
     if parts.next().is_some() || payload.len() > 64 * 1024 {
         return None;
     }
+    // base64url, else standard base64, as the gateway reads it (docs/public-api.md §4).
+    let bytes = base64::decode(payload, base64::URL).or_else(|| base64::decode(payload, base64::STANDARD))?;
     // A struct would also read from an array; claims are an object.
-    match serde_json::from_slice(&base64::decode(payload, base64::URL)?).ok()? {
+    match serde_json::from_slice(&bytes).ok()? {
         serde_json::Value::Object(o) => serde_json::from_value(serde_json::Value::Object(o)).ok(),
         _ => None,
     }
@@ -73,5 +108,35 @@ mod tests {
         assert_eq!(claims("opaque-token-value"), None);
         assert_eq!(claims("a.b.c.d"), None);
         assert_eq!(claims(&format!("x.{}.y", crate::base64::encode_url(b"[1]"))), None);
+    }
+
+    fn with(json: &str) -> Claims {
+        claims(&format!("h.{}.s", crate::base64::encode_url(json.as_bytes()))).unwrap()
+    }
+
+    #[test]
+    fn expiry_and_not_before_are_judged_at_a_given_time() {
+        let c = with(r#"{"exp":1000,"nbf":500}"#);
+        assert_eq!(c.usable_at(1000), Err(NotUsable::Expired { at: 1000 }));
+        assert_eq!(c.usable_at(399), Err(NotUsable::NotYetValid { from: 500 }));
+        assert_eq!(c.usable_at(440), Ok(Some(1000)), "within the nbf leeway, and expiring soon");
+        assert_eq!(with(r#"{"exp":1000}"#).usable_at(1000 - EXPIRY_WARNING_SECS - 1), Ok(None));
+        assert_eq!(with(r#"{"sub":"x"}"#).usable_at(i64::MAX), Ok(None));
+    }
+
+    #[test]
+    fn a_service_account_namespace_comes_from_sub_only() {
+        let ns = |json: &str| with(json).service_account_namespace().map(str::to_string);
+        assert_eq!(ns(r#"{"sub":"system:serviceaccount:team-a:bot"}"#).as_deref(), Some("team-a"));
+        assert_eq!(ns(r#"{"sub":"system:serviceaccount:team-a"}"#), None);
+        assert_eq!(ns(r#"{"sub":"ada","kubernetes.io":{"namespace":"team-a"}}"#), None);
+        // Standard base64 (with + and /) is read too, as the gateway does.
+        let payload = crate::base64::encode(
+            br#"{"sub":"system:serviceaccount:b:c","x":">>>???"}"#,
+            crate::base64::STANDARD,
+            false,
+        );
+        assert!(payload.contains(['+', '/']), "{payload}");
+        assert_eq!(claims(&format!("h.{payload}.s")).unwrap().service_account_namespace(), Some("b"));
     }
 }

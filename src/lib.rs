@@ -3,6 +3,7 @@
 //! `main.rs` parses arguments and starts [`server::serve`]; everything else lives in one
 //! module per concern.
 
+pub mod audit;
 pub mod base64;
 pub mod config;
 pub mod credentials;

@@ -22,6 +22,7 @@ that change nothing on the platform.
 
 Configuration: clusters.yaml from $ACP_CLUSTER_CONFIG, else $MCP_ACP_CONFIG_PATH,
 else ~/.config/acp/clusters.yaml. Token: the cluster's `token`, else $ACP_TOKEN.
+Audit log: $ACP_AUDIT_LOG, else `audit_log` in clusters.yaml (see the README).
 Logs go to stderr; the level comes from RUST_LOG (default: warn).
 ";
 

@@ -1,5 +1,5 @@
 //! Reading a file we take orders from (clusters.yaml, a cluster's `ca_cert`) only if no
-//! other user could have written or replaced it.
+//! other user could have written or replaced it; and the same rules for the audit log we write.
 //!
 //! The checks are OpenSSH's `StrictModes` for `authorized_keys`, made on what is actually
 //! read: the path is resolved (symlinks followed), every directory from `/` down must be
@@ -23,6 +23,8 @@ pub enum FileKind {
     Config,
     /// A cluster's `ca_cert`: a trust anchor, public by nature; only who can write it matters.
     CaCert,
+    /// The audit log (written, not read): only who else can write or replace it matters.
+    AuditLog,
 }
 
 /// A file that passed the checks: its text, and what is worth a warning.
@@ -76,6 +78,7 @@ impl FileKind {
         match self {
             FileKind::Config => "point this server (and your token) at a server of theirs",
             FileKind::CaCert => "make this server trust a certificate of theirs and read your token on its way",
+            FileKind::AuditLog => "erase or forge the record of what this server did",
         }
     }
 }
@@ -88,6 +91,8 @@ impl fmt::Display for FileError {
             (FileKind::CaCert, Problem::Untrusted(why)) => write!(f, "Refusing to use ca_cert {name}: {why}"),
             (FileKind::Config, _) => write!(f, "Cannot read cluster configuration {name}: {problem}"),
             (FileKind::CaCert, _) => write!(f, "ca_cert {name}: cannot read it ({problem})"),
+            (FileKind::AuditLog, Problem::Untrusted(why)) => write!(f, "Refusing to use audit log {name}: {why}"),
+            (FileKind::AuditLog, _) => write!(f, "audit log {name}: cannot use it ({problem})"),
         }
     }
 }
@@ -171,6 +176,21 @@ pub fn read_private(path: &Path, kind: FileKind) -> Result<Option<Checked>, File
     Ok(Some(Checked { text, warnings }))
 }
 
+/// Judge a file already opened by us at `canon` (resolved; the audit log, opened for append)
+/// by the rules of [`read_private`]: a regular file, ours or root's, that nobody else can
+/// write, below directories nobody else can write. Judged on the open descriptor, like a read.
+pub fn check_opened(file: &File, canon: &Path, kind: FileKind) -> Result<Vec<FileWarning>, FileError> {
+    let name = canon.display().to_string();
+    let fail = |problem| FileError { kind, name: name.clone(), problem };
+    let meta = file.metadata().map_err(|e| fail(Problem::Io(e)))?;
+    regular(&meta).map_err(fail)?;
+    #[cfg(unix)]
+    let warnings = unix::check(&meta, canon, &name, kind).map_err(fail)?;
+    #[cfg(not(unix))]
+    let warnings = Vec::new();
+    Ok(warnings)
+}
+
 /// At most [`MAX_CONFIG_BYTES`], even from a file that grows while it is read; UTF-8 only.
 fn read_bounded(file: File) -> Result<String, Problem> {
     let mut bytes = Vec::new();
@@ -223,7 +243,7 @@ fn special(t: &std::fs::FileType) -> &'static str {
         target_arch = "loongarch64"
     )
 ))]
-const OPEN_FLAGS: i32 = 0o4000 | 0o400000 | 0o400;
+pub(crate) const OPEN_FLAGS: i32 = 0o4000 | 0o400000 | 0o400;
 #[cfg(all(
     target_os = "linux",
     any(
@@ -234,7 +254,7 @@ const OPEN_FLAGS: i32 = 0o4000 | 0o400000 | 0o400;
         target_arch = "m68k"
     )
 ))]
-const OPEN_FLAGS: i32 = 0o4000 | 0o100000 | 0o400;
+pub(crate) const OPEN_FLAGS: i32 = 0o4000 | 0o100000 | 0o400;
 /// Elsewhere a plain open; the type check just before it still applies.
 #[cfg(not(all(
     target_os = "linux",
@@ -252,7 +272,7 @@ const OPEN_FLAGS: i32 = 0o4000 | 0o100000 | 0o400;
         target_arch = "m68k"
     )
 )))]
-const OPEN_FLAGS: i32 = 0;
+pub(crate) const OPEN_FLAGS: i32 = 0;
 
 fn open(path: &Path) -> io::Result<File> {
     let mut options = std::fs::OpenOptions::new();

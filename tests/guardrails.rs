@@ -54,7 +54,8 @@ fn read_only_mode_lists_only_read_only_tools_and_refuses_the_rest() {
     let env = AmbientEnv::new();
     let id = env.session("team-a", "keep me");
     env.write(&config(&env, "read_only: true\n", ""));
-    let sources: [(&[&str], &[(&str, &str)], &str); 3] = [
+    type Source<'a> = (&'a [&'a str], &'a [(&'a str, &'a str)], &'a str);
+    let sources: [Source; 3] = [
         (&["--read-only"], &[], "(--read-only)"),
         (&[], &[("ACP_READ_ONLY", "1")], "(ACP_READ_ONLY=1)"),
         (&[], &[], "(read_only: true in clusters.yaml)"),

@@ -159,8 +159,14 @@ impl Diagnostic {
 /// Read, check and parse the file at `path`, with `$ACP_TOKEN` as the fallback token. Who may
 /// write it, and every directory above it, is checked by [`secure_file::read_private`], and
 /// so is each `ca_cert` it names. Every problem is returned; warnings too, unlogged.
+/// `$ACP_AUDIT_LOG` (relative to the working directory), when set and not empty, replaces
+/// `audit_log`.
 pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
-    load_with(path, std::env::var("ACP_TOKEN").ok())
+    let mut loaded = load_with(path, std::env::var("ACP_TOKEN").ok())?;
+    if let Some(log) = std::env::var_os(crate::audit::ENV).filter(|v| !v.is_empty()) {
+        loaded.config.guard.audit_log = Some(PathBuf::from(log));
+    }
+    Ok(loaded)
 }
 
 /// [`load`] with the value of `$ACP_TOKEN` given, so tests need not set the environment.
@@ -206,6 +212,10 @@ fn load_with(path: &Path, acp_token: Option<String>) -> Result<Loaded, ConfigErr
     }
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(ConfigError { path: Some(path.to_path_buf()), diagnostics });
+    }
+    // Relative to the file's directory, like `ca_cert`.
+    if let (Some(log), Some(dir)) = (&mut reading.guard.audit_log, path.parent()) {
+        *log = dir.join(&*log);
     }
     let config = Config {
         clusters: reading.clusters,

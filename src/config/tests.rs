@@ -452,3 +452,14 @@ fn load_resolves_ca_cert_against_the_files_directory() {
     assert_eq!(loaded.config.clusters[0].tls.ca_cert.as_deref(), Some(dir.path().join("ca.pem").as_path()));
     assert!(loaded.warnings.is_empty(), "{:?}", loaded.warnings);
 }
+
+#[test]
+fn load_resolves_audit_log_against_the_files_directory() {
+    let top = "clusters:\n  dev:\n    server: https://x\n    default_project: p\n";
+    let (dir, path) = config_file(&format!("{top}audit_log: logs/audit.jsonl\n"));
+    let loaded = load_with(&path, None).unwrap();
+    assert_eq!(loaded.config.guard.audit_log, Some(dir.path().join("logs/audit.jsonl")));
+    write_private(&path, &format!("{top}audit_log: /var/log/acp.jsonl\n"));
+    let loaded = load_with(&path, None).unwrap();
+    assert_eq!(loaded.config.guard.audit_log.as_deref(), Some(std::path::Path::new("/var/log/acp.jsonl")));
+}

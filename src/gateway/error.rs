@@ -99,6 +99,19 @@ impl ApiError {
         matches!(self, ApiError::Status { status: 404, .. })
     }
 
+    /// The HTTP status the platform answered with, when this error is one (for the audit log).
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Status { status, .. } => Some(*status),
+            ApiError::RouteNotServed { .. }
+            | ApiError::RetriedDeleteNotFound { .. }
+            | ApiError::NoSuchProject { .. } => Some(404),
+            ApiError::Unauthorized { .. } => Some(401),
+            ApiError::RateLimited { .. } => Some(429),
+            _ => None,
+        }
+    }
+
     /// Worth retrying a read for: the gateway's intermittent 500 and passing upstream trouble.
     pub fn is_transient(&self) -> bool {
         matches!(self, ApiError::Status { status: 500 | 502 | 503, .. })

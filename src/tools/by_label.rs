@@ -104,7 +104,7 @@ pub fn run(
             action.verb,
             report.matched.join(", "),
         );
-        return Ok(Output::new(true, text, &report));
+        return Ok(Output::refusal(text, &report));
     }
     let project = report.project.clone();
     let (done, text, failed) = bulk::acted(ctx, Some(&project), &ids, confirm, dry_run, action, &())?;

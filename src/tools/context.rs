@@ -6,6 +6,8 @@ use super::{AnyTool, ToolError};
 use crate::config::{self, ApiKind, Cluster, Config};
 use crate::credentials::{Secret, TokenSource};
 use crate::gateway::{Backend, Target};
+use crate::jwt;
+use crate::validate::quote;
 use serde_json::Value;
 use std::path::PathBuf;
 
@@ -46,6 +48,12 @@ pub struct Context {
     read_only: Option<String>,
     /// Changes left this minute; sized from the configuration when it is read.
     budget: Option<Budget>,
+    /// Clusters whose token's coming expiry was already told (once per process).
+    warned: Vec<String>,
+    /// Told at the end of the current call's result (a token about to expire).
+    notices: Vec<String>,
+    /// The last error status the platform answered (for the audit log; see [`Watched`]).
+    last_status: Option<u16>,
 }
 
 fn system_now() -> i64 {
@@ -79,6 +87,9 @@ impl Context {
             banner: None,
             read_only: None,
             budget: None,
+            warned: Vec::new(),
+            notices: Vec::new(),
+            last_status: None,
         }
     }
 
@@ -138,6 +149,29 @@ impl Context {
 
     pub fn set_request(&mut self, id: Option<Value>) {
         self.request = id;
+    }
+
+    /// The id of the request being served (for the audit log).
+    pub(super) fn request_id(&self) -> Option<&Value> {
+        self.request.as_ref()
+    }
+
+    /// The last error status the platform answered since the last time this was asked; cleared.
+    pub(super) fn take_status(&mut self) -> Option<u16> {
+        self.last_status.take()
+    }
+
+    /// What the current call has to add to its result; cleared.
+    pub(super) fn take_notices(&mut self) -> Vec<String> {
+        std::mem::take(&mut self.notices)
+    }
+
+    /// Whom the token of the configured cluster `name` names (a JWT's username or subject),
+    /// for the audit log; never the token. `None` for an opaque token or none at all.
+    pub(super) fn subject(&self, name: &str) -> Option<String> {
+        let config = self.config.as_ref()?;
+        let (token, _) = token_of(&self.logins, config, config.cluster(name)?).ok()?;
+        jwt::claims(token.expose())?.who().map(str::to_string)
     }
 
     /// Wait up to `timeout`, or less if the client cancels this call or goes away.
@@ -249,6 +283,20 @@ impl Context {
             )));
         }
         let (token, token_source) = token_of(&self.logins, config, cluster)?;
+        // One place before every request: a token the platform would refuse is not sent.
+        if let Some(exp) = check_token(token, cluster, project, (self.now)())? {
+            if !self.warned.iter().any(|c| c == name) {
+                let note = format!(
+                    "Note: the token for cluster '{name}' expires at {} (in {} s); run `mcp-acp login {name}` or \
+                     replace it soon.",
+                    crate::validate::format_rfc3339(exp),
+                    exp.saturating_sub((self.now)()).max(0)
+                );
+                log::warn!("{note}");
+                self.warned.push(name.to_string());
+                self.notices.push(note);
+            }
+        }
         let budget = self.budget.get_or_insert_with(|| Budget::new(config.guard.max_mutations_per_minute));
         let backend = match self.backends.iter_mut().find(|(kind, _)| kind.is_none_or(|k| k == cluster.api)) {
             Some((_, backend)) => backend.as_mut(),
@@ -264,8 +312,70 @@ impl Context {
             timeout: cluster.timeout,
             tls: &cluster.tls,
         };
-        Ok(f(&mut Budgeted { inner: backend, budget }, &target))
+        Ok(f(&mut Watched { inner: &mut Budgeted { inner: backend, budget }, status: &mut self.last_status }, &target))
     }
+}
+
+/// A backend as tools see it: the status of every error answer is kept for the audit log,
+/// including those a tool turns into a result ("not found") rather than an error.
+struct Watched<'a> {
+    inner: &'a mut dyn Backend,
+    status: &'a mut Option<u16>,
+}
+
+impl Backend for Watched<'_> {
+    fn capabilities(&self) -> &'static crate::gateway::Capabilities {
+        self.inner.capabilities()
+    }
+    fn plan(&self, t: &Target, op: &crate::gateway::Op) -> Option<crate::gateway::Request> {
+        self.inner.plan(t, op)
+    }
+    fn execute(
+        &mut self,
+        t: &Target,
+        op: &crate::gateway::Op,
+    ) -> Result<crate::gateway::Answer, crate::gateway::ApiError> {
+        let answer = self.inner.execute(t, op);
+        if let Some(status) = answer.as_ref().err().and_then(crate::gateway::ApiError::status) {
+            *self.status = Some(status);
+        }
+        answer
+    }
+}
+
+/// Refuse, before anything is sent, a JWT that has expired or is not valid yet, and on the
+/// public-api a service-account token for another namespace than `project` (the gateway
+/// answers 400, docs/public-api.md §4). `Ok(Some(exp))`: it expires soon. Opaque tokens pass.
+fn check_token(token: &Secret, cluster: &Cluster, project: &str, now: i64) -> Result<Option<i64>, ToolError> {
+    let Some(claims) = jwt::claims(token.expose()) else { return Ok(None) };
+    let name = &cluster.name;
+    let soon = claims.usable_at(now).map_err(|e| {
+        ToolError::Refused(match e {
+            jwt::NotUsable::Expired { at } => format!(
+                "token for cluster {name} expired at {}; run `mcp-acp login {name}` or replace it. Nothing was sent.",
+                crate::validate::format_rfc3339(at)
+            ),
+            jwt::NotUsable::NotYetValid { from } => format!(
+                "token for cluster {name} is not valid before {} (its nbf; is this machine's clock right?); \
+                 nothing was sent.",
+                crate::validate::format_rfc3339(from)
+            ),
+        })
+    })?;
+    if cluster.api == ApiKind::PublicApi {
+        if let Some(ns) = claims.service_account_namespace().filter(|ns| *ns != project) {
+            return Err(ToolError::Refused(format!(
+                "the token for cluster {name} is a service-account token of namespace {}, but the call is for \
+                 project {}: the gateway refuses that (the token's namespace is its project). Use project {}, \
+                 or a token for {}. Nothing was sent.",
+                quote(ns),
+                quote(project),
+                quote(ns),
+                quote(project)
+            )));
+        }
+    }
+    Ok(soon)
 }
 
 /// A token and where it comes from.

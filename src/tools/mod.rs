@@ -9,6 +9,7 @@ pub mod bulk;
 mod context;
 pub mod guard;
 pub mod params;
+mod record;
 mod render;
 
 mod bulk_delete_sessions;
@@ -185,17 +186,24 @@ pub struct Output {
     pub text: String,
     /// Conforms to the tool's output schema; `None` for plain failures.
     pub structured: Option<Box<serde_json::value::RawValue>>,
+    /// A refusal with a report (nothing was done): the audit log says `refused`, not `error`.
+    pub refused: bool,
 }
 
 impl Output {
     /// A typed result: `data` becomes the structured content, `text` renders it.
     fn new(is_error: bool, text: String, data: &impl Serialize) -> Output {
-        Output { is_error, text, structured: serde_json::value::to_raw_value(data).ok() }
+        Output { is_error, text, structured: serde_json::value::to_raw_value(data).ok(), refused: false }
+    }
+
+    /// A refusal with a report: nothing was done.
+    fn refusal(text: String, data: &impl Serialize) -> Output {
+        Output { refused: true, ..Output::new(true, text, data) }
     }
 
     /// A failure with nothing but a message.
     pub fn failure(text: String) -> Output {
-        Output { is_error: true, text, structured: None }
+        Output { is_error: true, text, structured: None, refused: false }
     }
 }
 
@@ -206,6 +214,9 @@ pub enum ToolError {
     Invalid(Invalid),
     /// clusters.yaml missing, unreadable or wrong, or no token.
     Config(String),
+    /// Refused before anything was sent, by a check that is not about the arguments (a token
+    /// that has expired, the audit log, a guardrail). The message says why and what to do.
+    Refused(String),
     /// The API call failed: context ("Failed to delete session 'x'"), the error, advice to
     /// append (empty when there is none), and what the API is called ([`Target::api`]).
     Api(String, ApiError, &'static str, &'static str),
@@ -221,7 +232,7 @@ impl std::fmt::Display for ToolError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             ToolError::Invalid(m) => write!(f, "Invalid argument: {}. Nothing was sent.", m.0.trim_end_matches('.')),
-            ToolError::Config(m) => f.write_str(m),
+            ToolError::Config(m) | ToolError::Refused(m) => f.write_str(m),
             ToolError::Api(context, e, hint, api) => write!(f, "{context}: {}{hint}", e.describe(api)),
         }
     }
@@ -232,12 +243,23 @@ pub fn call(ctx: &mut Context, tool: &dyn AnyTool, arguments: &Value) -> Output 
     let started = std::time::Instant::now();
     let name = tool.name();
     log::info!("tool_call_started tool={name} arguments={}", crate::redact::mask_arguments(arguments));
-    if let Some(why) = ctx.refuses(tool) {
-        log::warn!("tool_refused tool={name} reason={why}");
-        return Output::failure(why);
-    }
-    let result =
-        params::parse(tool.params(), arguments).map_err(ToolError::Invalid).and_then(|args| tool.run(ctx, &args));
+    // The audit log is opened before the tool acts: if it cannot be, the call is refused. A
+    // tool this process does not offer, or a change on a read-only cluster, is refused (and
+    // recorded as such) before its arguments are even read.
+    let (audit, result) = match record::begin(ctx, tool, arguments) {
+        Ok(audit) => (
+            audit,
+            match ctx.refuses(tool) {
+                Some(why) => Err(ToolError::Refused(why)),
+                None => params::parse(tool.params(), arguments)
+                    .map_err(ToolError::Invalid)
+                    .and_then(|args| tool.run(ctx, &args)),
+            },
+        ),
+        Err(refused) => (None, Err(refused)),
+    };
+    let mut notes = ctx.take_notices();
+    notes.extend(audit.and_then(|a| a.finish(ctx, &result)));
     let elapsed = started.elapsed().as_secs_f64();
     let output = match result {
         Ok(out) => {
@@ -250,9 +272,14 @@ pub fn call(ctx: &mut Context, tool: &dyn AnyTool, arguments: &Value) -> Output 
                 ToolError::Api(_, ApiError::Timeout { .. }, ..) => log::error!("tool_timeout tool={name} error={e}"),
                 ToolError::Api(..) => log::warn!("api_request_failed tool={name} error={e}"),
                 ToolError::Config(_) => log::error!("config_error tool={name} error={e}"),
+                ToolError::Refused(_) => log::warn!("tool_refused tool={name} error={e}"),
             }
             Output::failure(e.to_string())
         }
+    };
+    let output = match notes.is_empty() {
+        true => output,
+        false => Output { text: format!("{}\n\n{}", output.text.trim_end(), notes.join("\n")), ..output },
     };
     match ctx.banner {
         Some(banner) => Output { text: format!("{banner}{}", output.text), ..output },

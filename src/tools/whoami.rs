@@ -22,6 +22,9 @@ struct Identity {
     /// What the token says about its holder, when it is a JWT (read, not verified).
     #[serde(skip_serializing_if = "Option::is_none")]
     user: Option<String>,
+    /// The token's `sub` claim (for a service account, `system:serviceaccount:<ns>:<name>`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    subject: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     issuer: Option<String>,
     /// Seconds since the epoch.
@@ -36,7 +39,7 @@ impl Tool for Whoami {
     const TITLE: &'static str = "Show current identity";
     const DESCRIPTION: &'static str = "Show the active cluster, its API kind and server, the default project, \
         where the token comes from (clusters.yaml, ACP_TOKEN or acp_login) and, for a JWT, its user and expiry \
-        read from the token itself. Never shows the token. Does not contact the server; acp_login checks a \
+        read from the token itself (user, subject, issuer). Never shows the token. Does not contact the server; acp_login checks a \
         token with it.";
     const EFFECT: Effect = Effect::LOCAL_READ;
     type Args = NoArgs;
@@ -52,7 +55,7 @@ impl Tool for Whoami {
                 "project": text,
                 "token_source": {"type": ["string", "null"], "enum": ["config", "env", "login", null],
                                  "description": "where the token comes from; the token itself is never shown"},
-                "user": text, "issuer": text,
+                "user": text, "subject": text, "issuer": text,
                 "expires_at": {"type": "integer", "description": "the JWT's exp, seconds since the epoch"},
                 "expired": {"type": "boolean"},
             },
@@ -75,6 +78,7 @@ impl Tool for Whoami {
                 TokenSource::Login => "login",
             }),
             user: claims.who().map(str::to_string),
+            subject: claims.sub.clone(),
             issuer: claims.iss.clone(),
             expires_at: claims.exp,
             expired: claims.exp.map(|exp| exp <= now),
@@ -91,6 +95,9 @@ impl Tool for Whoami {
         }
         if let Some(user) = &me.user {
             let _ = writeln!(text, "User (from the token): {user}");
+        }
+        if let Some(subject) = me.subject.as_ref().filter(|s| me.user.as_ref() != Some(*s)) {
+            let _ = writeln!(text, "Subject: {subject}");
         }
         if let Some(issuer) = &me.issuer {
             let _ = writeln!(text, "Issuer: {issuer}");
