@@ -8,6 +8,8 @@ pub mod base64;
 pub mod config;
 pub mod credentials;
 pub mod demo;
+#[cfg(feature = "http")]
+pub mod doctor;
 pub mod gateway;
 pub mod input;
 pub mod jsonrpc;

@@ -12,11 +12,12 @@ use std::process::ExitCode;
 const USAGE: &str = "\
 mcp-acp: an MCP server for the Ambient Code Platform (public-api gateway and ambient API server).
 
-Usage: mcp-acp [--read-only] [--demo] | --help | --version
+Usage: mcp-acp [--read-only] [--demo] | check-config [--online] [--strict] [--json] | --help | --version
 
 With no arguments it serves MCP (JSON-RPC 2.0) over stdin/stdout; an MCP client starts it.
 --demo serves every tool against a built-in in-memory platform with a few sessions: no
 configuration, no network, no token; every result says it is a demo.
+check-config lists every problem of the configuration (see check-config --help).
 --read-only (or ACP_READ_ONLY=1, or read_only: true in clusters.yaml) offers only the tools
 that change nothing on the platform.
 
@@ -49,6 +50,10 @@ fn main() -> ExitCode {
             ],
         )),
         Some("--demo") if args.len() == 1 => serving(mcp_acp::demo::context()),
+        Some("check-config") => {
+            init_logging();
+            mcp_acp::doctor::run(&args[1..])
+        }
         Some("--help" | "-h") if args.len() == 1 => print(USAGE),
         Some("--version" | "-V") if args.len() == 1 => print(&format!("mcp-acp {}\n", env!("CARGO_PKG_VERSION"))),
         Some(_) => {

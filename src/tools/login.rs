@@ -83,14 +83,7 @@ impl Tool for Login {
         let claims = token.as_ref().and_then(|t| jwt::claims(t.expose()));
         let previous = token.map(|t| ctx.set_login(&name, Some(t)));
         let hint = if given { " The token was not kept." } else { "" };
-        let checked = ctx.with_cluster(&name, None, |api, t| {
-            let read = match api.capabilities().serves(OpKind::ListProjects) {
-                true => api.projects(t).map(|p| format!("{} project(s) visible", p.len())),
-                false => api.list(t).map(|l| format!("{} session(s) in project '{}'", l.sessions.len(), t.project)),
-            };
-            read.map_err(|e| ToolError::Api(format!("Authentication failed for cluster '{name}'"), e, hint, t.api))
-        });
-        let checked_with = match checked.and_then(|r| r) {
+        let checked_with = match check_cluster(ctx, &name, hint) {
             Ok(what) => what,
             Err(e) => {
                 // A token the server did not accept is not kept; the one before it is back.
@@ -127,4 +120,16 @@ impl Tool for Login {
         );
         Ok(Output::new(false, text, &me))
     }
+}
+
+/// One authenticated read on cluster `name` (its projects, or on an API without a project
+/// list, its default project's sessions): what it saw, or why it failed, with `hint` appended.
+pub fn check_cluster(ctx: &mut Context, name: &str, hint: &'static str) -> Result<String, ToolError> {
+    ctx.with_cluster(name, None, |api, t| {
+        let read = match api.capabilities().serves(OpKind::ListProjects) {
+            true => api.projects(t).map(|p| format!("{} project(s) visible", p.len())),
+            false => api.list(t).map(|l| format!("{} session(s) in project '{}'", l.sessions.len(), t.project)),
+        };
+        read.map_err(|e| ToolError::Api(format!("Authentication failed for cluster '{name}'"), e, hint, t.api))
+    })?
 }

@@ -46,6 +46,7 @@ mod wait_session;
 mod whoami;
 
 pub use context::{Context, Progress};
+pub use login::check_cluster;
 
 use crate::gateway::ApiError;
 use params::{Invalid, Param, ToolArgs};

@@ -1,0 +1,276 @@
+//! `mcp-acp check-config`: everything wrong with a setup, in one report, for the person
+//! setting it up. Every problem is listed, not the first; no token is ever printed, nor any
+//! piece of one. Exit status: 0 clean, 1 on warnings with `--strict`, 2 on errors.
+
+use crate::audit::AuditLog;
+use crate::config::{self, Cluster, Config, Diagnostic, Severity};
+use crate::credentials::{Secret, TokenSource};
+use crate::gateway::http::Transport;
+use crate::gateway::{Backend, Target};
+use crate::jwt;
+use crate::tools::{Context, check_cluster};
+use crate::validate::format_rfc3339;
+use serde::Serialize;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+pub const USAGE: &str = "Usage: mcp-acp check-config [--online] [--strict] [--json]
+
+Checks clusters.yaml and everything it names, and lists every problem: the file and its
+permissions, each cluster's server URL and API kind, where its token comes from (never the
+token) and when a JWT expires, CA, client certificate and key files, pins, and the audit log.
+--online also reaches each cluster: the gateway's /health, then one authenticated read
+(which exercises TLS, pins and the token). --json prints the same report as JSON.
+Exit status: 0 clean; 1 with --strict when there are warnings; 2 on errors.
+";
+
+/// Seconds before expiry that a token is worth a warning.
+const EXPIRY_WARNING_SECS: i64 = 600;
+
+#[derive(Default)]
+struct Options {
+    online: bool,
+    strict: bool,
+    json: bool,
+}
+
+#[derive(Serialize)]
+struct Finding {
+    severity: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cluster: Option<String>,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct ClusterReport {
+    name: String,
+    api: &'static str,
+    server: String,
+    default_project: String,
+    default: bool,
+    /// Where the token comes from and what it is, never the token.
+    token: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    online: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Report {
+    config: PathBuf,
+    errors: usize,
+    warnings: usize,
+    problems: Vec<Finding>,
+    clusters: Vec<ClusterReport>,
+}
+
+impl Report {
+    fn add(&mut self, severity: Severity, cluster: Option<&str>, message: String) {
+        let severity = match severity {
+            Severity::Error => {
+                self.errors += 1;
+                "error"
+            }
+            Severity::Warning => {
+                self.warnings += 1;
+                "warning"
+            }
+        };
+        self.problems.push(Finding { severity, cluster: cluster.map(str::to_string), message });
+    }
+
+    fn diagnostic(&mut self, d: &Diagnostic) {
+        let cluster = d.cluster.as_ref().map(|c| c.to_string().trim_matches('\'').to_string());
+        self.add(d.severity, cluster.as_deref(), d.message.clone());
+    }
+}
+
+/// Run the check with the arguments after `check-config`.
+pub fn run(args: &[String]) -> ExitCode {
+    let mut o = Options::default();
+    for a in args {
+        match a.as_str() {
+            "--online" => o.online = true,
+            "--strict" => o.strict = true,
+            "--json" => o.json = true,
+            "--help" | "-h" => {
+                print!("{USAGE}");
+                return ExitCode::SUCCESS;
+            }
+            other => {
+                eprintln!("mcp-acp check-config: unknown argument {}\n\n{USAGE}", crate::validate::quote(other));
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let path = config::config_path();
+    let mut report = Report { config: path.clone(), errors: 0, warnings: 0, problems: vec![], clusters: vec![] };
+    let config = match config::load(&path) {
+        Ok(loaded) => {
+            loaded.warnings.iter().for_each(|w| report.diagnostic(w));
+            Some(loaded.config)
+        }
+        Err(e) => {
+            e.diagnostics.iter().for_each(|d| report.diagnostic(d));
+            None
+        }
+    };
+    if let Some(config) = &config {
+        check_audit_log(config, &mut report);
+        let now = now();
+        for cluster in &config.clusters {
+            let token = token_line(config, cluster, now, &mut report);
+            report.clusters.push(ClusterReport {
+                name: cluster.name.clone(),
+                api: cluster.api.name(),
+                server: cluster.server.base(),
+                default_project: cluster.default_project.clone(),
+                default: config.default_cluster.as_deref() == Some(cluster.name.as_str()),
+                token,
+                online: None,
+            });
+        }
+        if o.online {
+            online(config, &path, &mut report);
+        }
+    }
+    // Nothing here holds a token, but an API's error text could echo one: scrub it anyway.
+    let out = match o.json {
+        true => serde_json::to_string_pretty(&report).unwrap_or_default() + "\n",
+        false => text(&report),
+    };
+    print!("{}", crate::redact::redact(&out));
+    match (report.errors, report.warnings) {
+        (e, _) if e > 0 => ExitCode::from(2),
+        (_, w) if w > 0 && o.strict => ExitCode::from(1),
+        _ => ExitCode::SUCCESS,
+    }
+}
+
+fn now() -> i64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    since.map(|d| d.as_secs() as i64).unwrap_or(0)
+}
+
+/// Where the token comes from and what it says of itself; an expired or expiring JWT is a
+/// problem. Never the token, nor its length (a length narrows a guess).
+fn token_line(config: &Config, cluster: &Cluster, now: i64, report: &mut Report) -> String {
+    let name = Some(cluster.name.as_str());
+    let (token, source): (&Secret, TokenSource) = match config.token_for(cluster) {
+        Ok(found) => found,
+        Err(e) => {
+            report.add(Severity::Error, name, e.to_string());
+            return "none".into();
+        }
+    };
+    let Some(claims) = jwt::claims(token.expose()) else {
+        return format!("from {source}; an opaque token (not a JWT: no expiry to check)");
+    };
+    let who = claims.who().map(|w| format!(" for '{w}'")).unwrap_or_default();
+    let issuer = claims.iss.as_deref().map(|i| format!(", issued by {i}")).unwrap_or_default();
+    let expiry = match claims.exp {
+        None => String::new(),
+        Some(exp) if exp <= now => {
+            let message =
+                format!("the token expired at {}; get a new one (or run `mcp-acp login`)", format_rfc3339(exp));
+            report.add(Severity::Error, name, message);
+            format!(", expired at {}", format_rfc3339(exp))
+        }
+        Some(exp) => {
+            if exp - now <= EXPIRY_WARNING_SECS {
+                let message = format!("the token expires in {} s, at {}", exp - now, format_rfc3339(exp));
+                report.add(Severity::Warning, name, message);
+            }
+            format!(", expires at {}", format_rfc3339(exp))
+        }
+    };
+    format!("from {source}; a JWT{who}{issuer}{expiry}")
+}
+
+/// The audit log, where one is asked for, must be writable by us and no one else.
+fn check_audit_log(config: &Config, report: &mut Report) {
+    if let Some(path) = &config.guard.audit_log {
+        if let Err(e) = AuditLog::open(path) {
+            report.add(Severity::Error, None, format!("audit_log: {e}"));
+        }
+    }
+}
+
+/// Reach each cluster: the gateway's /health (the ambient API's health route is not exposed),
+/// then one authenticated read through the server's own backends.
+fn online(config: &Config, path: &std::path::Path, report: &mut Report) {
+    let mut ctx = Context::with_backends(
+        path.to_path_buf(),
+        vec![
+            (config::ApiKind::PublicApi, Box::new(crate::gateway::v1::GatewayV1::default()) as Box<dyn Backend>),
+            (config::ApiKind::Ambient, Box::new(crate::gateway::ambient::Ambient::default())),
+        ],
+    );
+    for (i, cluster) in config.clusters.iter().enumerate() {
+        let mut seen = vec![];
+        if cluster.api == config::ApiKind::PublicApi {
+            match health(config, cluster) {
+                Ok(()) => seen.push("/health ok".to_string()),
+                Err(e) => {
+                    report.add(Severity::Error, Some(&cluster.name), format!("/health: {e}"));
+                    seen.push("/health failed".to_string());
+                }
+            }
+        }
+        match check_cluster(&mut ctx, &cluster.name, "") {
+            Ok(what) => seen.push(format!("authenticated read ok: {what}")),
+            Err(e) => {
+                report.add(Severity::Error, Some(&cluster.name), e.to_string());
+                seen.push("authenticated read failed".to_string());
+            }
+        }
+        report.clusters[i].online = Some(seen.join("; "));
+    }
+}
+
+fn health(config: &Config, cluster: &Cluster) -> Result<(), String> {
+    let (token, token_source) = config.token_for(cluster).map_err(|e| e.to_string())?;
+    let t = Target {
+        cluster: &cluster.name,
+        server: &cluster.server,
+        token,
+        token_source,
+        api: "the gateway",
+        project: &cluster.default_project,
+        timeout: cluster.timeout,
+        tls: &cluster.tls,
+    };
+    match Transport::default().send(&t, "GET", "/health", None) {
+        Ok(reply) if reply.status == 200 => Ok(()),
+        Ok(reply) => Err(format!("the gateway answered {}", reply.status)),
+        Err(e) => Err(e.describe(t.api)),
+    }
+}
+
+fn text(r: &Report) -> String {
+    use std::fmt::Write;
+    let mut out = format!("mcp-acp check-config: {}\n\n", r.config.display());
+    for c in &r.clusters {
+        let default = if c.default { " [default]" } else { "" };
+        let _ = writeln!(out, "Cluster {} ({}){default}", c.name, c.api);
+        let _ = writeln!(out, "  server: {}\n  default project: {}\n  token: {}", c.server, c.default_project, c.token);
+        if let Some(online) = &c.online {
+            let _ = writeln!(out, "  online: {online}");
+        }
+        out.push('\n');
+    }
+    if !r.problems.is_empty() {
+        out.push_str("Problems:\n");
+        for p in &r.problems {
+            let cluster = p.cluster.as_deref().map(|c| format!("cluster '{c}': ")).unwrap_or_default();
+            let _ = writeln!(out, "  {}: {cluster}{}", p.severity, p.message);
+        }
+        out.push('\n');
+    }
+    let verdict = match (r.errors, r.warnings) {
+        (0, 0) => "no problems found".to_string(),
+        (e, w) => format!("{e} error(s), {w} warning(s)"),
+    };
+    let _ = writeln!(out, "Result: {verdict}.");
+    out
+}

@@ -1,0 +1,159 @@
+//! `mcp-acp check-config` end to end: every problem in one report, exit status 0 / 1 (warnings
+//! with --strict) / 2 (errors), the same as JSON, --online reaching both APIs, and never a
+//! token or a piece of one.
+
+mod common;
+
+use common::*;
+use serde_json::Value;
+use std::path::Path;
+use std::process::Output;
+
+fn check(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = bin_command();
+    cmd.arg("check-config")
+        .args(args)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("ACP_CLUSTER_CONFIG", dir.join("clusters.yaml"));
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().unwrap()
+}
+
+fn write(dir: &Path, yaml: &str) {
+    let path = dir.join("clusters.yaml");
+    std::fs::write(&path, yaml).unwrap();
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn private_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::os::unix::fs::PermissionsExt::from_mode(0o700)).unwrap();
+    dir
+}
+
+/// A JWT whose payload is `claims` (the signature is never checked by us).
+fn jwt(claims: &str) -> String {
+    format!("eyJhbGciOiJSUzI1NiJ9.{}.c2lnbmF0dXJl", mcp_acp::base64::encode_url(claims.as_bytes()))
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+#[test]
+fn a_broken_configuration_gets_every_problem_listed_and_exit_status_2() {
+    let dir = private_dir();
+    write(
+        dir.path(),
+        &format!(
+            "clusters:\n  a:\n    server: ftp://x\n    token: \"{TOKEN}\"\n    default_project: team-a\n  \
+             b:\n    server: https://gw.example.com:6443\n    default_project: Team_B\n    tokn: x\n  \
+             c:\n    api: ambient\n    server: https://amb.example.com\n    token: \"{TOKEN}\"\n    default_project: team-a\n    \
+             allowed_projects: [team-b]\nread_onyl: true\ndefault_cluster: a\n"
+        ),
+    );
+    let out = check(dir.path(), &[], &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    for expected in [
+        "error: cluster 'a': server: ",
+        "error: cluster 'b': server: Direct Kubernetes API URLs (port 6443) are not supported",
+        "error: cluster 'b': default_project \"Team_B\" is invalid",
+        "error: cluster 'b': unknown key \"tokn\"",
+        "error: cluster 'c': default_project \"team-a\" is not in allowed_projects [team-b]",
+        "error: unknown top-level key \"read_onyl\"",
+    ] {
+        assert!(text.contains(expected), "expected {expected:?} in:\n{text}");
+    }
+    assert!(text.trim_end().ends_with("error(s), 0 warning(s)."), "{text}");
+    assert_no_token_leak(&text);
+    assert_no_token_leak(&String::from_utf8_lossy(&out.stderr));
+}
+
+#[test]
+fn a_clean_configuration_passes_and_an_expiring_token_is_a_warning() {
+    let dir = private_dir();
+    let soon = jwt(&format!(r#"{{"preferred_username":"ada","iss":"https://sso.example.com","exp":{}}}"#, now() + 300));
+    write(
+        dir.path(),
+        &format!(
+            "clusters:\n  dev:\n    server: https://gw.example.com\n    token: \"{TOKEN}\"\n    default_project: team-a\n  \
+             amb:\n    api: ambient\n    server: https://amb.example.com\n    token: \"{soon}\"\n    default_project: team-a\n\
+             default_cluster: dev\n"
+        ),
+    );
+    let out = check(dir.path(), &[], &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("Cluster dev (public-api) [default]\n  server: https://gw.example.com"), "{text}");
+    assert!(text.contains("token: from the cluster's `token` in clusters.yaml; an opaque token (not a JWT"), "{text}");
+    assert!(text.contains("a JWT for 'ada', issued by https://sso.example.com, expires at "), "{text}");
+    assert!(text.contains("warning: cluster 'amb': the token expires in "), "{text}");
+    assert!(text.trim_end().ends_with("Result: 0 error(s), 1 warning(s)."), "{text}");
+    assert_eq!(check(dir.path(), &["--strict"], &[]).status.code(), Some(1));
+    let json: Value = serde_json::from_slice(&check(dir.path(), &["--json"], &[]).stdout).unwrap();
+    assert_eq!((json["errors"].as_u64(), json["warnings"].as_u64()), (Some(0), Some(1)));
+    assert_eq!(json["clusters"][1]["name"], "amb");
+    assert_no_token_leak(&text);
+    assert!(!text.contains(&soon[30..50]), "no piece of the JWT");
+}
+
+#[test]
+fn online_reaches_both_apis_and_names_what_failed() {
+    let env = AmbientEnv::new();
+    let gw = FakeGateway::start();
+    gw.accept_token(TOKEN);
+    gw.add_project("team-a");
+    let url = env.api.url();
+    let yaml = format!(
+        "clusters:\n  amb:\n    api: ambient\n    server: \"{url}\"\n    token: \"{TOKEN}\"\n    default_project: team-a\n  \
+         dev:\n    server: \"{}\"\n    token: \"{TOKEN}\"\n    default_project: team-a\n  \
+         down:\n    server: \"http://127.0.0.1:9\"\n    token: \"{TOKEN}\"\n    default_project: team-a\ndefault_cluster: amb\n",
+        gw.url()
+    );
+    env.write(&yaml);
+    let out = check(env.dir.path(), &["--online"], &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "the down cluster is an error:\n{text}");
+    assert!(text.contains("online: authenticated read ok: 2 project(s) visible"), "{text}");
+    assert!(text.contains("online: /health ok; authenticated read ok: 0 session(s) in project 'team-a'"), "{text}");
+    assert!(text.contains("error: cluster 'down': /health: "), "{text}");
+    assert!(text.contains("error: cluster 'down': Authentication failed for cluster 'down': "), "{text}");
+    assert_no_token_leak(&text);
+    // A refused token is named as such.
+    env.api.revoke_token(TOKEN);
+    let out = check(env.dir.path(), &["--online", "--json"], &[]);
+    let json: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let problems = json["problems"].to_string();
+    assert!(problems.contains("amb") && problems.contains("401"), "{problems}");
+}
+
+#[test]
+fn an_unusable_audit_log_is_an_error_and_bad_arguments_are_refused() {
+    let dir = private_dir();
+    let open = dir.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    write(
+        dir.path(),
+        &format!(
+            "clusters:\n  dev:\n    server: https://gw.example.com\n    token: \"{TOKEN}\"\n    default_project: team-a\n\
+             default_cluster: dev\naudit_log: open/audit.jsonl\n"
+        ),
+    );
+    let out = check(dir.path(), &[], &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("error: audit_log: "), "{text}");
+    let out = check(dir.path(), &["--fix"], &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown argument \"--fix\""));
+}
