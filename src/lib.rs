@@ -7,6 +7,7 @@ pub mod base64;
 pub mod config;
 pub mod credentials;
 pub mod demo;
+pub mod der;
 pub mod gateway;
 pub mod input;
 pub mod jsonrpc;
