@@ -15,6 +15,8 @@ mod error;
 pub mod http;
 pub mod memory;
 #[cfg(feature = "http")]
+pub mod tls;
+#[cfg(feature = "http")]
 pub mod v1;
 
 pub use domain::{
