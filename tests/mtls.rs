@@ -298,3 +298,25 @@ fn the_ambient_api_gets_the_same_client_certificate_and_pins() {
     assert_eq!(amb.request_count(), seen);
     finish(s);
 }
+
+#[test]
+fn the_readme_openssl_pipeline_computes_the_same_pin() {
+    let Ok(_) = std::process::Command::new("openssl").arg("version").output() else {
+        println!("no openssl: the README's pipeline is not checked");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new("Pinned CA");
+    let leaf = ca.issue(HOSTS);
+    for (pem, pin) in [(ca.pem(), ca.pin()), (leaf.chain_pem.clone(), leaf.pin())] {
+        let file = dir.path().join("cert.pem");
+        fs::write(&file, pem).unwrap();
+        let pipeline = format!(
+            "openssl x509 -in {} -pubkey -noout | openssl pkey -pubin -outform der | openssl dgst -sha256 -binary | base64",
+            file.display()
+        );
+        let out = std::process::Command::new("sh").arg("-c").arg(&pipeline).output().unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), pin);
+    }
+}
