@@ -41,7 +41,7 @@ pub struct Target<'a> {
     pub api: &'static str,
     pub project: &'a str,
     pub timeout: Duration,
-    /// How the server is verified beyond the public roots (an extra CA file).
+    /// The cluster's TLS settings: an extra CA file, a client certificate, pins.
     pub tls: &'a TlsProfile,
 }
 
