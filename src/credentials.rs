@@ -53,9 +53,8 @@ impl fmt::Display for TokenSource {
     }
 }
 
-/// How a cluster's server is verified, beyond the public roots. Today only an extra CA;
-/// client certificates and pins belong here too, so the transport keys its agents on the
-/// whole profile and a new field cannot be forgotten there.
+/// How a cluster's TLS differs from the default: an extra CA, a client certificate, pins. The
+/// transport keys its agents on the whole profile, so a new field cannot be forgotten there.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct TlsProfile {
     /// A PEM file of extra CA certificates trusted for this cluster only (beside the public

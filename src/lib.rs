@@ -8,6 +8,7 @@ pub mod base64;
 pub mod config;
 pub mod credentials;
 pub mod demo;
+pub mod der;
 #[cfg(feature = "http")]
 pub mod doctor;
 pub mod gateway;

@@ -25,6 +25,11 @@ pub enum FileKind {
     CaCert,
     /// The audit log (written, not read): only who else can write or replace it matters.
     AuditLog,
+    /// A cluster's `client_cert`: public by nature, like a CA file.
+    ClientCert,
+    /// A cluster's `client_key`: whoever can read it can be us, so others reading it is an
+    /// error, not a warning.
+    PrivateKey,
 }
 
 /// A file that passed the checks: its text, and what is worth a warning.
@@ -79,6 +84,24 @@ impl FileKind {
             FileKind::Config => "point this server (and your token) at a server of theirs",
             FileKind::CaCert => "make this server trust a certificate of theirs and read your token on its way",
             FileKind::AuditLog => "erase or forge the record of what this server did",
+            FileKind::ClientCert => "replace the certificate this server presents to the cluster",
+            FileKind::PrivateKey => "replace the key this server proves who it is with",
+        }
+    }
+
+    /// Holds a secret: its directory should be private too.
+    fn private(self) -> bool {
+        matches!(self, FileKind::Config | FileKind::PrivateKey)
+    }
+
+    /// How the file is named in messages.
+    fn label(self) -> &'static str {
+        match self {
+            FileKind::Config => "cluster configuration",
+            FileKind::CaCert => "ca_cert",
+            FileKind::ClientCert => "client_cert",
+            FileKind::PrivateKey => "client_key",
+            FileKind::AuditLog => "audit log",
         }
     }
 }
@@ -88,11 +111,10 @@ impl fmt::Display for FileError {
         let (name, problem) = (&self.name, &self.problem);
         match (self.kind, problem) {
             (FileKind::Config, Problem::Untrusted(why)) => write!(f, "Refusing to use {name}: {why}"),
-            (FileKind::CaCert, Problem::Untrusted(why)) => write!(f, "Refusing to use ca_cert {name}: {why}"),
+            (kind, Problem::Untrusted(why)) => write!(f, "Refusing to use {} {name}: {why}", kind.label()),
             (FileKind::Config, _) => write!(f, "Cannot read cluster configuration {name}: {problem}"),
-            (FileKind::CaCert, _) => write!(f, "ca_cert {name}: cannot read it ({problem})"),
-            (FileKind::AuditLog, Problem::Untrusted(why)) => write!(f, "Refusing to use audit log {name}: {why}"),
             (FileKind::AuditLog, _) => write!(f, "audit log {name}: cannot use it ({problem})"),
+            (kind, _) => write!(f, "{} {name}: cannot read it ({problem})", kind.label()),
         }
     }
 }
@@ -332,6 +354,12 @@ mod unix {
                  Fix it with: chmod 600 {real}"
             )));
         }
+        if kind == FileKind::PrivateKey && mode & 0o044 != 0 {
+            return Err(Problem::Untrusted(format!(
+                "its mode is {mode:04o}, so users other than you can read the private key and act as you. \
+                 Fix it with: chmod 600 {real}"
+            )));
+        }
         if kind == FileKind::Config && mode & 0o044 != 0 {
             warnings.push(FileWarning::Readable { name: name.to_string(), mode, real: canon.to_path_buf() });
         }
@@ -366,13 +394,13 @@ mod unix {
             if mode & 0o022 != 0 && mode & 0o1000 == 0 {
                 // The directory holding the tokens should be private anyway; elsewhere removing
                 // the write bits is enough (`chmod 700` on, say, a home directory is not wanted).
-                let fix = if is_parent && kind == FileKind::Config { "700" } else { "go-w" };
+                let fix = if is_parent && kind.private() { "700" } else { "go-w" };
                 return Err(Problem::Untrusted(format!(
                     "{place} has mode {mode:04o}, so other users can replace the file and {threat}. \
                      Fix it with: chmod {fix} {shown}"
                 )));
             }
-            if is_parent && kind == FileKind::Config && mode & 0o077 != 0 {
+            if is_parent && kind.private() && mode & 0o077 != 0 {
                 warnings.push(FileWarning::OpenDirectory { dir: dir.clone(), mode: mode & 0o777 });
             }
         }
@@ -469,6 +497,27 @@ mod tests {
         set_mode(d, 0o1777);
         assert!(warnings(&f, FileKind::Config)[0].contains("mode 0777"), "sticky: warned, not refused");
         set_mode(d, 0o700);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_private_key_others_can_read_is_refused() {
+        let dir = private_dir();
+        let f = dir.path().join("client.key");
+        private_write(&f, b"-----BEGIN PRIVATE KEY-----\n");
+        assert!(warnings(&f, FileKind::PrivateKey).is_empty());
+        for mode in [0o640, 0o604, 0o400 | 0o004] {
+            set_mode(&f, mode);
+            let e = refusal(&f, FileKind::PrivateKey);
+            let want = format!("Refusing to use client_key {}: its mode is {mode:04o}", f.display());
+            assert!(e.starts_with(&want) && e.ends_with(&format!("chmod 600 {}", f.display())), "{e}");
+        }
+        set_mode(&f, 0o644);
+        assert!(warnings(&f, FileKind::ClientCert).is_empty(), "a certificate may be public");
+        set_mode(&f, 0o600);
+        set_mode(dir.path(), 0o755);
+        assert!(warnings(&f, FileKind::PrivateKey)[0].contains("chmod 700"), "its directory, like clusters.yaml's");
+        set_mode(dir.path(), 0o700);
     }
 
     #[cfg(unix)]

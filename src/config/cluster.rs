@@ -127,6 +127,11 @@ pub(super) fn parse_cluster(name: &str, entry: &Yaml, r: &mut Reading) -> Option
         }
     };
     let (client_cert, client_key) = (path("client_cert", &mut report), path("client_key", &mut report));
+    for (key, file) in [("client_cert", &client_cert), ("client_key", &client_key)] {
+        if let Ok(Some(p)) = file {
+            r.client_files.push((name.to_string(), key, p.clone()));
+        }
+    }
     if let (Ok(cert), Ok(key)) = (&client_cert, &client_key) {
         if cert.is_some() != key.is_some() {
             report(

@@ -7,6 +7,7 @@
 mod cluster;
 mod diagnostic;
 mod guard;
+mod identity;
 mod token;
 
 /// Also here, where it used to be defined, so callers naming `config::TokenSource` still work.
@@ -210,6 +211,7 @@ fn load_with(path: &Path, acp_token: Option<String>) -> Result<Loaded, ConfigErr
             cluster.tls.ca_cert = Some(ca);
         }
     }
+    identity::resolve(path.parent(), reading.client_files, &mut reading.clusters, &mut diagnostics);
     if diagnostics.iter().any(Diagnostic::is_error) {
         return Err(ConfigError { path: Some(path.to_path_buf()), diagnostics });
     }
@@ -275,6 +277,8 @@ struct Reading {
     /// Every `ca_cert` written, by entry name, even in entries with other problems: [`load`]
     /// checks each file, so that its problems are told at the same time.
     ca_certs: Vec<(String, PathBuf)>,
+    /// Every `client_cert` and `client_key` written, by entry name and key, likewise.
+    client_files: Vec<(String, &'static str, PathBuf)>,
     guard: Guardrails,
 }
 

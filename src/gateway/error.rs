@@ -76,6 +76,17 @@ pub enum ApiError {
         server: String,
         detail: String,
     },
+    /// The server's certificate verified, but no key in its chain is one the cluster pins.
+    Pinned {
+        server: String,
+        /// Names the cluster, the pins expected and the keys seen.
+        detail: String,
+    },
+    /// Our client certificate could not be used, or the server asked for one or refused it.
+    ClientCert {
+        server: String,
+        detail: String,
+    },
     /// A redirect we will not follow (another origin, https → http, too many, a method change).
     Redirect {
         location: String,
@@ -234,6 +245,15 @@ impl fmt::Display for Named<'_> {
                  accepted (untrusted issuer, wrong host name or expired), so nothing was sent. For a \
                  private CA, set `ca_cert` for this cluster in clusters.yaml."
             ),
+            ApiError::Pinned { server, detail } => write!(
+                f,
+                "TLS connection to {server} refused: {detail}. The certificate is valid, but no key in its chain is pinned, so nothing was \
+                 sent. If the server's keys changed on purpose, update `pinned_spki_sha256` in \
+                 clusters.yaml."
+            ),
+            ApiError::ClientCert { server, detail } => {
+                write!(f, "TLS connection to {server} failed: {detail}. Nothing was sent.")
+            }
             ApiError::Redirect { location, reason } => write!(
                 f,
                 "{cap} redirected to {} ({reason}); not followed, and the token was not sent there.",

@@ -1,20 +1,17 @@
 //! The one place that sends HTTP: one reused agent, verified TLS, a timeout on every call,
 //! a cap on every body, and redirects followed only within the gateway's own origin.
 
+use super::tls;
 use super::{ApiError, Target};
 use crate::credentials::TlsProfile;
-use crate::secure_file::{self, FileError, FileKind};
 use crate::validate::{self, ServerUrl, quote};
-use std::fmt;
 use std::io;
-use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use ureq::http::{self, Request, Uri};
-use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::unversioned::resolver::{DefaultResolver, ResolvedSocketAddrs, Resolver};
-use ureq::unversioned::transport::{ConnectionDetails, Connector, DefaultConnector, NextTimeout};
+use ureq::unversioned::transport::{ConnectProxyConnector, ConnectionDetails, Connector, NextTimeout, TcpConnector};
 
 /// Largest response body we read.
 pub const MAX_BODY: u64 = 16 * 1024 * 1024;
@@ -90,21 +87,22 @@ impl Transport {
         if let Some(i) = self.agents.iter().position(|a| a.tls == *t.tls) {
             return Ok(&self.agents[i]);
         }
-        let roots = match &t.tls.ca_cert {
-            None => RootCerts::WebPki,
-            Some(path) => {
-                public_roots_and(path).map_err(|e| ApiError::Tls { server: t.server.base(), detail: e.to_string() })?
-            }
-        };
+        let tls = tls::client_config(t.tls).map_err(|e| match e.is_client_identity() {
+            true => ApiError::ClientCert { server: t.server.base(), detail: e.to_string() },
+            false => ApiError::Tls { server: t.server.base(), detail: e.to_string() },
+        })?;
         let config = ureq::Agent::config_builder()
             .http_status_as_error(false)
             // We follow redirects ourselves, to check where they go before the token does.
             .max_redirects(0)
             .user_agent(concat!("mcp-acp/", env!("CARGO_PKG_VERSION")))
-            .tls_config(TlsConfig::builder().root_certs(roots).build())
             .build();
         let connects = Arc::new(AtomicU64::new(0));
-        let connector = CountConnects(connects.clone()).chain(DefaultConnector::new());
+        // ureq's default chain (a CONNECT proxy if configured, TCP, TLS) with our TLS.
+        let connector = CountConnects(connects.clone())
+            .chain(ConnectProxyConnector::default())
+            .chain(TcpConnector::default())
+            .chain(tls::TlsConnector(tls));
         let agent = ureq::Agent::with_parts(config, connector, CachingResolver::default());
         self.agents.push(Agent { tls: t.tls.clone(), agent, connects });
         Ok(&self.agents[self.agents.len() - 1])
@@ -206,63 +204,6 @@ fn attempt(
     }
 }
 
-/// Why a cluster's CA file was not trusted. `Display`: the detail of an [`ApiError::Tls`].
-#[derive(Debug)]
-enum CaError {
-    /// Others could have written it, or it could not be read.
-    File(FileError),
-    Missing(PathBuf),
-    NotPem {
-        path: PathBuf,
-        error: ureq::Error,
-    },
-    NoCertificate(PathBuf),
-}
-
-impl fmt::Display for CaError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CaError::File(e) => write!(f, "{e}"),
-            CaError::Missing(path) => write!(f, "cannot read ca_cert {} (no such file)", path.display()),
-            CaError::NotPem { path, error } => write!(f, "ca_cert {} is not valid PEM ({error})", path.display()),
-            CaError::NoCertificate(path) => write!(f, "ca_cert {} holds no certificate", path.display()),
-        }
-    }
-}
-
-impl std::error::Error for CaError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            CaError::File(e) => Some(e),
-            CaError::NotPem { error, .. } => Some(error),
-            CaError::Missing(_) | CaError::NoCertificate(_) => None,
-        }
-    }
-}
-
-/// The Mozilla roots plus every certificate in the PEM file at `path`. Read with the same
-/// checks as at load time: this read, not that one, decides what is trusted.
-fn public_roots_and(path: &Path) -> Result<RootCerts, CaError> {
-    let pem = match secure_file::read_private(path, FileKind::CaCert).map_err(CaError::File)? {
-        Some(file) => file.text.into_bytes(),
-        None => return Err(CaError::Missing(path.to_path_buf())),
-    };
-    let mut certs: Vec<Certificate<'static>> =
-        webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().map(|c| Certificate::from_der(c.as_ref()).to_owned()).collect();
-    let public = certs.len();
-    for item in ureq::tls::parse_pem(&pem) {
-        match item {
-            Ok(PemItem::Certificate(c)) => certs.push(c),
-            Ok(_) => {}
-            Err(error) => return Err(CaError::NotPem { path: path.to_path_buf(), error }),
-        }
-    }
-    if certs.len() == public {
-        return Err(CaError::NoCertificate(path.to_path_buf()));
-    }
-    Ok(RootCerts::from(certs))
-}
-
 /// How long a resolved address is reused.
 const DNS_TTL: Duration = Duration::from_secs(60);
 
@@ -350,18 +291,57 @@ fn map_error(e: ureq::Error, t: &Target) -> ApiError {
         ureq::Error::HostNotFound => ApiError::Dns { server },
         ureq::Error::ConnectionFailed => ApiError::Connect { server, detail: "connection failed".into() },
         ureq::Error::BodyExceedsLimit(limit) => ApiError::TooLarge { limit },
-        ureq::Error::Rustls(e) => ApiError::Tls { server, detail: e.to_string() },
+        ureq::Error::Rustls(e) => map_tls(&e, t),
         ureq::Error::Tls(msg) => ApiError::Tls { server, detail: msg.to_string() },
-        ureq::Error::Io(io) => map_io(io, server, t.timeout.as_secs()),
+        ureq::Error::Io(io) => map_io(io, t),
         ureq::Error::Protocol(p) => ApiError::BadResponse { detail: format!("malformed HTTP answer ({p})") },
         ureq::Error::Http(h) => ApiError::Transport { detail: format!("the request could not be built ({h})") },
         other => ApiError::Transport { detail: quote(&other.to_string()) },
     }
 }
 
-fn map_io(io: io::Error, server: String, timeout_secs: u64) -> ApiError {
-    if let Some(tls) = io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
-        return ApiError::Tls { server, detail: tls.to_string() };
+/// A handshake failure: a pin mismatch, the server's word on our client certificate, or
+/// a certificate of the server's we did not accept.
+fn map_tls(e: &rustls::Error, t: &Target) -> ApiError {
+    use rustls::AlertDescription as Alert;
+    let server = t.server.base();
+    if let Some(mismatch) = tls::pin_mismatch(e) {
+        let detail = format!("certificate pin mismatch for cluster '{}': {mismatch}", t.cluster);
+        return ApiError::Pinned { server, detail };
+    }
+    let rustls::Error::AlertReceived(alert) = e else {
+        return ApiError::Tls { server, detail: e.to_string() };
+    };
+    let cluster = t.cluster;
+    let detail = match (alert, &t.tls.client_cert) {
+        (Alert::CertificateRequired, None) => format!(
+            "the server demands a client certificate (TLS alert {alert:?}); set `client_cert` and \
+             `client_key` for cluster '{cluster}' in clusters.yaml"
+        ),
+        (
+            Alert::CertificateRequired
+            | Alert::BadCertificate
+            | Alert::UnsupportedCertificate
+            | Alert::CertificateRevoked
+            | Alert::CertificateExpired
+            | Alert::CertificateUnknown
+            | Alert::UnknownCA
+            | Alert::AccessDenied,
+            Some(cert),
+        ) => format!(
+            "the server refused the client certificate {} (TLS alert {alert:?}); check that a CA it \
+             trusts issued it and that it has not expired",
+            cert.display()
+        ),
+        _ => return ApiError::Tls { server, detail: e.to_string() },
+    };
+    ApiError::ClientCert { server, detail }
+}
+
+fn map_io(io: io::Error, t: &Target) -> ApiError {
+    let (server, timeout_secs) = (t.server.base(), t.timeout.as_secs());
+    if let Some(e) = io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+        return map_tls(e, t);
     }
     // std reports a failed getaddrinfo as an uncategorised io::Error with this text.
     if io.to_string().starts_with("failed to lookup address information") {

@@ -15,6 +15,8 @@ mod error;
 pub mod http;
 pub mod memory;
 #[cfg(feature = "http")]
+pub mod tls;
+#[cfg(feature = "http")]
 pub mod v1;
 
 pub use domain::{
@@ -39,7 +41,7 @@ pub struct Target<'a> {
     pub api: &'static str,
     pub project: &'a str,
     pub timeout: Duration,
-    /// How the server is verified beyond the public roots (an extra CA file).
+    /// The cluster's TLS settings: an extra CA file, a client certificate, pins.
     pub tls: &'a TlsProfile,
 }
 

@@ -154,9 +154,14 @@ impl FakeAmbient {
 
     /// The same over HTTPS, presenting `cert_chain_pem` / `key_pem` (see [`super::tls`]).
     pub fn start_tls(cert_chain_pem: &str, key_pem: &str) -> FakeAmbient {
+        FakeAmbient::start_tls_config(super::tls::server_config(cert_chain_pem, key_pem))
+    }
+
+    /// Over HTTPS with a rustls configuration of the test's own (one that demands a client
+    /// certificate: [`super::tls::server_config_requiring_client`]).
+    pub fn start_tls_config(config: std::sync::Arc<rustls::ServerConfig>) -> FakeAmbient {
         let shared = FakeAmbient::state();
         let sh = shared.clone();
-        let config = super::tls::server_config(cert_chain_pem, key_pem);
         let server = HttpServer::start_tls(config, move |req, ctx, w| handle(&sh, req, ctx, w));
         FakeAmbient { shared, server }
     }

@@ -82,9 +82,14 @@ impl FakeGateway {
     /// with the private key `key_pem` (see [`super::tls`] to make them). A client that
     /// refuses the certificate never completes the handshake, so nothing is recorded.
     pub fn start_tls(cert_chain_pem: &str, key_pem: &str) -> FakeGateway {
+        FakeGateway::start_tls_config(super::tls::server_config(cert_chain_pem, key_pem))
+    }
+
+    /// Over HTTPS with a rustls configuration of the test's own (one that demands a client
+    /// certificate: [`super::tls::server_config_requiring_client`]).
+    pub fn start_tls_config(config: std::sync::Arc<rustls::ServerConfig>) -> FakeGateway {
         let shared = FakeGateway::state();
         let sh = shared.clone();
-        let config = super::tls::server_config(cert_chain_pem, key_pem);
         let server = HttpServer::start_tls(config, move |req, ctx, w| handle(&sh, req, ctx, w));
         FakeGateway { shared, server }
     }

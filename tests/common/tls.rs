@@ -14,11 +14,13 @@ pub struct Ca {
     key: KeyPair,
 }
 
-/// A server certificate (PEM) and its private key (PEM).
+/// A server (or client) certificate (PEM) and its private key (PEM).
 pub struct ServerCert {
     /// The leaf certificate, then the issuing CA's (empty for a self-signed one).
     pub chain_pem: String,
     pub key_pem: String,
+    /// The leaf's SubjectPublicKeyInfo (DER), from the key itself, not from the certificate.
+    pub spki_der: Vec<u8>,
 }
 
 impl Ca {
@@ -42,7 +44,11 @@ impl Ca {
     pub fn issue(&self, names: &[&str]) -> ServerCert {
         let key = KeyPair::generate().expect("server key");
         let cert = server_params(names).signed_by(&key, &self.cert, &self.key).expect("sign server cert");
-        ServerCert { chain_pem: format!("{}{}", cert.pem(), self.cert.pem()), key_pem: key.serialize_pem() }
+        ServerCert {
+            chain_pem: format!("{}{}", cert.pem(), self.cert.pem()),
+            key_pem: key.serialize_pem(),
+            spki_der: key.public_key_der(),
+        }
     }
 }
 
@@ -54,15 +60,50 @@ impl Ca {
         params.not_before = rcgen::date_time_ymd(2000, 1, 1);
         params.not_after = rcgen::date_time_ymd(2000, 12, 31);
         let cert = params.signed_by(&key, &self.cert, &self.key).expect("sign server cert");
-        ServerCert { chain_pem: format!("{}{}", cert.pem(), self.cert.pem()), key_pem: key.serialize_pem() }
+        ServerCert {
+            chain_pem: format!("{}{}", cert.pem(), self.cert.pem()),
+            key_pem: key.serialize_pem(),
+            spki_der: key.public_key_der(),
+        }
     }
+}
+
+impl Ca {
+    /// A client certificate (TLS client authentication) with the common name `name`.
+    pub fn issue_client(&self, name: &str) -> ServerCert {
+        let key = KeyPair::generate().expect("client key");
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("client params");
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
+        params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
+        let cert = params.signed_by(&key, &self.cert, &self.key).expect("sign client cert");
+        ServerCert { chain_pem: cert.pem(), key_pem: key.serialize_pem(), spki_der: key.public_key_der() }
+    }
+
+    /// The pin of this CA's key: base64 of the SHA-256 of its SubjectPublicKeyInfo.
+    pub fn pin(&self) -> String {
+        pin_of(&self.key.public_key_der())
+    }
+}
+
+impl ServerCert {
+    /// The pin of the leaf's key.
+    pub fn pin(&self) -> String {
+        pin_of(&self.spki_der)
+    }
+}
+
+/// base64(SHA-256(spki)), as `openssl ... | openssl dgst -sha256 -binary | base64` prints it.
+pub fn pin_of(spki_der: &[u8]) -> String {
+    let digest = ring::digest::digest(&ring::digest::SHA256, spki_der);
+    mcp_acp::base64::encode(digest.as_ref(), mcp_acp::base64::STANDARD, true)
 }
 
 /// A self-signed server certificate for `names`: no CA anyone trusts issued it.
 pub fn self_signed(names: &[&str]) -> ServerCert {
     let key = KeyPair::generate().expect("server key");
     let cert = server_params(names).self_signed(&key).expect("self-sign server cert");
-    ServerCert { chain_pem: cert.pem(), key_pem: key.serialize_pem() }
+    ServerCert { chain_pem: cert.pem(), key_pem: key.serialize_pem(), spki_der: key.public_key_der() }
 }
 
 fn server_params(names: &[&str]) -> CertificateParams {
@@ -76,17 +117,44 @@ fn server_params(names: &[&str]) -> CertificateParams {
 
 /// rustls (ring provider) serving `cert_chain_pem` with `key_pem`.
 pub fn server_config(cert_chain_pem: &str, key_pem: &str) -> Arc<rustls::ServerConfig> {
+    serve(cert_chain_pem, key_pem, None)
+}
+
+/// Like [`server_config`], and the client must present a certificate issued by `client_ca`.
+pub fn server_config_requiring_client(
+    cert_chain_pem: &str,
+    key_pem: &str,
+    client_ca: &Ca,
+) -> Arc<rustls::ServerConfig> {
+    serve(cert_chain_pem, key_pem, Some(client_ca))
+}
+
+fn serve(cert_chain_pem: &str, key_pem: &str, client_ca: Option<&Ca>) -> Arc<rustls::ServerConfig> {
     let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(cert_chain_pem.as_bytes())
         .collect::<Result<_, _>>()
         .expect("certificate chain PEM");
     assert!(!chain.is_empty(), "no certificate in the chain PEM");
     let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).expect("private key PEM");
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
+    let config = rustls::ServerConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(rustls::DEFAULT_VERSIONS)
         .expect("TLS versions")
-        .with_no_client_auth()
+        .with_client_cert_verifier(client_verifier(client_ca, &provider))
         .with_single_cert(chain, key)
         .expect("server certificate and key");
     Arc::new(config)
+}
+
+fn client_verifier(
+    client_ca: Option<&Ca>,
+    provider: &Arc<rustls::crypto::CryptoProvider>,
+) -> Arc<dyn rustls::server::danger::ClientCertVerifier> {
+    let Some(ca) = client_ca else {
+        return rustls::server::WebPkiClientVerifier::no_client_auth();
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.cert.der().clone()).expect("client CA");
+    rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
+        .build()
+        .expect("client verifier")
 }
