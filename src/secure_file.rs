@@ -25,6 +25,16 @@ pub enum FileKind {
     CaCert,
     /// The audit log (written, not read): only who else can write or replace it matters.
     AuditLog,
+    /// A stored login (`~/.config/acp/tokens/<cluster>.json`, acpctl's config.json): holds a
+    /// refresh token, so it is held to clusters.yaml's rules.
+    Tokens,
+}
+
+impl FileKind {
+    /// Holds secrets: a file or directory others can read is warned about.
+    fn secret(self) -> bool {
+        matches!(self, FileKind::Config | FileKind::Tokens)
+    }
 }
 
 /// A file that passed the checks: its text, and what is worth a warning.
@@ -79,6 +89,7 @@ impl FileKind {
             FileKind::Config => "point this server (and your token) at a server of theirs",
             FileKind::CaCert => "make this server trust a certificate of theirs and read your token on its way",
             FileKind::AuditLog => "erase or forge the record of what this server did",
+            FileKind::Tokens => "log this server in as someone else",
         }
     }
 }
@@ -93,6 +104,8 @@ impl fmt::Display for FileError {
             (FileKind::CaCert, _) => write!(f, "ca_cert {name}: cannot read it ({problem})"),
             (FileKind::AuditLog, Problem::Untrusted(why)) => write!(f, "Refusing to use audit log {name}: {why}"),
             (FileKind::AuditLog, _) => write!(f, "audit log {name}: cannot use it ({problem})"),
+            (FileKind::Tokens, Problem::Untrusted(why)) => write!(f, "Refusing to use the stored login {name}: {why}"),
+            (FileKind::Tokens, _) => write!(f, "Cannot read the stored login {name}: {problem}"),
         }
     }
 }
@@ -332,7 +345,7 @@ mod unix {
                  Fix it with: chmod 600 {real}"
             )));
         }
-        if kind == FileKind::Config && mode & 0o044 != 0 {
+        if kind.secret() && mode & 0o044 != 0 {
             warnings.push(FileWarning::Readable { name: name.to_string(), mode, real: canon.to_path_buf() });
         }
         Ok(())
@@ -366,13 +379,13 @@ mod unix {
             if mode & 0o022 != 0 && mode & 0o1000 == 0 {
                 // The directory holding the tokens should be private anyway; elsewhere removing
                 // the write bits is enough (`chmod 700` on, say, a home directory is not wanted).
-                let fix = if is_parent && kind == FileKind::Config { "700" } else { "go-w" };
+                let fix = if is_parent && kind.secret() { "700" } else { "go-w" };
                 return Err(Problem::Untrusted(format!(
                     "{place} has mode {mode:04o}, so other users can replace the file and {threat}. \
                      Fix it with: chmod {fix} {shown}"
                 )));
             }
-            if is_parent && kind == FileKind::Config && mode & 0o077 != 0 {
+            if is_parent && kind.secret() && mode & 0o077 != 0 {
                 warnings.push(FileWarning::OpenDirectory { dir: dir.clone(), mode: mode & 0o777 });
             }
         }
