@@ -41,6 +41,10 @@ pub enum TokenSource {
     EnvVar,
     /// Given to `acp_login` and kept in this process's memory only.
     Login,
+    /// Renewed from the login `mcp-acp login` stored (`~/.config/acp/tokens/<cluster>.json`).
+    StoredLogin,
+    /// Renewed from the platform CLI's login (`token_from: acpctl`).
+    Acpctl,
 }
 
 impl fmt::Display for TokenSource {
@@ -49,6 +53,8 @@ impl fmt::Display for TokenSource {
             TokenSource::ConfigFile => "the cluster's `token` in clusters.yaml",
             TokenSource::EnvVar => "the ACP_TOKEN environment variable",
             TokenSource::Login => "the token given to acp_login (kept in memory only)",
+            TokenSource::StoredLogin => "the login stored by `mcp-acp login` (renewed with its refresh token)",
+            TokenSource::Acpctl => "acpctl's stored login (token_from: acpctl)",
         })
     }
 }

@@ -16,6 +16,9 @@ pub mod input;
 pub mod jsonrpc;
 pub mod jwt;
 pub mod logging;
+pub mod login_source;
+#[cfg(feature = "http")]
+pub mod oidc;
 pub mod redact;
 pub mod schema;
 pub mod secure_file;

@@ -13,6 +13,7 @@ const USAGE: &str = "\
 mcp-acp: an MCP server for the Ambient Code Platform (public-api gateway and ambient API server).
 
 Usage: mcp-acp [--read-only] [--demo] | check-config [--online] [--strict] [--json] | --help | --version
+       mcp-acp login <cluster> [--browser | --client-credentials] | logout <cluster>
 
 With no arguments it serves MCP (JSON-RPC 2.0) over stdin/stdout; an MCP client starts it.
 --demo serves every tool against a built-in in-memory platform with a few sessions: no
@@ -22,7 +23,8 @@ check-config lists every problem of the configuration (see check-config --help).
 that change nothing on the platform.
 
 Configuration: clusters.yaml from $ACP_CLUSTER_CONFIG, else $MCP_ACP_CONFIG_PATH,
-else ~/.config/acp/clusters.yaml. Token: the cluster's `token`, else $ACP_TOKEN.
+else ~/.config/acp/clusters.yaml. Token: the cluster's `token`, else its stored login
+(`mcp-acp login <cluster>`, or `token_from: acpctl`), else $ACP_TOKEN.
 Audit log: $ACP_AUDIT_LOG, else `audit_log` in clusters.yaml (see the README).
 Logs go to stderr; the level comes from RUST_LOG (default: warn).
 ";
@@ -42,13 +44,21 @@ fn main() -> ExitCode {
         serve(ctx)
     };
     match args.first().map(String::as_str) {
-        None => serving(Context::with_backends(
-            config::config_path(),
-            vec![
-                (ApiKind::PublicApi, Box::new(GatewayV1::default())),
-                (ApiKind::Ambient, Box::new(Ambient::default())),
-            ],
-        )),
+        None => {
+            let mut ctx = Context::with_backends(
+                config::config_path(),
+                vec![
+                    (ApiKind::PublicApi, Box::new(GatewayV1::default())),
+                    (ApiKind::Ambient, Box::new(Ambient::default())),
+                ],
+            );
+            ctx.set_login_source(Box::new(mcp_acp::oidc::Logins::default()));
+            serving(ctx)
+        }
+        Some("login" | "logout") => {
+            init_logging();
+            mcp_acp::oidc::cli::run(&args)
+        }
         Some("--demo") if args.len() == 1 => serving(mcp_acp::demo::context()),
         Some("check-config") => {
             init_logging();

@@ -30,6 +30,9 @@ pub enum FileKind {
     /// A cluster's `client_key`: whoever can read it can be us, so others reading it is an
     /// error, not a warning.
     PrivateKey,
+    /// A stored login (`~/.config/acp/tokens/<cluster>.json`, acpctl's config.json): holds a
+    /// refresh token, so it is held to clusters.yaml's rules.
+    Tokens,
 }
 
 /// A file that passed the checks: its text, and what is worth a warning.
@@ -86,12 +89,14 @@ impl FileKind {
             FileKind::AuditLog => "erase or forge the record of what this server did",
             FileKind::ClientCert => "replace the certificate this server presents to the cluster",
             FileKind::PrivateKey => "replace the key this server proves who it is with",
+            FileKind::Tokens => "log this server in as someone else",
         }
     }
 
-    /// Holds a secret: its directory should be private too.
-    fn private(self) -> bool {
-        matches!(self, FileKind::Config | FileKind::PrivateKey)
+    /// Holds a secret: a file or directory others can read is warned about (a private key
+    /// others can read is refused outright, below).
+    fn secret(self) -> bool {
+        matches!(self, FileKind::Config | FileKind::PrivateKey | FileKind::Tokens)
     }
 
     /// How the file is named in messages.
@@ -102,6 +107,7 @@ impl FileKind {
             FileKind::ClientCert => "client_cert",
             FileKind::PrivateKey => "client_key",
             FileKind::AuditLog => "audit log",
+            FileKind::Tokens => "stored login",
         }
     }
 }
@@ -111,9 +117,11 @@ impl fmt::Display for FileError {
         let (name, problem) = (&self.name, &self.problem);
         match (self.kind, problem) {
             (FileKind::Config, Problem::Untrusted(why)) => write!(f, "Refusing to use {name}: {why}"),
+            (FileKind::Tokens, Problem::Untrusted(why)) => write!(f, "Refusing to use the stored login {name}: {why}"),
             (kind, Problem::Untrusted(why)) => write!(f, "Refusing to use {} {name}: {why}", kind.label()),
             (FileKind::Config, _) => write!(f, "Cannot read cluster configuration {name}: {problem}"),
             (FileKind::AuditLog, _) => write!(f, "audit log {name}: cannot use it ({problem})"),
+            (FileKind::Tokens, _) => write!(f, "Cannot read the stored login {name}: {problem}"),
             (kind, _) => write!(f, "{} {name}: cannot read it ({problem})", kind.label()),
         }
     }
@@ -360,7 +368,7 @@ mod unix {
                  Fix it with: chmod 600 {real}"
             )));
         }
-        if kind == FileKind::Config && mode & 0o044 != 0 {
+        if kind.secret() && mode & 0o044 != 0 {
             warnings.push(FileWarning::Readable { name: name.to_string(), mode, real: canon.to_path_buf() });
         }
         Ok(())
@@ -394,13 +402,13 @@ mod unix {
             if mode & 0o022 != 0 && mode & 0o1000 == 0 {
                 // The directory holding the tokens should be private anyway; elsewhere removing
                 // the write bits is enough (`chmod 700` on, say, a home directory is not wanted).
-                let fix = if is_parent && kind.private() { "700" } else { "go-w" };
+                let fix = if is_parent && kind.secret() { "700" } else { "go-w" };
                 return Err(Problem::Untrusted(format!(
                     "{place} has mode {mode:04o}, so other users can replace the file and {threat}. \
                      Fix it with: chmod {fix} {shown}"
                 )));
             }
-            if is_parent && kind.private() && mode & 0o077 != 0 {
+            if is_parent && kind.secret() && mode & 0o077 != 0 {
                 warnings.push(FileWarning::OpenDirectory { dir: dir.clone(), mode: mode & 0o777 });
             }
         }

@@ -7,6 +7,7 @@ use crate::config::{self, ApiKind, Cluster, Config};
 use crate::credentials::{Secret, TokenSource};
 use crate::gateway::{Backend, Target};
 use crate::jwt;
+use crate::login_source::{DeviceStep, LoginSource};
 use crate::validate::quote;
 use serde_json::Value;
 use std::path::PathBuf;
@@ -54,6 +55,9 @@ pub struct Context {
     notices: Vec<String>,
     /// The last error status the platform answered (for the audit log; see [`Watched`]).
     last_status: Option<u16>,
+    /// Stored logins (`oidc:`, `token_from: acpctl`), and the tokens last had from them.
+    login_source: Option<Box<dyn LoginSource>>,
+    stored: Vec<(String, Secret, TokenSource)>,
 }
 
 fn system_now() -> i64 {
@@ -90,6 +94,8 @@ impl Context {
             warned: Vec::new(),
             notices: Vec::new(),
             last_status: None,
+            login_source: None,
+            stored: Vec::new(),
         }
     }
 
@@ -103,6 +109,63 @@ impl Context {
 
     pub fn set_notifier(&mut self, notifier: Box<dyn FnMut(Value)>) {
         self.notifier = Some(notifier);
+    }
+
+    /// Where tokens of clusters with a stored login come from (the binary: OIDC).
+    pub fn set_login_source(&mut self, source: Box<dyn LoginSource>) {
+        self.login_source = Some(source);
+    }
+
+    /// Get (and renew when due) the token of `name`'s stored login, when that is where its
+    /// token comes from: no acp_login token, no `token` in clusters.yaml, and `oidc:` or
+    /// `token_from:`. A stored login that cannot be renewed is an error that says what to run.
+    fn renew(&mut self, name: &str) -> Result<(), ToolError> {
+        let now = (self.now)();
+        let Some(cluster) = self.config.as_ref().and_then(|c| c.cluster(name)) else { return Ok(()) };
+        let from_store = cluster.oidc.is_some() || cluster.token_from.is_some();
+        if !from_store || cluster.token.is_some() || self.logins.iter().any(|(n, _)| n == name) {
+            return Ok(());
+        }
+        let Some(source) = self.login_source.as_mut() else { return Ok(()) };
+        let got = source.token(cluster, now);
+        self.stored.retain(|(n, _, _)| n != name);
+        match got {
+            Ok(Some((token, from))) => self.stored.push((name.to_string(), token, from)),
+            Ok(None) => {}
+            Err(message) => return Err(ToolError::Refused(format!("{message} Nothing was sent."))),
+        }
+        Ok(())
+    }
+
+    /// acp_login without a token on a cluster with `oidc:`: log in by the device flow when a
+    /// flow is under way or the cluster has no token that can be used now.
+    pub(super) fn wants_device_login(&mut self, name: &str) -> bool {
+        let Ok(config) = self.config() else { return false };
+        if config.cluster(name).is_none_or(|c| c.oidc.is_none()) {
+            return false;
+        }
+        if self.login_source.as_ref().is_some_and(|s| s.pending(name)) {
+            return true;
+        }
+        if self.renew(name).is_err() {
+            return true;
+        }
+        let config = self.config.as_ref().expect("loaded");
+        let cluster = config.cluster(name).expect("checked");
+        token_of(&self.logins, &self.stored, config, cluster).is_err()
+    }
+
+    /// acp_login without a token: start the device flow of `name`, or poll it once.
+    pub(super) fn device_step(&mut self, name: &str) -> Result<DeviceStep, ToolError> {
+        let now = (self.now)();
+        let config = self.config()?;
+        let Some(cluster) = config.cluster(name).cloned() else {
+            return Err(ToolError::Config(format!("cluster '{name}' is not configured")));
+        };
+        match self.login_source.as_mut() {
+            Some(source) => source.device_step(&cluster, now).map_err(ToolError::Refused),
+            None => Err(ToolError::Config("this build cannot log in to an identity provider".into())),
+        }
     }
 
     pub fn set_progress(&mut self, progress: Option<Progress>) {
@@ -170,7 +233,7 @@ impl Context {
     /// for the audit log; never the token. `None` for an opaque token or none at all.
     pub(super) fn subject(&self, name: &str) -> Option<String> {
         let config = self.config.as_ref()?;
-        let (token, _) = token_of(&self.logins, config, config.cluster(name)?).ok()?;
+        let (token, _) = token_of(&self.logins, &self.stored, config, config.cluster(name)?).ok()?;
         jwt::claims(token.expose())?.who().map(str::to_string)
     }
 
@@ -248,9 +311,13 @@ impl Context {
     /// The token for the active cluster and where it comes from (for acp_whoami).
     pub(super) fn active_token(&mut self) -> Result<(&Cluster, Result<Token<'_>, ToolError>), ToolError> {
         self.active_cluster()?;
+        let renewed = self.renew(&self.active.clone().expect("set"));
         let config = self.config.as_ref().expect("loaded");
         let cluster = config.cluster(self.active.as_deref().expect("set")).expect("configured");
-        Ok((cluster, token_of(&self.logins, config, cluster)))
+        match renewed {
+            Ok(()) => Ok((cluster, token_of(&self.logins, &self.stored, config, cluster))),
+            Err(e) => Ok((cluster, Err(e))),
+        }
     }
 
     /// Keep `token` for `cluster` (replacing an earlier one); the one it replaced, if any.
@@ -270,6 +337,7 @@ impl Context {
         f: impl FnOnce(&mut dyn Backend, &Target) -> R,
     ) -> Result<R, ToolError> {
         self.config()?;
+        self.renew(name)?;
         let config = self.config.as_ref().expect("loaded");
         let Some(cluster) = config.cluster(name) else {
             return Err(ToolError::Config(format!("cluster '{name}' is not configured")));
@@ -282,7 +350,7 @@ impl Context {
                 allowed.join(", ")
             )));
         }
-        let (token, token_source) = token_of(&self.logins, config, cluster)?;
+        let (token, token_source) = token_of(&self.logins, &self.stored, config, cluster)?;
         // One place before every request: a token the platform would refuse is not sent.
         if let Some(exp) = check_token(token, cluster, project, (self.now)())? {
             if !self.warned.iter().any(|c| c == name) {
@@ -381,14 +449,30 @@ fn check_token(token: &Secret, cluster: &Cluster, project: &str, now: i64) -> Re
 /// A token and where it comes from.
 pub(super) type Token<'a> = (&'a Secret, TokenSource);
 
-/// The token for `cluster` and where it comes from: acp_login's, else the configuration's.
+/// The token for `cluster` and where it comes from, the one place that decides: the token
+/// given to acp_login; else the cluster's `token` in clusters.yaml; else its stored login
+/// (`mcp-acp login`, or acpctl's with `token_from: acpctl`); else `$ACP_TOKEN`.
 fn token_of<'a>(
     logins: &'a [(String, Secret)],
+    stored: &'a [(String, Secret, TokenSource)],
     config: &'a Config,
     cluster: &'a Cluster,
 ) -> Result<Token<'a>, ToolError> {
-    match logins.iter().find(|(name, _)| *name == cluster.name) {
-        Some((_, token)) => Ok((token, TokenSource::Login)),
-        None => config.token_for(cluster).map_err(|e| ToolError::Config(e.to_string())),
+    if let Some((_, token)) = logins.iter().find(|(name, _)| *name == cluster.name) {
+        return Ok((token, TokenSource::Login));
     }
+    if cluster.token.is_none() {
+        if let Some((_, token, from)) = stored.iter().find(|(name, _, _)| *name == cluster.name) {
+            return Ok((token, *from));
+        }
+    }
+    config.token_for(cluster).map_err(|e| {
+        let name = &cluster.name;
+        let hint = match (&cluster.oidc, &cluster.token_from) {
+            (Some(_), _) => format!(" Or log in with `mcp-acp login {name}` (or acp_login without a token)."),
+            (None, Some(_)) => " Or log in with `acpctl login` (token_from: acpctl).".to_string(),
+            (None, None) => String::new(),
+        };
+        ToolError::Config(format!("{e}{hint}"))
+    })
 }

@@ -1,11 +1,13 @@
 //! `acp_login`: check a token with a real authenticated read, and keep it in memory for a
 //! cluster only if the server accepted it. The original kept any token without asking.
 
+use super::context::Wake;
 use super::params::{Kind, Param};
 use super::{Context, Effect, Output, Tool, ToolError};
 use crate::config;
 use crate::gateway::OpKind;
 use crate::jwt;
+use crate::login_source::DeviceStep;
 use crate::validate::quote;
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -38,14 +40,32 @@ struct LoggedIn {
     user: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     expires_at: Option<i64>,
+    /// A device login waiting for the user (clusters with `oidc:`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    device: Option<Device>,
 }
+
+#[derive(Serialize)]
+struct Device {
+    verification_uri: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verification_uri_complete: Option<String>,
+    user_code: String,
+    /// Seconds before the code expires.
+    expires_in: u64,
+}
+
+/// How long one acp_login call waits for the user to confirm a device login.
+const DEVICE_WAIT: std::time::Duration = std::time::Duration::from_secs(90);
 
 impl Tool for Login {
     const NAME: &'static str = "acp_login";
     const TITLE: &'static str = "Log in to a cluster";
     const DESCRIPTION: &'static str = "Check a bearer token for a cluster with an authenticated read, and keep it \
         in memory for that cluster (not written anywhere) only if the server accepts it. Without a token, checks \
-        the cluster's current one. Never shows the token. Does not change the active cluster.";
+        the cluster's current one; on a cluster with `oidc:` and no usable token, starts a device login and \
+        returns the URL and code for the user, and a second call waits for the user to confirm it (then the \
+        login is stored and renewed). Never shows the token. Does not change the active cluster.";
     /// It reads the platform to check, and changes only this process's state (the token it
     /// keeps), never the platform: read-only, so that read-only mode keeps it.
     const EFFECT: Effect = Effect::READ;
@@ -57,7 +77,11 @@ impl Tool for Login {
             "type": "object",
             "properties": {"cluster": text, "api": {"type": "string", "enum": ["public-api", "ambient"]},
                            "server": text, "checked_with": text, "kept": {"type": "boolean"}, "user": text,
-                           "expires_at": {"type": "integer"}},
+                           "expires_at": {"type": "integer"},
+                           "device": {"type": "object", "description": "a device login waiting for the user",
+                                      "properties": {"verification_uri": text, "verification_uri_complete": text,
+                                                     "user_code": text, "expires_in": {"type": "integer"}},
+                                      "required": ["verification_uri", "user_code", "expires_in"]}},
             "required": ["cluster", "api", "server", "checked_with", "kept"],
         })
     }
@@ -79,6 +103,11 @@ impl Tool for Login {
             )));
         };
         let (api, server) = (cluster.api.name(), cluster.server.base());
+        if token.is_none() && ctx.wants_device_login(&name) {
+            if let Some(waiting) = device_login(ctx, &name, api, &server)? {
+                return Ok(waiting);
+            }
+        }
         let given = token.is_some();
         let claims = token.as_ref().and_then(|t| jwt::claims(t.expose()));
         let previous = token.map(|t| ctx.set_login(&name, Some(t)));
@@ -101,6 +130,7 @@ impl Tool for Login {
             kept: given,
             user: claims.as_ref().and_then(|c| c.who()).map(str::to_string),
             expires_at: claims.and_then(|c| c.exp),
+            device: None,
         };
         let mut text = format!(
             "Authentication successful\n\nCluster: {} ({})\nServer: {}\nChecked: {}\n",
@@ -132,4 +162,50 @@ pub fn check_cluster(ctx: &mut Context, name: &str, hint: &'static str) -> Resul
         };
         read.map_err(|e| ToolError::Api(format!("Authentication failed for cluster '{name}'"), e, hint, t.api))
     })?
+}
+
+/// The device flow of `name`: `Some` while the user has yet to confirm (the URL and code to
+/// show them), `None` once the login is stored (the caller then checks it like any token).
+/// A call after the first waits up to [`DEVICE_WAIT`], telling progress, before it answers.
+fn device_login(ctx: &mut Context, name: &str, api: &'static str, server: &str) -> Result<Option<Output>, ToolError> {
+    let started = std::time::Instant::now();
+    loop {
+        let DeviceStep::Waiting { verification_uri, complete, user_code, left, started: first } =
+            ctx.device_step(name)?
+        else {
+            return Ok(None);
+        };
+        let waited = started.elapsed();
+        if first || waited >= DEVICE_WAIT {
+            let open =
+                complete.as_deref().map(|c| format!(" (or {c}, which has the code filled in)")).unwrap_or_default();
+            let text = format!(
+                "Login needed for cluster {name}. Ask the user to open {verification_uri}{open} and enter the code \
+                 {user_code} (it expires in {left} s); then call acp_login with cluster {} again to finish.\n",
+                quote(name)
+            );
+            let device = Device { verification_uri, verification_uri_complete: complete, user_code, expires_in: left };
+            let me = LoggedIn {
+                cluster: name.to_string(),
+                api,
+                server: server.to_string(),
+                checked_with: "nothing yet: the device login waits for the user".into(),
+                kept: false,
+                user: None,
+                expires_at: None,
+                device: Some(device),
+            };
+            return Ok(Some(Output::new(false, text, &me)));
+        }
+        let message = format!("waiting for the user to enter {user_code} at {verification_uri}");
+        ctx.report_progress(waited.as_secs() as usize, DEVICE_WAIT.as_secs() as usize, message);
+        match ctx.pause(std::time::Duration::from_secs(1)) {
+            Wake::Elapsed => {}
+            Wake::Cancelled | Wake::Closed => {
+                return Err(ToolError::Refused(format!(
+                    "Stopped waiting for the login of cluster {name}; call acp_login again to go on waiting."
+                )));
+            }
+        }
+    }
 }

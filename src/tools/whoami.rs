@@ -17,7 +17,7 @@ struct Identity {
     api: &'static str,
     server: String,
     project: String,
-    /// "config", "env" or "login"; never the token itself.
+    /// "config", "env", "login", "oidc" (a stored login) or "acpctl"; never the token itself.
     token_source: Option<&'static str>,
     /// What the token says about its holder, when it is a JWT (read, not verified).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -38,7 +38,7 @@ impl Tool for Whoami {
     const NAME: &'static str = "acp_whoami";
     const TITLE: &'static str = "Show current identity";
     const DESCRIPTION: &'static str = "Show the active cluster, its API kind and server, the default project, \
-        where the token comes from (clusters.yaml, ACP_TOKEN or acp_login) and, for a JWT, its user and expiry \
+        where the token comes from (clusters.yaml, a stored OIDC login, acpctl, ACP_TOKEN or acp_login) and, for a JWT, its user and expiry \
         read from the token itself (user, subject, issuer). Never shows the token. Does not contact the server; acp_login checks a \
         token with it.";
     const EFFECT: Effect = Effect::LOCAL_READ;
@@ -53,7 +53,7 @@ impl Tool for Whoami {
                 "api": {"type": "string", "enum": ["public-api", "ambient"]},
                 "server": text,
                 "project": text,
-                "token_source": {"type": ["string", "null"], "enum": ["config", "env", "login", null],
+                "token_source": {"type": ["string", "null"], "enum": ["config", "env", "login", "oidc", "acpctl", null],
                                  "description": "where the token comes from; the token itself is never shown"},
                 "user": text, "subject": text, "issuer": text,
                 "expires_at": {"type": "integer", "description": "the JWT's exp, seconds since the epoch"},
@@ -76,6 +76,8 @@ impl Tool for Whoami {
                 TokenSource::ConfigFile => "config",
                 TokenSource::EnvVar => "env",
                 TokenSource::Login => "login",
+                TokenSource::StoredLogin => "oidc",
+                TokenSource::Acpctl => "acpctl",
             }),
             user: claims.who().map(str::to_string),
             subject: claims.sub.clone(),

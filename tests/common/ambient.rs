@@ -214,6 +214,13 @@ impl FakeAmbient {
     pub fn accept_token(&self, token: &str) {
         self.accept_token_as(token, DEFAULT_USER);
     }
+    /// Accepts tokens (as [`FakeAmbient::accept_token`]) from another thread: a fake IdP's issue hook.
+    pub fn token_acceptor(&self) -> impl Fn(&str) + Send + 'static {
+        let shared = self.shared.clone();
+        move |token| {
+            lock(&shared).tokens.insert(token.to_string(), DEFAULT_USER.to_string());
+        }
+    }
     /// A token for `username` (what `created_by_user_id` gets on create).
     pub fn accept_token_as(&self, token: &str, username: &str) {
         lock(&self.shared).tokens.insert(token.to_string(), username.to_string());

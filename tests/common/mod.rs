@@ -10,6 +10,7 @@ pub mod faults;
 pub mod gateway;
 pub mod gobind;
 pub mod http;
+pub mod idp;
 pub mod mcp;
 pub mod raw;
 pub mod tls;
@@ -17,6 +18,7 @@ pub mod tls;
 pub use ambient::FakeAmbient;
 pub use ambient_env::AmbientEnv;
 pub use gateway::{FakeGateway, Fault, RecordedRequest, RouteMatch, Times};
+pub use idp::FakeIdp;
 pub use mcp::{
     BackgroundWriter, Finished, Server, TOKEN, TestEnv, ToolResult, assert_no_token_leak, bin_command, bin_path,
     finish, peak_rss, token_leak,

@@ -1,0 +1,28 @@
+//! The seam between the tools and stored logins (`oidc:` in clusters.yaml, `token_from:
+//! acpctl`): the tools ask for a token through [`LoginSource`] and never see how it is renewed.
+//! A trait here, so that builds without the HTTP stack (the fuzz targets) have none.
+
+use crate::config::Cluster;
+use crate::credentials::{Secret, TokenSource};
+
+/// Where acp_login's device flow stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeviceStep {
+    /// Waiting for the user: where to go, the code to enter, seconds left.
+    Waiting { verification_uri: String, complete: Option<String>, user_code: String, left: u64, started: bool },
+    /// Logged in and stored.
+    Done,
+}
+
+pub trait LoginSource {
+    /// The access token from `cluster`'s stored login (with `oidc:`) or acpctl's (with
+    /// `token_from: acpctl`), renewed when it expires within a minute. `Ok(None)`: there is no
+    /// stored login. `Err`: there is one and it could not be used; the message says what to run.
+    fn token(&mut self, cluster: &Cluster, now: i64) -> Result<Option<(Secret, TokenSource)>, String>;
+
+    /// Start the device flow for `cluster`, or poll the one under way once.
+    fn device_step(&mut self, cluster: &Cluster, now: i64) -> Result<DeviceStep, String>;
+
+    /// A device flow for `cluster` is under way.
+    fn pending(&self, cluster: &str) -> bool;
+}

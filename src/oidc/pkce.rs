@@ -1,0 +1,169 @@
+//! Authorization code + PKCE S256 (RFC 7636) with a loopback redirect (RFC 8252 §7.3): the
+//! user opens the URL we print; the provider sends the browser back to
+//! `http://127.0.0.1:<port>/callback`, where we wait for exactly that request. Randomness and
+//! SHA-256 come from rustls' ring provider, which the TLS stack already carries.
+
+use super::OidcError;
+use super::client::form_encode;
+use crate::base64::encode_url;
+use crate::credentials::Secret;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+/// How long we wait for the browser to come back.
+pub const BROWSER_WAIT: Duration = Duration::from_secs(300);
+
+pub fn random(n: usize) -> Result<Vec<u8>, OidcError> {
+    let mut buf = vec![0u8; n];
+    rustls::crypto::ring::default_provider()
+        .secure_random
+        .fill(&mut buf)
+        .map_err(|_| OidcError::Setup("the system's random number generator failed".into()))?;
+    Ok(buf)
+}
+
+pub fn sha256(data: &[u8]) -> Vec<u8> {
+    match rustls::crypto::ring::cipher_suite::TLS13_AES_128_GCM_SHA256 {
+        rustls::SupportedCipherSuite::Tls13(s) => s.common.hash_provider.hash(data).as_ref().to_vec(),
+        #[allow(unreachable_patterns)]
+        _ => Vec::new(),
+    }
+}
+
+/// A browser login under way: the URL to open, and the loopback listener it returns to.
+pub struct BrowserLogin {
+    pub url: String,
+    pub redirect_uri: String,
+    pub verifier: Secret,
+    state: String,
+    listener: TcpListener,
+}
+
+impl BrowserLogin {
+    pub fn start(authorization_endpoint: &str, client_id: &str, scopes: &[String]) -> Result<BrowserLogin, OidcError> {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .map_err(|e| OidcError::Setup(format!("cannot listen on 127.0.0.1 for the browser's return ({e})")))?;
+        let port = listener.local_addr().map_err(|e| OidcError::Setup(e.to_string()))?.port();
+        let redirect_uri = format!("http://127.0.0.1:{port}/callback");
+        let verifier = Secret::new(encode_url(&random(32)?));
+        let challenge = encode_url(&sha256(verifier.expose().as_bytes()));
+        let state = encode_url(&random(16)?);
+        let fields = [
+            ("response_type", "code"),
+            ("client_id", client_id),
+            ("redirect_uri", redirect_uri.as_str()),
+            ("scope", &scopes.join(" ")),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+            ("state", &state),
+        ];
+        let query: Vec<String> = fields.iter().map(|(k, v)| format!("{k}={}", form_encode(v))).collect();
+        let sep = if authorization_endpoint.contains('?') { '&' } else { '?' };
+        let url = format!("{authorization_endpoint}{sep}{}", query.join("&"));
+        Ok(BrowserLogin { url, redirect_uri, verifier, state, listener })
+    }
+
+    /// Wait for the browser's return to the callback; the authorization code.
+    pub fn wait(&self, within: Duration) -> Result<Secret, OidcError> {
+        let deadline = Instant::now() + within;
+        self.listener.set_nonblocking(true).map_err(|e| OidcError::Setup(e.to_string()))?;
+        loop {
+            if Instant::now() >= deadline {
+                return Err(OidcError::Setup(format!("the browser did not come back within {} s", within.as_secs())));
+            }
+            let stream = match self.listener.accept() {
+                Ok((s, _)) => s,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(50));
+                    continue;
+                }
+                Err(e) => return Err(OidcError::Setup(format!("the loopback listener failed ({e})"))),
+            };
+            if let Some(result) = self.answer(stream) {
+                return result;
+            }
+        }
+    }
+
+    /// One request to the listener: `None` if it is not the callback (a favicon, a probe).
+    fn answer(&self, mut stream: TcpStream) -> Option<Result<Secret, OidcError>> {
+        let _ = stream.set_nonblocking(false);
+        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+        let mut line = String::new();
+        let mut reader = BufReader::new(std::io::Read::take(stream.try_clone().ok()?, 16 * 1024));
+        reader.read_line(&mut line).ok()?;
+        let mut header = String::new();
+        while reader.read_line(&mut header).ok()? > 2 {
+            header.clear();
+        }
+        let target = line.split(' ').nth(1).unwrap_or_default();
+        let Some(query) = target.strip_prefix("/callback?") else {
+            let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+            return None;
+        };
+        let field = |k: &str| {
+            query.split('&').find_map(|p| p.strip_prefix(k).and_then(|v| v.strip_prefix('='))).map(percent_decode)
+        };
+        let result = match (field("state"), field("code"), field("error")) {
+            (Some(s), _, _) if s != self.state => {
+                Err(OidcError::Setup("the browser came back with another state".into()))
+            }
+            (_, _, Some(e)) => {
+                Err(OidcError::Oauth { status: 400, error: crate::validate::clip(&e, 80), description: None })
+            }
+            (_, Some(code), None) if !code.is_empty() => Ok(Secret::new(code)),
+            _ => Err(OidcError::Setup("the browser came back without a code".into())),
+        };
+        let body = match &result {
+            Ok(_) => "Logged in to mcp-acp. You can close this tab.",
+            Err(_) => "The login failed; see the terminal.",
+        };
+        let _ = write!(
+            stream,
+            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        Some(result)
+    }
+}
+
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' if i + 2 < b.len() => {
+                match u8::from_str_radix(std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                    Ok(v) => {
+                        out.push(v);
+                        i += 3;
+                        continue;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            b'+' => out.push(b' '),
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_and_the_s256_challenge_are_right() {
+        let hex: String = sha256(b"abc").iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        let verifier = "dBjftJeZ4CVP-mJ92K2wNuKeU3Ck_yg2J8kQJeF9WkM";
+        assert_eq!(encode_url(&sha256(verifier.as_bytes())), "z4QOvw56Bv140Sj9bdBVvE9kOkowMjitZQy0lD5Y0lY");
+        assert_eq!(random(32).unwrap().len(), 32);
+        assert_ne!(random(16).unwrap(), random(16).unwrap());
+        assert_eq!(percent_decode("a%2Fb+c%zz"), "a/b c%zz");
+    }
+}

@@ -1,0 +1,259 @@
+//! Where logins are kept: ours in `~/.config/acp/tokens/<cluster>.json`, the platform CLI's
+//! in `$AMBIENT_CONFIG` or `~/.config/ambient/config.json` (acpctl's `pkg/config`: keys
+//! `access_token`, `refresh_token`, `issuer_url`, `client_id`). Both are read under
+//! clusters.yaml's permission rules and replaced atomically (a temporary file in the same
+//! directory, then a rename), ours 0600 in a 0700 directory, acpctl's keeping its mode and
+//! every key we do not touch.
+
+use super::OidcError;
+use crate::credentials::Secret;
+use crate::secure_file::{self, FileKind};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// How a stored login was made, which decides how it is renewed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "grant")]
+pub enum Grant {
+    /// Device code or browser: renewed with the refresh token.
+    Interactive,
+    /// Client credentials: renewed by asking again, with the secret from this file (else
+    /// `ACP_OIDC_CLIENT_SECRET`). The secret itself is never stored.
+    ClientCredentials { client_secret_file: Option<PathBuf> },
+}
+
+/// Our stored login for one cluster.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredLogin {
+    pub issuer: String,
+    pub client_id: String,
+    #[serde(flatten)]
+    pub grant: Grant,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
+}
+
+fn home() -> Result<PathBuf, OidcError> {
+    std::env::var_os("HOME")
+        .filter(|h| !h.is_empty())
+        .map(PathBuf::from)
+        .ok_or_else(|| OidcError::File("HOME is not set, so there is no ~/.config/acp/tokens for stored logins".into()))
+}
+
+/// `~/.config/acp/tokens/<cluster>.json`. A cluster name that cannot be a file name is refused.
+pub fn store_path(cluster: &str) -> Result<PathBuf, OidcError> {
+    let ok = !cluster.is_empty()
+        && cluster.len() <= 128
+        && !cluster.starts_with('.')
+        && cluster.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if !ok {
+        return Err(OidcError::Setup(format!(
+            "cluster name {} cannot name a file for its stored login: use letters, digits, '-', '_' and '.'",
+            crate::validate::quote(cluster)
+        )));
+    }
+    Ok(home()?.join(".config/acp/tokens").join(format!("{cluster}.json")))
+}
+
+/// acpctl's config file: `$AMBIENT_CONFIG`, else `$XDG_CONFIG_HOME/ambient/config.json`, else
+/// `~/.config/ambient/config.json` (Go's `os.UserConfigDir` on Linux).
+pub fn acpctl_path() -> Result<PathBuf, OidcError> {
+    let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+    if let Some(p) = env("AMBIENT_CONFIG") {
+        return Ok(p);
+    }
+    let dir = match env("XDG_CONFIG_HOME") {
+        Some(d) => d,
+        None => home()?.join(".config"),
+    };
+    Ok(dir.join("ambient/config.json"))
+}
+
+/// Read a private JSON file; `Ok(None)` when it is not there. Every token in it is
+/// registered for redaction before anything else happens to it.
+fn read_json(path: &Path) -> Result<Option<Map<String, Value>>, OidcError> {
+    let file = match secure_file::read_private(path, FileKind::Tokens) {
+        Ok(Some(f)) => f,
+        Ok(None) => return Ok(None),
+        Err(e) => return Err(OidcError::File(e.to_string())),
+    };
+    file.warnings.iter().for_each(|w| log::warn!("{w}"));
+    match serde_json::from_str::<Value>(&file.text) {
+        Ok(Value::Object(map)) => {
+            for key in ["access_token", "refresh_token"] {
+                if let Some(v) = map.get(key).and_then(Value::as_str) {
+                    crate::redact::register(v);
+                }
+            }
+            Ok(Some(map))
+        }
+        _ => Err(OidcError::File(format!(
+            "{} is not a JSON object; delete it (mcp-acp logout) and log in again",
+            path.display()
+        ))),
+    }
+}
+
+fn write_json(path: &Path, map: &Map<String, Value>, mode: u32) -> Result<(), OidcError> {
+    let mut text = serde_json::to_string_pretty(map).unwrap_or_default();
+    text.push('\n');
+    write_atomic(path, text.as_bytes(), mode)
+        .map_err(|e| OidcError::File(format!("cannot write {} ({e})", path.display())))
+}
+
+impl StoredLogin {
+    pub fn load(path: &Path) -> Result<Option<StoredLogin>, OidcError> {
+        let Some(map) = read_json(path)? else { return Ok(None) };
+        serde_json::from_value(Value::Object(map)).map(Some).map_err(|e| {
+            OidcError::File(format!(
+                "{} is not a stored login ({e}); run mcp-acp logout and log in again",
+                path.display()
+            ))
+        })
+    }
+
+    /// Replace the file atomically, 0600 (its directory 0700 if it is created).
+    pub fn save(&self, path: &Path) -> Result<(), OidcError> {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(map)) => write_json(path, &map, 0o600),
+            _ => Err(OidcError::File("cannot encode the stored login".into())),
+        }
+    }
+
+    pub fn refresh(&self) -> Option<Secret> {
+        self.refresh_token.as_ref().map(|r| Secret::new(r.clone()))
+    }
+}
+
+/// acpctl's stored login: its file as read (every key kept for writing back) and its mode.
+pub struct Acpctl {
+    pub path: PathBuf,
+    map: Map<String, Value>,
+    mode: u32,
+}
+
+impl Acpctl {
+    pub fn load(path: &Path) -> Result<Option<Acpctl>, OidcError> {
+        let Some(map) = read_json(path)? else { return Ok(None) };
+        #[cfg(unix)]
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(path).map_err(|e| OidcError::File(format!("{}: {e}", path.display())))?.permissions(),
+        ) & 0o777;
+        #[cfg(not(unix))]
+        let mode = 0o600;
+        Ok(Some(Acpctl { path: path.to_path_buf(), map, mode }))
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.map.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
+    }
+
+    /// Write the new tokens back, every other key and the file's mode kept.
+    pub fn save_tokens(&mut self, access: &Secret, refresh: Option<&Secret>) -> Result<(), OidcError> {
+        self.map.insert("access_token".into(), Value::String(access.expose().to_string()));
+        if let Some(r) = refresh {
+            self.map.insert("refresh_token".into(), Value::String(r.expose().to_string()));
+        }
+        write_json(&self.path, &self.map, self.mode)
+    }
+}
+
+/// Replace the file at `path` with `bytes` atomically: written to a new temporary file in the
+/// same directory (created with `mode`, never following a symlink), flushed to disk, then
+/// renamed over `path`, so a reader sees the old file or the new one, never half of one.
+/// The directory is created 0700 when missing.
+pub(super) fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.exists() {
+        let mut builder = std::fs::DirBuilder::new();
+        builder.recursive(true);
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+        builder.create(dir)?;
+    }
+    let name = path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"))?;
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let temp = dir.join(format!(".{}.{}-{nanos}.tmp", name.to_string_lossy(), std::process::id()));
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
+    #[cfg(not(unix))]
+    let _ = mode;
+    let written = options.open(&temp).and_then(|mut f| {
+        f.write_all(bytes)?;
+        f.sync_all()
+    });
+    match written.and_then(|()| std::fs::rename(&temp, path)) {
+        Ok(()) => Ok(()),
+        Err(e) => {
+            let _ = std::fs::remove_file(&temp);
+            Err(e)
+        }
+    }
+}
+
+/// Delete the stored login of `cluster`; false if there was none.
+pub fn remove(path: &Path) -> Result<bool, OidcError> {
+    match std::fs::remove_file(path) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(OidcError::File(format!("cannot delete {} ({e})", path.display()))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn cluster_names_that_are_no_file_names_are_refused() {
+        for bad in ["", "../x", "a/b", ".hidden", "a b"] {
+            assert!(store_path(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_stored_login_round_trips_at_0600_and_acpctl_keeps_its_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o700)).unwrap();
+        let path = dir.path().join("tokens/dev.json");
+        let login = StoredLogin {
+            issuer: "https://sso.example.com".into(),
+            client_id: "ocm-cli".into(),
+            grant: Grant::Interactive,
+            refresh_token: Some("refresh-unit-test-123".into()),
+            access_token: None,
+            expires_at: Some(5),
+        };
+        login.save(&path).unwrap();
+        assert_eq!(std::fs::metadata(&path).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(std::fs::metadata(path.parent().unwrap()).unwrap().permissions().mode() & 0o777, 0o700);
+        let back = StoredLogin::load(&path).unwrap().unwrap();
+        assert_eq!((back.refresh_token.as_deref(), back.grant), (Some("refresh-unit-test-123"), Grant::Interactive));
+        assert!(remove(&path).unwrap() && !remove(&path).unwrap());
+
+        let acp = dir.path().join("config.json");
+        std::fs::write(&acp, r#"{"api_url":"https://x","refresh_token":"old-refresh-123456","project":"p"}"#).unwrap();
+        std::fs::set_permissions(&acp, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let mut a = Acpctl::load(&acp).unwrap().unwrap();
+        a.save_tokens(&Secret::new("new-access-1234567".into()), Some(&Secret::new("new-refresh-1234567".into())))
+            .unwrap();
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(&acp).unwrap()).unwrap();
+        assert_eq!((v["api_url"].as_str(), v["project"].as_str()), (Some("https://x"), Some("p")));
+        assert_eq!(v["refresh_token"], "new-refresh-1234567");
+        assert_eq!(std::fs::metadata(&acp).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+}
