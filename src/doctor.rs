@@ -156,6 +156,10 @@ fn now() -> i64 {
 /// problem. Never the token, nor its length (a length narrows a guess).
 fn token_line(config: &Config, cluster: &Cluster, now: i64, report: &mut Report) -> String {
     let name = Some(cluster.name.as_str());
+    // An explicit token comes first; then a stored login (oidc:, token_from:); then ACP_TOKEN.
+    if cluster.token.is_none() && (cluster.oidc.is_some() || cluster.token_from.is_some()) {
+        return stored_login_line(cluster, config.env_token.is_some(), report);
+    }
     let (token, source): (&Secret, TokenSource) = match config.token_for(cluster) {
         Ok(found) => found,
         Err(e) => {
@@ -187,6 +191,44 @@ fn token_line(config: &Config, cluster: &Cluster, now: i64, report: &mut Report)
     format!("from {source}; a JWT{who}{issuer}{expiry}")
 }
 
+/// A cluster that logs in (oidc:, or token_from: acpctl): is there a login to use, and is its
+/// file sound? Only whether a refresh token is there; the server renews the access token.
+fn stored_login_line(cluster: &Cluster, env_fallback: bool, report: &mut Report) -> String {
+    let name = Some(cluster.name.as_str());
+    let (what, path) = match cluster.token_from {
+        Some(config::TokenFrom::Acpctl) => ("acpctl's stored login", crate::oidc::acpctl_path()),
+        None => ("a stored OIDC login", crate::oidc::store_path(&cluster.name)),
+    };
+    let path = match path {
+        Ok(p) => p,
+        Err(e) => {
+            report.add(Severity::Error, name, e.to_string());
+            return format!("{what}: unknown location");
+        }
+    };
+    let found = match cluster.token_from {
+        Some(_) => crate::oidc::Acpctl::load(&path).map(|a| a.is_some()),
+        None => crate::oidc::StoredLogin::load(&path).map(|l| l.is_some_and(|l| l.refresh().is_some())),
+    };
+    match found {
+        Ok(true) => format!("from {what} ({})", path.display()),
+        Ok(false) => {
+            let fix = match cluster.token_from {
+                Some(_) => "run `acpctl login`".to_string(),
+                None => format!("run `mcp-acp login {}`", cluster.name),
+            };
+            let fallback = if env_fallback { "; ACP_TOKEN is used until then" } else { "" };
+            let severity = if env_fallback { Severity::Warning } else { Severity::Error };
+            report.add(severity, name, format!("no login stored at {}: {fix}{fallback}", path.display()));
+            format!("{what}: none yet")
+        }
+        Err(e) => {
+            report.add(Severity::Error, name, e.to_string());
+            format!("{what}: unusable")
+        }
+    }
+}
+
 /// The audit log, where one is asked for, must be writable by us and no one else.
 fn check_audit_log(config: &Config, report: &mut Report) {
     if let Some(path) = &config.guard.audit_log {
@@ -214,6 +256,15 @@ fn online(config: &Config, path: &std::path::Path, report: &mut Report) {
                 Err(e) => {
                     report.add(Severity::Error, Some(&cluster.name), format!("/health: {e}"));
                     seen.push("/health failed".to_string());
+                }
+            }
+        }
+        if let Some(oidc) = &cluster.oidc {
+            match crate::oidc::Idp::new(&oidc.issuer, cluster.timeout).discover() {
+                Ok(_) => seen.push("OIDC discovery ok".to_string()),
+                Err(e) => {
+                    report.add(Severity::Error, Some(&cluster.name), format!("oidc.issuer: {e}"));
+                    seen.push("OIDC discovery failed".to_string());
                 }
             }
         }

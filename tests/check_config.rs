@@ -157,3 +157,26 @@ fn an_unusable_audit_log_is_an_error_and_bad_arguments_are_refused() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown argument \"--fix\""));
 }
+
+#[test]
+fn a_cluster_that_logs_in_needs_a_stored_login() {
+    let dir = private_dir();
+    write(
+        dir.path(),
+        "clusters:\n  amb:\n    api: ambient\n    server: https://amb.example.com\n    default_project: team-a\n    \
+         oidc: {issuer: 'https://sso.example.com/realms/acp', client_id: ocm-cli}\ndefault_cluster: amb\n",
+    );
+    let out = check(dir.path(), &[], &[]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}");
+    assert!(text.contains("token: a stored OIDC login: none yet"), "{text}");
+    assert!(
+        text.contains("error: cluster 'amb': no login stored at ") && text.contains("run `mcp-acp login amb`"),
+        "{text}"
+    );
+    // With ACP_TOKEN as the fallback it is a warning.
+    let out = check(dir.path(), &[], &[("ACP_TOKEN", TOKEN)]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert!(stdout(&out).contains("ACP_TOKEN is used until then"));
+    assert_no_token_leak(&stdout(&out));
+}
