@@ -14,9 +14,18 @@ const MAX_BATCH: usize = 32;
 const MAX_ANSWER: usize = 8 * MIB;
 
 fn started(version: &str) -> (TestEnv, Server) {
+    started_with(version, &[])
+}
+
+/// The largest answer budget (2,000,000 tokens, about 8 MB), for the tests of the 8 MiB cap.
+const WHOLE: (&str, &str) = ("ACP_MAX_ANSWER_TOKENS", "2000000");
+
+fn started_with(version: &str, env_vars: &[(&str, &str)]) -> (TestEnv, Server) {
     let env = TestEnv::new();
     env.write_default_config();
-    let mut s = env.spawn_with(&[("RUST_LOG", "warn")], &[]);
+    let mut vars = vec![("RUST_LOG", "warn")];
+    vars.extend_from_slice(env_vars);
+    let mut s = env.spawn_with(&vars, &[]);
     let r = s.request("initialize", json!({"protocolVersion": version, "capabilities": {}}));
     assert_eq!(r["result"]["protocolVersion"], json!(version), "{r}");
     s.notify("notifications/initialized", None);
@@ -89,25 +98,29 @@ fn a_batch_at_the_limit_is_served_and_one_more_runs_nothing() {
     finish(s);
 }
 
-/// 20 sessions with results and errors as long as are shown (20,000 characters): a list
-/// answer of about 800 kB, even in a revision without structured content.
-fn add_heavy_sessions(env: &TestEnv) {
-    for i in 0..20 {
-        env.gateway.add_session_full(
-            "team-a",
-            json!({
-                "metadata": {"name": format!("heavy-{i}"), "creationTimestamp": "2026-01-01T00:00:00Z"},
-                "status": {"phase": "Failed", "result": "r".repeat(20_000), "error": "e".repeat(20_000)},
-            }),
-        );
-    }
+/// A clusters.yaml of 6,000 clusters (about 500 kB): `acp_list_clusters` answers about 600 kB,
+/// within the largest answer budget, and a batch of 32 such answers is far over 8 MiB.
+fn many_clusters(env: &TestEnv, top: &str) {
+    let url = env.gateway.url();
+    let clusters: String =
+        (0..6_000).map(|i| format!("  c{i}:\n    server: {url}\n    default_project: team-a\n")).collect();
+    env.write_config(&format!("default_cluster: c0\n{top}clusters:\n{clusters}"));
+}
+
+fn clusters_call(i: usize) -> String {
+    format!(
+        r#"{{"jsonrpc":"2.0","id":{i},"method":"tools/call","params":{{"name":"acp_list_clusters","arguments":{{}}}}}}"#
+    )
 }
 
 #[test]
 fn a_batch_shares_one_answer_budget_and_what_is_past_it_is_not_run() {
-    let (env, mut s) = started("2025-03-26");
-    add_heavy_sessions(&env);
-    s.send_line(&batch_of(MAX_BATCH, list_call));
+    let env = TestEnv::new();
+    many_clusters(&env, "max_answer_tokens: 2000000\n");
+    let mut s = env.spawn_with(&[("RUST_LOG", "warn"), ("ACP_TOKEN", TOKEN)], &[]);
+    let r = s.request("initialize", json!({"protocolVersion": "2025-03-26", "capabilities": {}}));
+    assert_eq!(r["result"]["protocolVersion"], json!("2025-03-26"), "{r}");
+    s.send_line(&batch_of(MAX_BATCH, clusters_call));
     let line = next_line(&mut s);
     assert!(line.len() <= MAX_ANSWER + MAX_BATCH * 512, "a batch answer of {} bytes", line.len());
     let v: Value = serde_json::from_str(&line).unwrap();
@@ -116,30 +129,53 @@ fn a_batch_shares_one_answer_budget_and_what_is_past_it_is_not_run() {
     let served = answers.iter().take_while(|a| a["result"]["isError"] == json!(false)).count();
     assert!((2..MAX_BATCH).contains(&served), "{served} served");
     for (i, a) in answers.iter().enumerate().skip(served) {
-        assert_eq!(a["id"], json!(i), "{a}");
-        assert_eq!(a["error"]["code"], json!(-32603), "{a}");
+        assert_eq!(a["id"], json!(i), "{a:.300}");
+        assert_eq!(a["error"]["code"], json!(-32603), "{a:.300}");
         let message = a["error"]["message"].as_str().unwrap();
         let expected = if i == served { "more than the limit of 8388608 bytes" } else { "not run" };
         assert!(message.contains(expected), "item {i}: {message}");
     }
-    // The one that overflowed ran; none after it did.
-    assert_eq!(env.gateway.request_count(), served + 1);
     assert_still_serving(&mut s);
     finish(s);
 }
 
 #[test]
-fn one_answer_too_large_to_send_is_a_tool_error_and_the_next_call_works() {
-    let (env, mut s) = started("2025-06-18");
+fn a_list_of_30000_sessions_is_answered_a_page_at_a_time_within_the_budget() {
+    let (env, mut s) = started_with("2025-06-18", &[("ACP_MAX_ANSWER_TOKENS", "1000")]);
     let session = |i: usize| format!(r#"{{"id":"s-{i}","status":"running","task":"{}"}}"#, "t".repeat(150));
     let body = format!(r#"{{"items":[{}]}}"#, (0..30_000).map(session).collect::<Vec<_>>().join(","));
     assert!(body.len() < 16 * MIB, "under the body cap: {}", body.len());
     env.gateway.push_fault(Fault::Status(200, body));
-    let r = s.call_tool("acp_list_sessions", json!({}));
-    assert!(r.is_error, "{}", &r.text[..200.min(r.text.len())]);
-    assert!(r.text.contains("is larger than the 8388608 bytes this server sends in one answer"), "{}", r.text);
+    let r = s.call_tool("acp_list_sessions", json!({"limit": 1000, "response_format": "detailed"}));
+    assert!(!r.is_error, "{}", &r.text[..200.min(r.text.len())]);
+    let answer = r.raw.to_string();
+    assert!(answer.len() <= 4_000, "a {}-byte answer over a budget of 1,000 tokens", answer.len());
+    assert!(r.text.starts_with("Found 30000 session(s)"), "{}", r.text);
+    // The page shrank to fit; its last line says exactly how to go on.
+    let shown = r.raw["structuredContent"]["sessions"].as_array().unwrap().len();
+    assert!((1..20).contains(&shown), "{shown} shown");
+    let next = format!(
+        "{} more sessions: call acp_list_sessions with {{\"limit\":1000,\"offset\":{shown},\"response_format\":\"detailed\"}}",
+        30_000 - shown
+    );
+    assert!(r.text.trim_end().ends_with(&next), "{}", r.text);
+    assert_eq!(r.raw["structuredContent"]["next"]["offset"], json!(shown));
+    finish(s);
+}
+
+#[test]
+fn an_answer_over_the_budget_is_a_tool_error_that_says_how_to_ask_for_less() {
+    let env = TestEnv::new();
+    many_clusters(&env, "max_answer_tokens: 1000\n");
+    let mut s = env.spawn_with(&[("RUST_LOG", "warn"), ("ACP_TOKEN", TOKEN)], &[]);
+    s.initialize();
+    let r = s.call_tool("acp_list_clusters", json!({}));
+    assert!(r.is_error, "{:.300}", r.text);
+    assert!(r.text.contains("more than the answer budget of 1000 tokens (max_answer_tokens"), "{}", r.text);
     assert!(r.text.contains("Ask for less"), "{}", r.text);
-    let ok = s.call_tool("acp_list_sessions", json!({}));
+    assert!(r.raw.to_string().len() < 1_000, "{}", r.raw);
+    // A smaller answer of the same process is served.
+    let ok = s.call_tool("acp_whoami", json!({}));
     assert!(!ok.is_error, "{}", ok.text);
     finish(s);
 }
@@ -162,11 +198,11 @@ fn a_15_mb_error_text_is_cut_with_a_marker() {
 
 #[test]
 fn a_session_with_7_mb_task_and_error_is_shown_cut() {
-    let (env, mut s) = started("2025-06-18");
+    let (env, mut s) = started_with("2025-06-18", &[WHOLE]);
     let big = |c: &str| c.repeat(7_000_000);
     let body = format!(r#"{{"id":"s1","status":"failed","task":"{}","error":"{}","result":"r"}}"#, big("t"), big("e"));
     env.gateway.push_fault(Fault::Status(200, body));
-    let r = s.call_tool("acp_get_session", json!({"session": "s1"}));
+    let r = s.call_tool("acp_get_session", json!({"session": "s1", "response_format": "detailed"}));
     assert!(!r.is_error, "{}", &r.text[..300.min(r.text.len())]);
     let answer = r.raw.to_string();
     assert!(answer.len() < 400_000, "a {}-byte answer", answer.len());

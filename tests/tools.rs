@@ -21,14 +21,22 @@ fn list_sessions_sends_the_contract_headers_and_shows_sessions() {
     let r = s.call_tool("acp_list_sessions", json!({}));
     assert!(!r.is_error, "{}", r.text);
     assert!(r.text.starts_with("Found 2 session(s) in project 'team-a' (cluster 'dev')"), "{}", r.text);
-    assert!(r.text.contains("- session-new\n  Status: Stopped"), "{}", r.text);
-    assert!(r.text.contains("- session-old\n  Status: running"), "{}", r.text);
+    // Concise by default: the id on its line, then phase, age and task on one more.
+    assert!(r.text.contains("- session-new\n  Stopped, "), "{}", r.text);
+    assert!(r.text.contains("- session-old\n  running, "), "{}", r.text);
+    assert!(r.text.contains(" old: (no task recorded)\n"), "{}", r.text);
     let reqs = env.gateway.requests();
     assert_eq!(reqs.len(), 1);
     assert_eq!((reqs[0].method.as_str(), reqs[0].path.as_str()), ("GET", "/v1/sessions"));
     assert_eq!(reqs[0].header("authorization"), Some(format!("Bearer {TOKEN}").as_str()));
     assert_eq!(reqs[0].header("x-ambient-project"), Some("team-a"));
     assert_eq!(reqs[0].header("accept"), Some("application/json"));
+    let detailed = s.call_tool("acp_list_sessions", json!({"response_format": "detailed"}));
+    assert!(
+        detailed.text.contains("- session-new\n  Status: Stopped\n  Created: 2026-02-01T00:00:00Z"),
+        "{}",
+        detailed.text
+    );
     assert_no_token_leak(&s.close().stdout);
 }
 
@@ -59,7 +67,7 @@ fn list_sessions_filters_sorts_and_limits() {
     let r = s.call_tool("acp_list_sessions", json!({"status": "stopped"}));
     assert!(r.text.starts_with("Found 1 session(s)") && r.text.contains("s-stopped"), "{}", r.text);
     let r = s.call_tool("acp_list_sessions", json!({"status": "creating"}));
-    assert!(r.text.contains("- s-creating\n  Status: pending"), "{}", r.text);
+    assert!(r.text.contains("- s-creating\n  pending, "), "{}", r.text);
     let r = s.call_tool("acp_list_sessions", json!({"status": "running", "older_than": "30d"}));
     assert!(r.text.starts_with("Found 1 session(s)") && r.text.contains("s-run"), "{}", r.text);
     let r = s.call_tool("acp_list_sessions", json!({"sort_by": "name", "limit": 2}));
@@ -77,7 +85,7 @@ fn project_argument_overrides_the_default_project() {
     let r = s.call_tool("acp_get_session", json!({"project": "other", "session": "s1"}));
     assert!(!r.is_error, "{}", r.text);
     assert!(r.text.starts_with("Session 's1' (project 'other', cluster 'dev')\n  Status: running"), "{}", r.text);
-    assert!(r.text.contains("Task: (none recorded by the gateway)"), "{}", r.text);
+    assert!(r.text.contains("Task: (none recorded)"), "{}", r.text);
     let req = &env.gateway.requests()[0];
     assert_eq!((req.path.as_str(), req.header("x-ambient-project")), ("/v1/sessions/s1", Some("other")));
 }

@@ -9,8 +9,16 @@ use std::path::PathBuf;
 
 /// Top-level keys. The original reads only the first two and ignores the rest; we refuse
 /// unknown ones, since a misspelt `read_only` must not quietly leave the server writable.
-pub const TOP_KEYS: &[&str] =
-    &["clusters", "default_cluster", "audit_log", "audit_reads", "read_only", "toolsets", "max_mutations_per_minute"];
+pub const TOP_KEYS: &[&str] = &[
+    "clusters",
+    "default_cluster",
+    "audit_log",
+    "audit_reads",
+    "read_only",
+    "toolsets",
+    "max_mutations_per_minute",
+    "max_answer_tokens",
+];
 
 /// Groups of tools that `toolsets` selects from.
 pub const TOOLSETS: &[&str] = &["sessions", "messages", "labels", "bulk", "projects", "clusters"];
@@ -18,6 +26,12 @@ pub const TOOLSETS: &[&str] = &["sessions", "messages", "labels", "bulk", "proje
 /// Mutating requests allowed per rolling minute when `max_mutations_per_minute` is not set.
 pub const DEFAULT_MUTATIONS_PER_MINUTE: u32 = 20;
 const MAX_MUTATIONS_PER_MINUTE: u64 = 10_000;
+/// Tokens (about 4 bytes each) one tool answer may take when `max_answer_tokens` is not set:
+/// under Claude Code's default cap of 25,000 (`MAX_MCP_OUTPUT_TOKENS`), which refuses a
+/// larger answer whole.
+pub const DEFAULT_ANSWER_TOKENS: u32 = 20_000;
+/// The range of `max_answer_tokens`: the top is the 8 MiB cap on any answer line, in tokens.
+pub const ANSWER_TOKENS: std::ops::RangeInclusive<u64> = 1_000..=2_000_000;
 
 /// What the whole process may do (top-level keys).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,6 +45,8 @@ pub struct Guardrails {
     /// The groups of tools offered; `None` is all of them.
     pub toolsets: Option<Vec<String>>,
     pub max_mutations_per_minute: u32,
+    /// The most one tool answer may take, in tokens of about 4 bytes.
+    pub max_answer_tokens: u32,
 }
 
 impl Default for Guardrails {
@@ -41,6 +57,7 @@ impl Default for Guardrails {
             read_only: false,
             toolsets: None,
             max_mutations_per_minute: DEFAULT_MUTATIONS_PER_MINUTE,
+            max_answer_tokens: DEFAULT_ANSWER_TOKENS,
         }
     }
 }
@@ -88,7 +105,24 @@ pub(super) fn read_guardrails(top: &serde_yaml::Mapping, problem: &mut dyn FnMut
             ),
         ),
     }
+    match top.get("max_answer_tokens") {
+        None | Some(Yaml::Null) => {}
+        Some(Yaml::Number(n)) if n.as_u64().is_some_and(|n| ANSWER_TOKENS.contains(&n)) => {
+            g.max_answer_tokens = n.as_u64().unwrap_or_default() as u32;
+        }
+        Some(other) => problem("max_answer_tokens", answer_tokens_rule(&describe(other))),
+    }
     g
+}
+
+/// The rule `max_answer_tokens` (and `$ACP_MAX_ANSWER_TOKENS`) breaks, with what was found.
+pub fn answer_tokens_rule(found: &str) -> String {
+    format!(
+        "max_answer_tokens must be a whole number from {} to {} (found {found}): the most one tool answer \
+         may take, in tokens of about 4 bytes",
+        ANSWER_TOKENS.start(),
+        ANSWER_TOKENS.end()
+    )
 }
 
 /// A boolean key: absent is false.

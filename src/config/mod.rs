@@ -13,7 +13,7 @@ mod token;
 /// Also here, where it used to be defined, so callers naming `config::TokenSource` still work.
 pub use crate::credentials::TokenSource;
 pub use diagnostic::{ClusterName, ConfigError, Diagnostic, Origin, Severity};
-pub use guard::{DEFAULT_MUTATIONS_PER_MINUTE, Guardrails, Oidc, TOOLSETS, TOP_KEYS, TokenFrom};
+pub use guard::{DEFAULT_ANSWER_TOKENS, DEFAULT_MUTATIONS_PER_MINUTE, Guardrails, Oidc, TOOLSETS, TOP_KEYS, TokenFrom};
 pub use token::{TokenError, clean_token};
 
 use crate::credentials::{Secret, TlsProfile};
@@ -167,7 +167,24 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
     if let Some(log) = std::env::var_os(crate::audit::ENV).filter(|v| !v.is_empty()) {
         loaded.config.guard.audit_log = Some(PathBuf::from(log));
     }
+    if let Some(tokens) = std::env::var(ANSWER_TOKENS_ENV).ok().filter(|v| !v.trim().is_empty()) {
+        loaded.config.guard.max_answer_tokens = answer_tokens_env(&tokens).map_err(|message| ConfigError {
+            path: Some(path.to_path_buf()),
+            diagnostics: vec![Diagnostic::error(Origin::Environment, None, Some(ANSWER_TOKENS_ENV), message)],
+        })?;
+    }
     Ok(loaded)
+}
+
+/// Replaces `max_answer_tokens` when set and not empty.
+pub const ANSWER_TOKENS_ENV: &str = "ACP_MAX_ANSWER_TOKENS";
+
+/// `$ACP_MAX_ANSWER_TOKENS`, held to the rule of `max_answer_tokens`.
+fn answer_tokens_env(value: &str) -> Result<u32, String> {
+    match value.trim().parse::<u64>() {
+        Ok(n) if guard::ANSWER_TOKENS.contains(&n) => Ok(n as u32),
+        _ => Err(format!("{ANSWER_TOKENS_ENV}: {}", guard::answer_tokens_rule(&quote(value)))),
+    }
 }
 
 /// [`load`] with the value of `$ACP_TOKEN` given, so tests need not set the environment.

@@ -259,6 +259,12 @@ impl Context {
         }
     }
 
+    /// The most bytes one tool answer may take: `max_answer_tokens` (default 20,000) × 4.
+    pub(super) fn answer_budget(&self) -> usize {
+        let tokens = self.config.as_ref().map_or(config::DEFAULT_ANSWER_TOKENS, |c| c.guard.max_answer_tokens);
+        tokens as usize * super::page::BYTES_PER_TOKEN
+    }
+
     /// The configuration, read on first use. A failed read is retried on the next call,
     /// so fixing the file does not need a restart; a good one is kept.
     pub(super) fn config(&mut self) -> Result<&Config, ToolError> {

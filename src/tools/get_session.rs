@@ -1,10 +1,21 @@
 //! `acp_get_session`: one session by id.
 
-use super::render::{SessionArgs, describe, failed, session_schema};
+use super::page::{self, Format, RESPONSE_FORMAT, one_line, room, wire_len};
+use super::params::{PROJECT, SESSION};
+use super::render::{describe_with, failed, session_schema};
 use super::{Context, Effect, Output, Tool, ToolError};
-use crate::gateway::Session;
+use crate::gateway::{Session, Target};
 use serde::Serialize;
 use serde_json::{Value, json};
+use std::fmt::Write;
+
+crate::tool_args! {
+    pub struct GetArgs {
+        project: Option<String> = PROJECT,
+        session: String = SESSION,
+        response_format: Option<String> = RESPONSE_FORMAT,
+    }
+}
 
 pub struct GetSession;
 
@@ -12,8 +23,31 @@ pub struct GetSession;
 struct Shown {
     cluster: String,
     project: String,
-    session: Session,
+    session: View,
 }
+
+/// Concise: id, name, phase, age, and the task, result and error on a line each.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum View {
+    Concise {
+        id: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        display_name: Option<String>,
+        status: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        age: Option<String>,
+        task: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        result: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        error: Option<String>,
+    },
+    Detailed(Session),
+}
+
+/// Where the rest of a field cut to fit the answer is.
+const REST: &str = "raise max_answer_tokens (or ACP_MAX_ANSWER_TOKENS) to see more";
 
 impl Tool for GetSession {
     const NAME: &'static str = "acp_get_session";
@@ -22,7 +56,7 @@ impl Tool for GetSession {
         times, result or error. Use it to check on a session after creating it. Read-only. A missing session is \
         reported as not found; any other failure (token, network, gateway) is reported as what it was.";
     const EFFECT: Effect = Effect::READ;
-    type Args = SessionArgs;
+    type Args = GetArgs;
 
     fn output_schema() -> Value {
         json!({
@@ -32,16 +66,68 @@ impl Tool for GetSession {
         })
     }
 
-    fn run(ctx: &mut Context, args: SessionArgs) -> Result<Output, ToolError> {
+    fn run(ctx: &mut Context, args: GetArgs) -> Result<Output, ToolError> {
         let id = args.session.as_str();
+        let (now, budget) = ((ctx.now)(), ctx.answer_budget());
+        let format = Format::of(args.response_format.as_deref());
         ctx.with_api(args.project.as_deref(), |api, t| match api.get(t, id) {
-            Ok(session) => {
-                let mut text = format!("Session '{}' (project '{}', cluster '{}')\n", session.id, t.project, t.cluster);
-                describe(&session, &mut text);
-                let shown = Shown { cluster: t.cluster.into(), project: t.project.into(), session };
-                Ok(Output::new(false, text, &shown))
-            }
+            Ok(session) => Ok(match format {
+                Format::Concise => concise(t, &session, now),
+                Format::Detailed => detailed(t, session, budget),
+            }),
             Err(e) => failed(t, id, format!("Failed to get session '{id}'"), e),
         })?
     }
+}
+
+fn heading(t: &Target, s: &Session) -> String {
+    format!("Session '{}' (project '{}', cluster '{}')\n", s.id, t.project, t.cluster)
+}
+
+fn concise(t: &Target, s: &Session, now: i64) -> Output {
+    let line = |v: &Option<String>| v.as_deref().map(|v| one_line(v, 200));
+    let view = View::Concise {
+        id: s.id.clone(),
+        display_name: s.display_name.clone(),
+        status: s.status.clone(),
+        age: page::age(s.created_at.as_deref(), now),
+        task: one_line(&s.task, 200),
+        result: line(&s.result),
+        error: line(&s.error),
+    };
+    let mut text = heading(t, s);
+    if let View::Concise { display_name, status, age, task, result, error, .. } = &view {
+        let rows = [("Name", display_name), ("Status", &Some(status.clone())), ("Age", age)];
+        for (label, value) in rows.into_iter().chain([("Result", result), ("Error", error)]) {
+            if let Some(v) = value {
+                let _ = writeln!(text, "  {label}: {v}");
+            }
+        }
+        let _ = writeln!(text, "  Task: {}", if task.is_empty() { "(none recorded)" } else { task });
+    }
+    text.push_str("(response_format: detailed shows every field, the task whole)\n");
+    let shown = Shown { cluster: t.cluster.into(), project: t.project.into(), session: view };
+    Output::new(false, text, &shown)
+}
+
+/// Every field; the task, result and error cut, longest first, until the answer fits.
+fn detailed(t: &Target, session: Session, budget: usize) -> Output {
+    let render = |s: Session| {
+        let mut text = heading(t, &s);
+        if let Some(name) = &s.display_name {
+            let _ = writeln!(text, "  Name: {name}");
+        }
+        describe_with(&s, &mut text, usize::MAX);
+        let shown = Shown { cluster: t.cluster.into(), project: t.project.into(), session: View::Detailed(s) };
+        Output::new(false, text, &shown)
+    };
+    let mut cap = page::longest_field(&session);
+    let mut out = render(session.clone());
+    while wire_len(&out) > room(budget) && cap > 200 {
+        // Each field appears twice (text and structured content): shrink in proportion.
+        cap = (cap as u128 * room(budget) as u128 / wire_len(&out) as u128) as usize;
+        cap = cap.min(cap.saturating_sub(1)).max(200);
+        out = render(page::cut_fields(&session, cap, REST));
+    }
+    out
 }

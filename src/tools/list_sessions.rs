@@ -1,7 +1,8 @@
 //! `acp_list_sessions`: the sessions of a project, filtered, sorted and limited here.
 
+use super::page::{DEFAULT_PAGE, Format, OFFSET, Page, RESPONSE_FORMAT, View, fit};
 use super::params::{Kind, PROJECT, Param};
-use super::render::{describe, session_schema};
+use super::render::session_schema;
 use super::{Context, Effect, Output, Tool, ToolError};
 use crate::gateway::{PHASES, Session};
 use crate::validate::{parse_age, parse_rfc3339};
@@ -28,7 +29,9 @@ crate::tool_args! {
             "created: newest first (the gateway's own order); stopped: most recently completed first; \
              name: by ID, A to Z.",
         ),
-        limit: Option<i64> = Param::new(Kind::Int { min: 1, max: 1000 }, false, "Show at most this many sessions."),
+        limit: Option<i64> = Param::new(Kind::Int { min: 1, max: 1000 }, false, "Sessions per page (default 20)."),
+        offset: Option<i64> = OFFSET,
+        response_format: Option<String> = RESPONSE_FORMAT,
     }
 }
 
@@ -52,55 +55,95 @@ impl Tool for ListSessions {
                 "cluster": {"type": "string"},
                 "project": {"type": "string"},
                 "sessions": {"type": "array", "items": session_schema()},
+                "total": {"type": "integer", "description": "sessions that passed the filters, on every page"},
+                "offset": {"type": "integer"},
+                "next": {"type": ["object", "null"], "description": "the arguments of the next page; null on the last"},
                 "returned_by_gateway": {"type": "integer", "description": "sessions the gateway returned before filtering"},
                 "may_have_more": {"type": "boolean", "description": "the gateway returned its maximum; older sessions may exist"},
                 "filters": {"type": "object"},
             },
-            "required": ["cluster", "project", "sessions", "returned_by_gateway", "may_have_more", "filters"],
+            "required": ["cluster", "project", "sessions", "total", "offset", "next", "returned_by_gateway",
+                         "may_have_more", "filters"],
         })
     }
 
     fn run(ctx: &mut Context, args: ListArgs) -> Result<Output, ToolError> {
         let now = (ctx.now)();
-        let (listing, limit) = ctx.with_api(args.project.as_deref(), |api, t| {
+        let budget = ctx.answer_budget();
+        let (found, limit) = ctx.with_api(args.project.as_deref(), |api, t| {
             let limit = api.capabilities().list_limit;
             let list = api.list(t).map_err(|e| {
                 ToolError::Api(format!("Failed to list sessions in project '{}'", t.project), e, "", t.api)
             })?;
-            let listing = Listing {
+            let found = Found {
                 cluster: t.cluster.to_string(),
                 project: t.project.to_string(),
                 returned_by_gateway: list.sessions.len(),
                 sessions: filter_sessions(list.sessions, &args, now, api.capabilities().creating_is_pending),
                 may_have_more: list.maybe_more,
-                filters: filters(&args),
             };
-            Ok::<_, ToolError>((listing, limit))
+            Ok::<_, ToolError>((found, limit))
         })??;
-        Ok(Output::new(false, listing.text(limit), &listing))
+        let arguments = arguments(&args);
+        let filters: Map<String, Value> = arguments
+            .iter()
+            .filter(|(k, _)| FILTERS.contains(&k.as_str()))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let format = Format::of(args.response_format.as_deref());
+        let per_page = args.limit.map_or(DEFAULT_PAGE, |l| l as usize);
+        let offset = args.offset.unwrap_or(0) as usize;
+        Ok(fit(budget, found.sessions.len(), offset, per_page, |page| {
+            let listing = Listing {
+                cluster: &found.cluster,
+                project: &found.project,
+                sessions: found.sessions[page.range()].iter().map(|s| View::of(s, format, now)).collect(),
+                total: page.total,
+                offset: page.offset,
+                next: page.next(&arguments),
+                returned_by_gateway: found.returned_by_gateway,
+                may_have_more: found.may_have_more,
+                filters: filters.clone(),
+                arguments: &arguments,
+            };
+            Output::new(false, listing.text(limit, page), &listing)
+        }))
     }
 }
 
-#[derive(Serialize)]
-struct Listing {
+/// What the API returned, filtered and sorted: every page is cut from it.
+struct Found {
     cluster: String,
     project: String,
     sessions: Vec<Session>,
+    returned_by_gateway: usize,
+    may_have_more: bool,
+}
+
+#[derive(Serialize)]
+struct Listing<'a> {
+    cluster: &'a str,
+    project: &'a str,
+    sessions: Vec<View<'a>>,
+    /// Sessions that passed the filters, on every page.
+    total: usize,
+    offset: usize,
+    /// The arguments of the next page.
+    next: Option<Map<String, Value>>,
     /// How many the gateway returned before filtering.
     returned_by_gateway: usize,
     /// The gateway returned its maximum; older sessions may exist that it cannot list.
     may_have_more: bool,
+    /// The filters given (and the limit).
     filters: Map<String, Value>,
+    #[serde(skip)]
+    arguments: &'a Map<String, Value>,
 }
 
-impl Listing {
-    fn text(&self, page_limit: Option<usize>) -> String {
-        let mut out = format!(
-            "Found {} session(s) in project '{}' (cluster '{}')\n",
-            self.sessions.len(),
-            self.project,
-            self.cluster
-        );
+impl Listing<'_> {
+    fn text(&self, page_limit: Option<usize>, page: &Page) -> String {
+        let mut out =
+            format!("Found {} session(s) in project '{}' (cluster '{}')\n", self.total, self.project, self.cluster);
         if !self.filters.is_empty() {
             let _ = writeln!(out, "Filters applied: {}", Value::Object(self.filters.clone()));
         }
@@ -124,21 +167,29 @@ impl Listing {
         if !self.sessions.is_empty() {
             out.push_str("\nSessions:\n");
         }
-        for s in &self.sessions {
-            let _ = writeln!(out, "- {}", s.id);
-            describe(s, &mut out);
+        for view in &self.sessions {
+            view.text(&mut out);
+        }
+        let line = page.line(ListSessions::NAME, "sessions", self.arguments);
+        if !line.is_empty() {
+            let _ = writeln!(out, "\n{line}");
         }
         out
     }
 }
 
-/// The filters given, as the result echoes them.
-fn filters(args: &ListArgs) -> Map<String, Value> {
+/// The arguments the result echoes as its filters.
+const FILTERS: &[&str] = &["status", "older_than", "sort_by", "limit"];
+
+/// The arguments given (but the offset), as the next page repeats them.
+fn arguments(args: &ListArgs) -> Map<String, Value> {
     let given = [
+        ("project", args.project.clone().map(Value::from)),
         ("status", args.status.clone().map(Value::from)),
         ("older_than", args.older_than.clone().map(Value::from)),
         ("sort_by", args.sort_by.clone().map(Value::from)),
         ("limit", args.limit.map(Value::from)),
+        ("response_format", args.response_format.clone().map(Value::from)),
     ];
     given.into_iter().filter_map(|(k, v)| Some((k.to_string(), v?))).collect()
 }
@@ -159,9 +210,6 @@ fn filter_sessions(mut sessions: Vec<Session>, args: &ListArgs, now: i64, creati
         Some("name") => sessions.sort_by(|a, b| a.id.cmp(&b.id)),
         Some(_) => sessions.sort_by_key(|s| std::cmp::Reverse(time(&s.created_at))),
         None => {}
-    }
-    if let Some(limit) = args.limit {
-        sessions.truncate(limit as usize);
     }
     sessions
 }
@@ -211,12 +259,9 @@ mod tests {
     }
 
     #[test]
-    fn sorting_and_limit() {
+    fn sorting() {
         assert_eq!(ids(&filter_sessions(sample(), &args(json!({"sort_by": "created"})), NOW, true)), ["c", "b", "a"]);
-        assert_eq!(
-            ids(&filter_sessions(sample(), &args(json!({"sort_by": "name", "limit": 2})), NOW, true)),
-            ["a", "b"]
-        );
+        assert_eq!(ids(&filter_sessions(sample(), &args(json!({"sort_by": "name"})), NOW, true)), ["a", "b", "c"]);
         assert_eq!(ids(&filter_sessions(sample(), &args(json!({"sort_by": "stopped"})), NOW, true))[0], "a");
     }
 }

@@ -1,18 +1,21 @@
 //! `acp_list_sessions_by_label`: the sessions of a project that have every given label.
 
 use super::labels::{self, LABELS_TO_MATCH, Labels};
-use super::params::PROJECT;
-use super::render::{describe, session_schema};
+use super::page::{DEFAULT_PAGE, Format, OFFSET, Page, RESPONSE_FORMAT, View, fit};
+use super::params::{Kind, PROJECT, Param};
+use super::render::session_schema;
 use super::{Context, Effect, Output, Tool, ToolError};
-use crate::gateway::Session;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::fmt::Write;
 
 crate::tool_args! {
     pub struct ListByLabelArgs {
         project: Option<String> = PROJECT,
         labels: Labels = LABELS_TO_MATCH,
+        limit: Option<i64> = Param::new(Kind::Int { min: 1, max: 1000 }, false, "Sessions per page (default 20)."),
+        offset: Option<i64> = OFFSET,
+        response_format: Option<String> = RESPONSE_FORMAT,
     }
 }
 
@@ -36,59 +39,89 @@ impl Tool for ListSessionsByLabel {
                 "project": {"type": "string"},
                 "labels": {"type": "object", "additionalProperties": {"type": "string"}},
                 "sessions": {"type": "array", "items": session_schema()},
+                "total": {"type": "integer", "description": "sessions that matched, on every page"},
+                "offset": {"type": "integer"},
+                "next": {"type": ["object", "null"], "description": "the arguments of the next page; null on the last"},
                 "searched": {"type": "integer", "description": "sessions searched: as many as the API listed"},
                 "may_have_more": {"type": "boolean", "description": "older sessions exist that were not searched"},
             },
-            "required": ["cluster", "project", "labels", "sessions", "searched", "may_have_more"],
+            "required": ["cluster", "project", "labels", "sessions", "total", "offset", "next", "searched",
+                         "may_have_more"],
         })
     }
 
     fn run(ctx: &mut Context, args: ListByLabelArgs) -> Result<Output, ToolError> {
-        let listing = ctx.with_api(args.project.as_deref(), |api, t| {
-            let found = labels::search(api, t, &args.labels)?;
-            Ok::<_, ToolError>(Listing {
-                cluster: t.cluster.to_string(),
-                project: t.project.to_string(),
+        let (now, budget) = ((ctx.now)(), ctx.answer_budget());
+        let (found, cluster, project) = ctx.with_api(args.project.as_deref(), |api, t| {
+            Ok::<_, ToolError>((labels::search(api, t, &args.labels)?, t.cluster.to_string(), t.project.to_string()))
+        })??;
+        let format = Format::of(args.response_format.as_deref());
+        let mut arguments = Map::new();
+        arguments.insert("labels".into(), json!(args.labels));
+        for (key, value) in [
+            ("project", args.project.clone().map(Value::from)),
+            ("limit", args.limit.map(Value::from)),
+            ("response_format", args.response_format.clone().map(Value::from)),
+        ] {
+            if let Some(v) = value {
+                arguments.insert(key.into(), v);
+            }
+        }
+        let per_page = args.limit.map_or(DEFAULT_PAGE, |l| l as usize);
+        let note = found.line();
+        Ok(fit(budget, found.matched.len(), args.offset.unwrap_or(0) as usize, per_page, |page| {
+            let listing = Listing {
+                cluster: &cluster,
+                project: &project,
+                labels: &args.labels,
+                sessions: found.matched[page.range()].iter().map(|s| View::labelled(s, format, now)).collect(),
+                total: page.total,
+                offset: page.offset,
+                next: page.next(&arguments),
                 searched: found.searched,
                 may_have_more: found.maybe_more,
-                note: found.line(),
-                sessions: found.matched,
-                labels: args.labels,
-            })
-        })??;
-        Ok(Output::new(false, listing.text(), &listing))
+                labelled: &found.matched[page.range()],
+            };
+            Output::new(false, listing.text(&note, page, &arguments), &listing)
+        }))
     }
 }
 
 #[derive(Serialize)]
-struct Listing {
-    cluster: String,
-    project: String,
-    labels: Labels,
-    sessions: Vec<Session>,
+struct Listing<'a> {
+    cluster: &'a str,
+    project: &'a str,
+    labels: &'a Labels,
+    sessions: Vec<View<'a>>,
+    total: usize,
+    offset: usize,
+    next: Option<Map<String, Value>>,
     searched: usize,
     may_have_more: bool,
+    /// The sessions shown, for their labels in the text.
     #[serde(skip)]
-    note: String,
+    labelled: &'a [crate::gateway::Session],
 }
 
-impl Listing {
-    fn text(&self) -> String {
+impl Listing<'_> {
+    fn text(&self, note: &str, page: &Page, arguments: &Map<String, Value>) -> String {
         let mut out = format!(
-            "Found {} session(s) in project '{}' (cluster '{}')\nLabel filter: {}\n{}\n",
-            self.sessions.len(),
+            "Found {} session(s) in project '{}' (cluster '{}')\nLabel filter: {}\n{note}\n",
+            self.total,
             self.project,
             self.cluster,
-            labels::text_of(&self.labels),
-            self.note
+            labels::text_of(self.labels),
         );
         if !self.sessions.is_empty() {
             out.push_str("\nSessions:\n");
         }
-        for s in &self.sessions {
-            let _ = writeln!(out, "- {}", s.id);
-            describe(s, &mut out);
+        for (view, s) in self.sessions.iter().zip(self.labelled) {
+            view.text(&mut out);
             let _ = writeln!(out, "  Labels: {}", labels::text_of(&s.labels));
+        }
+        let line = page.line(ListSessionsByLabel::NAME, "sessions", arguments);
+        if !line.is_empty() {
+            let _ = writeln!(out, "\n{line}");
         }
         out
     }

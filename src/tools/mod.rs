@@ -36,6 +36,7 @@ mod list_projects;
 mod list_sessions;
 mod list_sessions_by_label;
 mod login;
+pub mod page;
 mod restart_session;
 mod send_message;
 mod stop_session;
@@ -277,6 +278,16 @@ pub fn call(ctx: &mut Context, tool: &dyn AnyTool, arguments: &Value) -> Output 
             }
             Output::failure(e.to_string())
         }
+    };
+    // Every answer fits the budget (tools that list or show long text fit themselves first).
+    // Checked after the audit record, which tells what the call did, not how long its report was.
+    let (size, budget) = (page::wire_len(&output), ctx.answer_budget());
+    let output = match size > budget {
+        true => {
+            log::warn!("tool_answer_over_budget tool={name} bytes={size} budget={budget}");
+            page::over_budget(size, budget, !tool.effect().read_only())
+        }
+        false => output,
     };
     let output = match notes.is_empty() {
         true => output,

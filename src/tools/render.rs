@@ -24,8 +24,14 @@ crate::tool_args! {
     }
 }
 
-/// One session as indented lines, for every tool that shows sessions.
+/// One session as indented lines, for every tool that shows sessions (the task cut at 200
+/// characters).
 pub fn describe(s: &Session, out: &mut String) {
+    describe_with(s, out, 200)
+}
+
+/// [`describe`] with the task cut at `task_chars` characters.
+pub fn describe_with(s: &Session, out: &mut String, task_chars: usize) {
     let _ = writeln!(out, "  Status: {}", s.status);
     let optional = [("Created", &s.created_at), ("Completed", &s.completed_at), ("Model", &s.model)];
     for (label, value) in optional {
@@ -34,9 +40,9 @@ pub fn describe(s: &Session, out: &mut String) {
         }
     }
     match s.task.as_str() {
-        "" => out.push_str("  Task: (none recorded by the gateway)\n"),
+        "" => out.push_str("  Task: (none recorded)\n"),
         t => {
-            let cut = t.char_indices().nth(200).map_or(t.len(), |(i, _)| i);
+            let cut = t.char_indices().nth(task_chars).map_or(t.len(), |(i, _)| i);
             let more = if cut < t.len() { "…" } else { "" };
             let _ = writeln!(out, "  Task: {}{more}", &t[..cut]);
         }
@@ -83,7 +89,7 @@ pub fn session_schema() -> Value {
                        "repos": {"type": "array", "items": {"type": "object", "properties": {"url": text, "branch": text}}},
                        "parent_session_id": text, "temperature": {"type": "number"},
                        "max_tokens": {"type": "integer"}, "timeout": {"type": "integer"},
-                       "restart_count": {"type": "integer"}, "createdAt": text, "startedAt": text,
+                       "restart_count": {"type": "integer"}, "age": text, "createdAt": text, "startedAt": text,
                        "completedAt": text, "result": text, "error": text},
         "required": ["id", "status", "task"],
     })

@@ -110,9 +110,9 @@ fn every_tool_result_conforms_to_its_output_schema() {
 fn the_validator_can_fail() {
     let schema = find("acp_list_sessions").unwrap().output_schema();
     assert!(conforms(&schema, &json!({"cluster": "c"}), "x").is_err());
-    let bad = json!({"cluster": "c", "project": "p", "sessions": [{"id": 1}], "returned_by_gateway": 0, "may_have_more": false, "filters": {}});
+    let bad = json!({"cluster": "c", "project": "p", "sessions": [{"id": 1}], "total": 1, "offset": 0, "next": null, "returned_by_gateway": 0, "may_have_more": false, "filters": {}});
     assert!(conforms(&schema, &bad, "x").unwrap_err().0.contains("sessions[0]"));
-    let extra = json!({"cluster": "c", "project": "p", "sessions": [], "returned_by_gateway": 0, "may_have_more": false, "filters": {}, "x": 1});
+    let extra = json!({"cluster": "c", "project": "p", "sessions": [], "total": 0, "offset": 0, "next": null, "returned_by_gateway": 0, "may_have_more": false, "filters": {}, "x": 1});
     assert!(conforms(&schema, &extra, "x").unwrap_err().0.contains("undeclared"));
 }
 
