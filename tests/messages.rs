@@ -192,10 +192,36 @@ fn past_200_messages_the_newest_200_are_shown_and_the_rest_counted() {
     assert_eq!((got[0].2.as_str(), got[199].2.as_str()), ("step 51", "step 250"));
     assert_eq!(r.raw["structuredContent"]["total"], json!(250));
     assert_eq!(r.raw["structuredContent"]["omitted"], json!(50));
-    assert!(r.text.contains("the newest 200 of 250 messages") && r.text.contains("50 older message(s) left out"));
+    assert!(r.text.contains("200 of 250 messages, oldest first (50 older and 0 newer not shown)"), "{:.300}", r.text);
+    let next = format!("50 older message(s): call {TRANSCRIPT} with {{\"offset\":200,\"session\":\"{id}\"}}");
+    assert!(r.text.trim_end().ends_with(&next), "{}", &r.text[r.text.len() - 300..]);
+    // The next page: the 50 oldest, and nothing older.
+    let older = s.call_tool(TRANSCRIPT, json!({"session": id, "offset": 200}));
+    assert_eq!(shown(&older).iter().map(|m| m.0).collect::<Vec<_>>(), seqs[..50]);
+    assert_eq!(older.raw["structuredContent"]["next"], json!(null));
+    assert!(
+        older.text.contains("50 of 250 messages, oldest first (0 older and 200 newer not shown)"),
+        "{:.300}",
+        older.text
+    );
     let md = s.call_tool(TRANSCRIPT, json!({"session": id, "format": "markdown"}));
-    assert!(md.text.contains("50 older message(s) left out"), "{:.300}", md.text);
+    assert!(md.text.contains("(50 older and 0 newer not shown)"), "{:.300}", md.text);
     assert!(md.text.contains("\n\nstep 51\n") && !md.text.contains("\n\nstep 50\n"), "{:.300}", md.text);
+    // Within a small budget the page shrinks, and each payload is cut with a marker.
+    let (env, big) = (env, "w".repeat(30_000));
+    env.api.add_message(&id, "assistant", &big);
+    finish(s);
+    let mut s = env.spawn_with(&[("ACP_MAX_ANSWER_TOKENS", "2000")]);
+    let r = s.call_tool(TRANSCRIPT, json!({"session": id}));
+    assert!(!r.is_error && r.raw.to_string().len() <= 8_000, "{} bytes: {:.300}", r.raw.to_string().len(), r.text);
+    assert!(
+        r.text.contains("characters in all; raise max_answer_tokens (or ACP_MAX_ANSWER_TOKENS) to see more]"),
+        "{}",
+        r.text
+    );
+    let shown_now = shown(&r).len();
+    let next = format!("{} older message(s): call {TRANSCRIPT} with {{\"offset\":{shown_now},", 251 - shown_now);
+    assert!((2..200).contains(&shown_now) && r.text.contains(&next), "{shown_now}: {:.300}", r.text);
     finish(s);
 }
 

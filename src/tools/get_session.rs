@@ -43,7 +43,7 @@ enum View {
         #[serde(skip_serializing_if = "Option::is_none")]
         error: Option<String>,
     },
-    Detailed(Session),
+    Detailed(Box<Session>),
 }
 
 /// Where the rest of a field cut to fit the answer is.
@@ -118,7 +118,8 @@ fn detailed(t: &Target, session: Session, budget: usize) -> Output {
             let _ = writeln!(text, "  Name: {name}");
         }
         describe_with(&s, &mut text, usize::MAX);
-        let shown = Shown { cluster: t.cluster.into(), project: t.project.into(), session: View::Detailed(s) };
+        let shown =
+            Shown { cluster: t.cluster.into(), project: t.project.into(), session: View::Detailed(Box::new(s)) };
         Output::new(false, text, &shown)
     };
     let mut cap = page::longest_field(&session);

@@ -1,25 +1,28 @@
 //! `acp_get_session_transcript`: a session's messages, oldest first, as data or as a
 //! readable conversation.
 
+use super::page::{Page, cut, fit, room};
 use super::params::{Kind, PROJECT, Param, SESSION};
 use super::render::failed;
 use super::send_message::needs_ambient;
 use super::{Context, Effect, Output, Tool, ToolError};
-use crate::gateway::{Message, OpKind};
+use crate::gateway::{Message, OpKind, Target};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::fmt::Write;
 
 /// Most messages shown: the newest ones.
 pub const MAX_MESSAGES: usize = 200;
-/// Most payload shown in one answer, in bytes as JSON writes it: the answer (text and
-/// structured content) stays well under the 8 MiB line cap.
-pub const MAX_PAYLOAD_BYTES: usize = 3 * 1024 * 1024;
 
 crate::tool_args! {
     pub struct TranscriptArgs {
         project: Option<String> = PROJECT,
         session: String = SESSION,
+        offset: Option<i64> = Param::new(
+            Kind::Int { min: 0, max: 100_000 },
+            false,
+            "Skip this many of the newest messages (the next page's offset).",
+        ),
         format: Option<String> = Param::new(
             Kind::Enum(&["json", "markdown"]),
             false,
@@ -41,6 +44,8 @@ struct Transcript {
     total: usize,
     /// Older messages left out.
     omitted: usize,
+    /// The arguments of the page of older messages.
+    next: Option<Map<String, Value>>,
     /// `json` only: the shown messages, oldest first.
     #[serde(skip_serializing_if = "Option::is_none")]
     messages: Option<Vec<Message>>,
@@ -53,8 +58,8 @@ impl Tool for GetSessionTranscript {
         to it and what the agent answered), each with its sequence number, event type and time. Use it to \
         follow a session's work or to read the reply after acp_send_message. Read-only; it does not wait for \
         new messages. format=json (default) gives the messages as structured content; format=markdown gives a \
-        readable conversation. Shows at most the newest 200 messages (and about 3 MiB of text), and says how \
-        many older ones were left out; each payload is cut at 20,000 characters. Needs a cluster with \
+        readable conversation. Shows the newest 200 messages at most (fewer to fit the answer budget) and how to \
+        page to older ones. Needs a cluster with \
         `api: ambient`; on a public-api gateway it refuses and sends nothing. A session of another project is \
         reported as not found.";
     const EFFECT: Effect = Effect::READ;
@@ -72,6 +77,7 @@ impl Tool for GetSessionTranscript {
                 "format": {"type": "string", "enum": ["json", "markdown"]},
                 "total": count,
                 "omitted": {"type": "integer", "minimum": 0, "description": "older messages left out"},
+                "next": {"type": ["object", "null"], "description": "the arguments of the page of older messages"},
                 "messages": {
                     "type": "array",
                     "description": "format json only: the shown messages, oldest first",
@@ -82,95 +88,97 @@ impl Tool for GetSessionTranscript {
                     },
                 },
             },
-            "required": ["cluster", "project", "session", "format", "total", "omitted"],
+            "required": ["cluster", "project", "session", "format", "total", "omitted", "next"],
         })
     }
 
     fn run(ctx: &mut Context, args: TranscriptArgs) -> Result<Output, ToolError> {
         let id = args.session.as_str();
         let markdown = args.format.as_deref() == Some("markdown");
+        let budget = ctx.answer_budget();
         ctx.with_api(args.project.as_deref(), |api, t| {
             needs_ambient(api, t, OpKind::Messages, "Reading a transcript")?;
-            let mut messages = match api.messages(t, id) {
+            let messages = match api.messages(t, id) {
                 Ok(m) => m,
                 Err(e) => return failed(t, id, format!("Failed to read the messages of session '{id}'"), e),
             };
-            let total = messages.len();
-            let omitted = total - newest_that_fit(&messages);
-            messages.drain(..omitted);
-            let mut out = format!("Transcript of session '{id}' (project '{}', cluster '{}'): ", t.project, t.cluster);
-            match (total, omitted) {
-                (0, _) => out.push_str("no messages yet.\n"),
-                (_, 0) => {
-                    let _ = writeln!(out, "{total} message(s), oldest first.");
-                }
-                _ => {
-                    let _ = writeln!(
-                        out,
-                        "the newest {} of {total} messages, oldest first; {omitted} older message(s) left out \
-                         (at most {MAX_MESSAGES} messages and about 3 MiB are shown).",
-                        messages.len()
-                    );
-                }
+            // A payload alone may take a quarter of the answer (it is in the text and the
+            // structured content, escaped).
+            let cap = (room(budget) / 4).max(500);
+            let newest_first: Vec<Message> =
+                messages.into_iter().rev().map(|m| Message { payload: cut(&m.payload, cap, REST), ..m }).collect();
+            let mut arguments = Map::new();
+            for (key, value) in [("project", args.project.clone()), ("format", args.format.clone())] {
+                arguments.extend(value.map(|v| (key.to_string(), Value::from(v))));
             }
-            for m in &messages {
-                let time = m.created_at.as_deref().map(|c| format!(", {c}")).unwrap_or_default();
-                match markdown {
-                    true => {
-                        let _ = write!(out, "\n### {} (#{}{time})\n\n{}\n", m.event_type, m.seq, m.payload);
-                    }
-                    false => {
-                        let _ = writeln!(out, "[#{}{time}] {}: {}", m.seq, m.event_type, m.payload);
-                    }
-                }
-            }
-            let shown = Transcript {
-                cluster: t.cluster.into(),
-                project: t.project.into(),
-                session: id.into(),
-                format: if markdown { "markdown" } else { "json" },
-                total,
-                omitted,
-                messages: (!markdown).then_some(messages),
-            };
-            Ok(Output::new(false, out, &shown))
+            arguments.insert("session".into(), Value::from(id));
+            let offset = args.offset.unwrap_or(0) as usize;
+            let total = newest_first.len();
+            Ok(fit(budget, total, offset, MAX_MESSAGES, |page| {
+                let mut shown: Vec<Message> = newest_first[page.range()].to_vec();
+                shown.reverse();
+                render(t, id, markdown, shown, page, &arguments)
+            }))
         })?
     }
 }
 
-/// How many of the newest messages are shown: at most [`MAX_MESSAGES`], and no more than
-/// [`MAX_PAYLOAD_BYTES`] of payload (always at least the newest one).
-fn newest_that_fit(messages: &[Message]) -> usize {
-    let mut bytes = 0;
-    let mut n = 0;
-    for m in messages.iter().rev().take(MAX_MESSAGES) {
-        bytes += serde_json::to_string(&m.payload).map_or(m.payload.len(), |s| s.len());
-        if n > 0 && bytes > MAX_PAYLOAD_BYTES {
-            break;
+/// Where the rest of a payload cut to fit the answer is.
+const REST: &str = "raise max_answer_tokens (or ACP_MAX_ANSWER_TOKENS) to see more";
+
+/// The page of messages (`page` counts from the newest), oldest first.
+fn render(
+    t: &Target,
+    id: &str,
+    markdown: bool,
+    messages: Vec<Message>,
+    page: &Page,
+    args: &Map<String, Value>,
+) -> Output {
+    let (total, newer, older) = (page.total, page.offset, page.more());
+    let mut out = format!("Transcript of session '{id}' (project '{}', cluster '{}'): ", t.project, t.cluster);
+    match (total, newer + older) {
+        (0, _) => out.push_str("no messages yet.\n"),
+        (_, 0) => {
+            let _ = writeln!(out, "{total} message(s), oldest first.");
         }
-        n += 1;
+        _ => {
+            let _ = writeln!(
+                out,
+                "{} of {total} messages, oldest first ({older} older and {newer} newer not shown).",
+                messages.len()
+            );
+        }
     }
-    n
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn message(seq: u64, payload: &str) -> Message {
-        Message { seq, event_type: "user".into(), payload: payload.into(), created_at: None }
+    for m in &messages {
+        let time = m.created_at.as_deref().map(|c| format!(", {c}")).unwrap_or_default();
+        match markdown {
+            true => {
+                let _ = write!(out, "\n### {} (#{}{time})\n\n{}\n", m.event_type, m.seq, m.payload);
+            }
+            false => {
+                let _ = writeln!(out, "[#{}{time}] {}: {}", m.seq, m.event_type, m.payload);
+            }
+        }
     }
-
-    #[test]
-    fn the_newest_messages_that_fit_are_shown() {
-        let few: Vec<Message> = (1..=3).map(|i| message(i, "x")).collect();
-        assert_eq!(newest_that_fit(&few), 3);
-        let many: Vec<Message> = (1..=250).map(|i| message(i, "x")).collect();
-        assert_eq!(newest_that_fit(&many), MAX_MESSAGES);
-        let big = "\u{1}".repeat(20_000); // 6 bytes each as JSON: 120,000 bytes a message
-        let large: Vec<Message> = (1..=100).map(|i| message(i, &big)).collect();
-        assert_eq!(newest_that_fit(&large), MAX_PAYLOAD_BYTES / 120_002);
-        assert_eq!(newest_that_fit(&[message(1, &"y".repeat(MAX_PAYLOAD_BYTES * 2))]), 1, "the newest always");
-        assert_eq!(newest_that_fit(&[]), 0);
+    let next = page.next(args);
+    if let Some(next) = &next {
+        let _ = writeln!(
+            out,
+            "\n{older} older message(s): call {} with {}",
+            GetSessionTranscript::NAME,
+            Value::Object(next.clone())
+        );
     }
+    let shown = Transcript {
+        cluster: t.cluster.into(),
+        project: t.project.into(),
+        session: id.into(),
+        format: if markdown { "markdown" } else { "json" },
+        total,
+        omitted: older,
+        next,
+        messages: (!markdown).then_some(messages),
+    };
+    Output::new(false, out, &shown)
 }

@@ -86,8 +86,10 @@ pub struct Page {
 }
 
 impl Page {
+    /// The items shown (empty past the end).
     pub fn range(&self) -> std::ops::Range<usize> {
-        self.offset..self.offset + self.shown
+        let start = self.offset.min(self.total);
+        start..(start + self.shown).min(self.total)
     }
 
     /// Items after this page.
@@ -221,7 +223,7 @@ impl<'a> Brief<'a> {
 #[serde(untagged)]
 pub enum View<'a> {
     Concise(Brief<'a>),
-    Detailed(Session),
+    Detailed(Box<Session>),
 }
 
 /// Long fields of a session in a detailed list are cut here: one session's whole task is
@@ -240,11 +242,10 @@ impl<'a> View<'a> {
     pub fn of(s: &'a Session, format: Format, now: i64) -> View<'a> {
         match format {
             Format::Concise => View::Concise(Brief::of(s, now)),
-            Format::Detailed => View::Detailed(cut_fields(
-                s,
-                LIST_FIELD_CHARS,
-                "acp_get_session with response_format: detailed shows more",
-            )),
+            Format::Detailed => {
+                let how = "acp_get_session with response_format: detailed shows more";
+                View::Detailed(Box::new(cut_fields(s, LIST_FIELD_CHARS, how)))
+            }
         }
     }
 }
@@ -269,10 +270,8 @@ impl View<'_> {
 pub fn cut_fields(s: &Session, max: usize, how: &str) -> Session {
     let mut s = s.clone();
     s.task = cut(&s.task, max, how);
-    for field in [&mut s.result, &mut s.error] {
-        if let Some(v) = field {
-            *v = cut(v, max, how);
-        }
+    for v in [&mut s.result, &mut s.error].into_iter().flatten() {
+        *v = cut(v, max, how);
     }
     s
 }

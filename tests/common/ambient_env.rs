@@ -39,6 +39,11 @@ impl AmbientEnv {
 
     /// Started and initialized, logging at trace.
     pub fn spawn(&self) -> Server {
+        self.spawn_with(&[])
+    }
+
+    /// [`AmbientEnv::spawn`] with these environment variables too.
+    pub fn spawn_with(&self, vars: &[(&str, &str)]) -> Server {
         let mut cmd = bin_command();
         cmd.env_clear()
             .env("PATH", std::env::var_os("PATH").unwrap_or_default())
@@ -49,6 +54,7 @@ impl AmbientEnv {
             .stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
+        cmd.envs(vars.iter().copied());
         let mut s = Server::start(cmd);
         s.initialize();
         s
