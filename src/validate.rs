@@ -62,6 +62,15 @@ pub fn is_dns1123_label(s: &str) -> bool {
     }
 }
 
+/// A project name as the ambient API server accepts one (`^[a-z][a-z0-9-]*[a-z0-9]$`, 2 to 63
+/// characters): a DNS-1123 label that starts with a letter and has at least two characters.
+pub fn is_ambient_project(s: &str) -> bool {
+    s.len() >= 2 && s.starts_with(|c: char| c.is_ascii_lowercase()) && is_dns1123_label(s)
+}
+
+pub const AMBIENT_PROJECT_RULE: &str =
+    "2-63 characters, lowercase letters a-z, digits and '-', starting with a letter and ending with a letter or digit";
+
 /// The rule as one sentence, for error messages and schema descriptions.
 pub const DNS1123_RULE: &str = "must be a DNS-1123 label: 1-63 characters, lowercase letters a-z, digits \
      0-9 and '-', starting and ending with a letter or digit";
@@ -419,6 +428,16 @@ mod tests {
             assert_eq!(format_rfc3339(parse_rfc3339(t).unwrap()), t);
         }
         assert_eq!(format_rfc3339(-1), "1969-12-31T23:59:59Z");
+    }
+
+    #[test]
+    fn ambient_projects_start_with_a_letter_and_have_two_characters() {
+        for ok in ["ab", "a1", "team-a", "x-0", &"a".repeat(63)] {
+            assert!(is_ambient_project(ok), "{ok}");
+        }
+        for bad in ["", "a", "1abc", "-ab", "ab-", "Ab", "a_b", "a.b", &"a".repeat(64)] {
+            assert!(!is_ambient_project(bad), "{bad}");
+        }
     }
 
     #[test]

@@ -141,6 +141,24 @@ fn a_create_for_a_project_the_server_does_not_have_is_refused() {
 }
 
 #[test]
+fn project_names_the_ambient_server_refuses_send_nothing() {
+    let env = AmbientEnv::new();
+    let mut s = env.spawn();
+    // DNS-1123 labels both, but the ambient API's own rule wants a letter first and two characters.
+    for project in ["1abc", "a"] {
+        let r = s.call_tool("acp_list_sessions", json!({"project": project}));
+        assert!(r.is_error, "{}", r.text);
+        assert!(
+            r.text.contains(&format!("project \"{project}\" is invalid on an ambient API server: 2-63")),
+            "{}",
+            r.text
+        );
+    }
+    assert_eq!(env.api.request_count(), 0, "{:?}", env.methods());
+    finish(s);
+}
+
+#[test]
 fn ids_of_the_other_apis_syntax_send_nothing() {
     let env = AmbientEnv::new();
     let mut s = env.spawn();

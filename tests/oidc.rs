@@ -115,7 +115,20 @@ fn device_login_stores_the_refresh_token_privately_and_the_server_uses_it() {
     assert_eq!(who.raw["structuredContent"]["token_source"], json!("oidc"), "{}", who.text);
     assert_eq!(who.raw["structuredContent"]["user"], json!("ada"));
     assert!(idp.grants("refresh_token").is_empty(), "a fresh access token is used as it is");
+    // The server renews this token itself: no "expires soon, log in again" note.
+    assert!(!r.text.contains("expires at"), "{}", r.text);
     let f = s.close();
+    no_tokens_in(&format!("{}{}", f.stdout, f.stderr), &idp, &[]);
+
+    // The first call of a process is audited with the subject of the stored login's token.
+    let audit = env.dir.path().join("audit.jsonl");
+    let id = env.session("team-a", "x");
+    let mut s = spawn(&env, &[("ACP_AUDIT_LOG", audit.to_str().unwrap())]);
+    let r = s.call_tool("acp_delete_session", json!({"session": id, "dry_run": true}));
+    assert!(!r.is_error, "{}", r.text);
+    let f = s.close();
+    let record: Value = serde_json::from_str(std::fs::read_to_string(&audit).unwrap().lines().next().unwrap()).unwrap();
+    assert_eq!((&record["subject"], &record["dry_run"]), (&json!("ada"), &json!(true)), "{record}");
     no_tokens_in(&format!("{}{}", f.stdout, f.stderr), &idp, &[]);
 }
 

@@ -357,8 +357,17 @@ impl Context {
             )));
         }
         let (token, token_source) = token_of(&self.logins, &self.stored, config, cluster)?;
-        // One place before every request: a token the platform would refuse is not sent.
-        if let Some(exp) = check_token(token, cluster, project, (self.now)())? {
+        if cluster.api == ApiKind::Ambient && !crate::validate::is_ambient_project(project) {
+            return Err(ToolError::invalid(format!(
+                "project {} is invalid on an ambient API server: {}",
+                quote(project),
+                crate::validate::AMBIENT_PROJECT_RULE
+            )));
+        }
+        // One place before every request: a token the platform would refuse is not sent. A
+        // token renewed from a stored login needs no warning: it is renewed before it expires.
+        let renewed = matches!(token_source, TokenSource::StoredLogin | TokenSource::Acpctl);
+        if let Some(exp) = check_token(token, cluster, project, (self.now)())?.filter(|_| !renewed) {
             if !self.warned.iter().any(|c| c == name) {
                 let note = format!(
                     "Note: the token for cluster '{name}' expires at {} (in {} s); run `mcp-acp login {name}` or \

@@ -102,7 +102,7 @@ pub fn create(api: &mut dyn Backend, t: &Target, new: &NewSession, c: &mut Creat
     let id = api.create(t, new).map_err(|e| {
         let maybe_created = matches!(e, ApiError::Status { status: 500.., .. } | ApiError::Transport { .. });
         let hint = if maybe_created {
-            " A session may have been created anyway (the gateway can fail after the backend created it): \
+            " A session may have been created anyway (the API can fail after it stored the session): \
              check with acp_list_sessions before creating again."
         } else {
             ""
@@ -179,7 +179,7 @@ impl Creation {
     }
 }
 
-/// Read the new session back and say plainly what the gateway did not keep.
+/// Read the new session back and say plainly what the API did not keep.
 fn check_what_was_stored(api: &mut dyn Backend, t: &Target, new: &NewSession, id: &str, c: &mut Creation) {
     let stored = match api.get(t, id) {
         Ok(s) => s,
@@ -194,21 +194,27 @@ fn check_what_was_stored(api: &mut dyn Backend, t: &Target, new: &NewSession, id
         }
     };
     c.prompt_stored = stored.task == new.task;
+    let api_name = super::bulk::capitalized(t.api);
     if stored.task.is_empty() && !new.task.is_empty() {
+        let why = match api.capabilities().api {
+            "public-api" => " (this gateway forwards `task` under a name its backend ignores)",
+            _ => "",
+        };
         c.warnings.push(format!(
-            "The gateway did NOT store the prompt: session '{id}' exists but has no task, so it will not \
-             do what was asked (this gateway forwards `task` under a name its backend ignores). Do not \
+            "{api_name} did NOT store the prompt: session '{id}' exists but has no task, so it will not \
+             do what was asked{why}. Do not \
              retry: every retry creates another session without a prompt. Delete it with \
              acp_delete_session(session=\"{id}\") if it is not wanted."
         ));
     } else if !c.prompt_stored {
-        c.warnings.push("The gateway stored a different prompt than the one sent.".into());
+        c.warnings.push(format!("{api_name} stored a different prompt than the one sent."));
     }
     if let Some(model) = &new.model {
         if stored.model.as_deref() != Some(model.as_str()) {
             let got = stored.model.as_deref().map(|m| format!("'{m}'")).unwrap_or_else(|| "no model".into());
             c.warnings.push(format!(
-                "The model '{model}' was not stored: the gateway reports {got}, so the platform's default model is used."
+                "The model '{model}' was not stored: {} reports {got}, so the platform's default model is used.",
+                t.api
             ));
         }
     }

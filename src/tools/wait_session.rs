@@ -143,7 +143,7 @@ impl Tool for WaitSession {
 /// An API that reports Creating as pending reaches `creating` when it says pending.
 fn reached(phase: &str, wanted: &[String], seen: &[String], creating_is_pending: bool) -> bool {
     match wanted.is_empty() {
-        true => FINAL.contains(&phase) || (seen.first().is_some_and(|p| p == "running") && phase != "running"),
+        true => FINAL.contains(&phase) || (seen.iter().any(|p| p == "running") && phase != "running"),
         false => wanted.iter().any(|w| w == phase || (creating_is_pending && w == "creating" && phase == "pending")),
     }
 }
@@ -183,6 +183,8 @@ mod tests {
         assert!(!reached("running", &[], &s(&["pending", "running"]), false));
         assert!(reached("stopping", &[], &s(&["running", "stopping"]), false));
         assert!(!reached("creating", &[], &s(&["pending", "creating"]), false));
+        // Running reached after waiting: leaving it ends the wait too (the bug was: only when seen first).
+        assert!(reached("stopping", &[], &s(&["pending", "running", "stopping"]), false));
     }
 
     #[test]
