@@ -20,12 +20,7 @@ crate::tool_args! {
     pub struct TranscriptArgs {
         project: Option<String> = PROJECT,
         session: String = SESSION,
-        format: Option<String> = Param::new(
-            Kind::Enum(&["json", "markdown"]),
-            false,
-            "json (default): the messages as structured content, listed one per line in the text. markdown: a \
-             readable conversation in the text (the structured content then carries only the counts).",
-        ),
+        format: Option<String> = Param::new(Kind::Enum(&["json", "markdown"]), false, ""),
     }
 }
 
@@ -49,14 +44,8 @@ struct Transcript {
 impl Tool for GetSessionTranscript {
     const NAME: &'static str = "acp_get_session_transcript";
     const TITLE: &'static str = "Get session transcript";
-    const DESCRIPTION: &'static str = "Read a session's conversation: its messages, oldest first (what was sent \
-        to it and what the agent answered), each with its sequence number, event type and time. Use it to \
-        follow a session's work or to read the reply after acp_send_message. Read-only; it does not wait for \
-        new messages. format=json (default) gives the messages as structured content; format=markdown gives a \
-        readable conversation. Shows at most the newest 200 messages (and about 3 MiB of text), and says how \
-        many older ones were left out; each payload is cut at 20,000 characters. Needs a cluster with \
-        `api: ambient`; on a public-api gateway it refuses and sends nothing. A session of another project is \
-        reported as not found.";
+    const DESCRIPTION: &'static str = "Read a session's messages, oldest first (newest 200 at most), e.g. the \
+        reply to acp_send_message. Does not wait. Needs api: ambient.";
     const EFFECT: Effect = Effect::READ;
     type Args = TranscriptArgs;
 
