@@ -31,9 +31,10 @@ const META_LOG_LEVEL: &str = "io.modelcontextprotocol/logLevel";
 const META_SERVER_INFO: &str = "io.modelcontextprotocol/serverInfo";
 
 const INSTRUCTIONS: &str = "mcp-acp manages agentic sessions on the Ambient Code Platform, through \
-each cluster's public-api gateway or ambient API server: list, inspect, create, clone, change, label, \
-stop, restart, message, wait for and delete sessions in a project, and see or switch the configured \
-cluster. `project` defaults to the active cluster's default project. Acting on several sessions needs \
+each cluster's public-api gateway or ambient API server: list, inspect, create, clone, change, \
+label, stop, restart, message, wait for and delete sessions in a project, and see or switch the \
+configured cluster. `project` defaults to the active cluster's default project; sessions are given \
+by ID (`session`, `name`, `sessions`, `source_session`). Acting on several sessions needs \
 confirm=true and is limited to 3 per call; use dry_run=true to preview any change. A tool the \
 cluster's API cannot serve says so and sends nothing.";
 

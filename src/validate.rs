@@ -71,7 +71,7 @@ pub fn is_ambient_project(s: &str) -> bool {
 pub const AMBIENT_PROJECT_RULE: &str =
     "2-63 characters, lowercase letters a-z, digits and '-', starting with a letter and ending with a letter or digit";
 
-/// The rule as one sentence, for error messages and schema descriptions.
+/// The rule as one sentence, for error messages.
 pub const DNS1123_RULE: &str = "must be a DNS-1123 label: 1-63 characters, lowercase letters a-z, digits \
      0-9 and '-', starting and ending with a letter or digit";
 
@@ -86,7 +86,9 @@ pub fn is_session_id(s: &str) -> bool {
     is_dns1123_label(s) || is_ksuid(s)
 }
 
-/// The JSON Schema pattern of [`is_session_id`].
+/// [`is_session_id`] as a regular expression (with the 63-byte limit beside it). The fuzz target
+/// `dns1123` checks that the two agree; the input schemas leave the rule to the server
+/// ([`crate::tools::params::schema`]), whose refusal states it.
 pub const SESSION_ID_PATTERN: &str = "^([a-z0-9]([-a-z0-9]*[a-z0-9])?|[0-9A-Za-z]{27})$";
 
 /// Check a session id; the error names the field, quotes the value, and gives both rules.
@@ -116,7 +118,8 @@ pub fn is_label_part(s: &str) -> bool {
     }
 }
 
-/// The JSON Schema pattern of [`is_label_part`].
+/// [`is_label_part`] as a regular expression (with the 63-byte limit beside it), checked against it
+/// by the fuzz target `dns1123`.
 pub const LABEL_PATTERN: &str = "^[A-Za-z0-9]([A-Za-z0-9._-]*[A-Za-z0-9])?$";
 const LABEL_RULE: &str = "1-63 letters, digits, '.', '_' or '-', starting and ending with a letter or digit";
 

@@ -80,6 +80,21 @@ fn an_update_dry_run_reads_and_shows_the_patch_without_sending_it() {
     assert_eq!(data["changes"], json!([{"field": "timeout", "before": null, "after": 600}]));
     assert_eq!((&data["request"]["method"], &data["request"]["body"]), (&json!("PATCH"), &json!({"timeout": 600})));
     assert!(env.api.session(&id).unwrap().get("timeout").is_none(), "nothing changed");
+    assert_eq!(data["warnings"], json!([]), "not running: the timeout applies");
+    // A running session keeps the timeout it started with: the result says so, dry run or not.
+    env.api.set_phase(&id, "Running");
+    for dry_run in [true, false] {
+        let r = s.call_tool("acp_update_session", json!({"session": id, "timeout": 600, "dry_run": dry_run}));
+        assert!(!r.is_error, "{}", r.text);
+        let warning = format!(
+            "Session '{id}' is running, and a running session keeps the timeout it started with: the new timeout is \
+             stored, not applied to this run."
+        );
+        assert_eq!(r.raw["structuredContent"]["warnings"], json!([warning]), "{}", r.text);
+        assert!(r.text.contains(&format!("WARNING: {warning}")), "{}", r.text);
+    }
+    let r = s.call_tool("acp_update_session", json!({"session": id, "display_name": "N"}));
+    assert_eq!(r.raw["structuredContent"]["warnings"], json!([]), "only a timeout change is warned about");
     finish(s);
 }
 

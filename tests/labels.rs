@@ -22,6 +22,9 @@ fn stored(env: &AmbientEnv, id: &str) -> Value {
     env.api.session(id).unwrap()["labels"].clone()
 }
 
+/// What every label change sent (or previewed) says: the whole map is written back.
+const WHOLE_MAP: &str = "Note: the whole label map is written back, so a label change that another client makes at the same moment can be lost.";
+
 fn patches(env: &AmbientEnv) -> Vec<Value> {
     env.api.requests().into_iter().filter(|r| r.method == "PATCH").map(|r| r.body_json()).collect()
 }
@@ -41,7 +44,7 @@ fn label_reads_once_patches_the_whole_map_and_says_what_changed() {
         r.text,
         format!(
             "Labeled session '{id}' in project 'team-a' (cluster 'amb'): added team=x; changed env: dev → prod; \
-             already set: keep.\nLabels now: {{\"env\":\"prod\",\"keep\":\"1\",\"team\":\"x\"}}"
+             already set: keep.\nLabels now: {{\"env\":\"prod\",\"keep\":\"1\",\"team\":\"x\"}}\n{WHOLE_MAP}"
         )
     );
     assert_eq!(env.methods(), [format!("GET {ROOT}/{id}"), format!("PATCH {ROOT}/{id}")]);
@@ -120,7 +123,7 @@ fn dry_runs_read_and_show_the_change_without_sending_one() {
     assert_eq!(
         r.text,
         format!(
-            "DRY RUN - nothing was labeled.\n\nWould label session '{a}' in project 'team-a' (cluster 'amb'): change team: x → z.\nLabels would be: {{\"team\":\"z\"}}"
+            "DRY RUN - nothing was labeled.\n\nWould label session '{a}' in project 'team-a' (cluster 'amb'): change team: x → z.\nLabels would be: {{\"team\":\"z\"}}\n{WHOLE_MAP}"
         )
     );
     assert_eq!((sc(&r)["outcome"].clone(), sc(&r)["dry_run"].clone()), (json!("would_label"), json!(true)));
@@ -132,6 +135,7 @@ fn dry_runs_read_and_show_the_change_without_sending_one() {
     assert!(r.text.starts_with("DRY RUN - nothing was labeled.\n\nWould label 1 of 2 session(s)"), "{}", r.text);
     assert!(r.text.contains(&format!("  - {a}: would be labeled (status: pending): change team: x → y")), "{}", r.text);
     assert!(r.text.contains(&format!("  - {b}: skipped: nothing to change (already set: team)")), "{}", r.text);
+    assert!(r.text.ends_with(&format!("{WHOLE_MAP}\n")), "a change would be sent: {}", r.text);
     let r =
         s.call_tool("acp_bulk_unlabel_resources", json!({"sessions": [a], "label_keys": ["team"], "dry_run": true}));
     assert_eq!(sc(&r)["results"][0]["outcome"], json!("would_unlabel"), "{}", r.text);

@@ -4,7 +4,7 @@
 //! `^[a-z0-9]([-a-z0-9]*[a-z0-9])?$` (Rust regex: `$` is end of text, no multi-line)
 //! plus 1 <= len <= 63 bytes, for every UTF-8 input. `check_name` must agree too, and its
 //! error must never carry a raw control character. `is_session_id` (either API's session id)
-//! must agree with that pattern or `^[0-9A-Za-z]{27}$` (a KSUID), and the schema pattern
+//! must agree with that pattern or `^[0-9A-Za-z]{27}$` (a KSUID), and the documented pattern
 //! `SESSION_ID_PATTERN` (with the 63-byte limit) with both. `is_label_part` (label keys and
 //! values) must agree with `LABEL_PATTERN` and 1 <= len <= 63.
 #![no_main]

@@ -3,7 +3,7 @@
 use super::by_label;
 use super::delete_session::DELETE;
 use super::labels::{LABELS_TO_MATCH, Labels};
-use super::params::{DRY_RUN, Kind, PROJECT, Param};
+use super::params::{CONFIRM, DRY_RUN, PROJECT};
 use super::{Context, Effect, Output, Tool, ToolError};
 use serde_json::Value;
 
@@ -11,7 +11,7 @@ crate::tool_args! {
     pub struct BulkDeleteByLabelArgs {
         project: Option<String> = PROJECT,
         labels: Labels = LABELS_TO_MATCH,
-        confirm: bool = Param::new(Kind::Bool, false, "Must be true to delete (not needed with dry_run)."),
+        confirm: bool = CONFIRM,
         dry_run: bool = DRY_RUN,
     }
 }
@@ -21,11 +21,8 @@ pub struct BulkDeleteSessionsByLabel;
 impl Tool for BulkDeleteSessionsByLabel {
     const NAME: &'static str = "acp_bulk_delete_sessions_by_label";
     const TITLE: &'static str = "Delete sessions by label";
-    const DESCRIPTION: &'static str = "Delete the sessions of a project that have every given label with exactly that value (matched here, \
-        not by a server filter). Destructive and irreversible: requires confirm=true, unless dry_run=true, which \
-        lists exactly the sessions that would be deleted. If more than 3 match, nothing is deleted and the \
-        matches are listed. The 1,000 newest sessions are searched. Needs api: ambient; the public-api gateway \
-        is refused (nothing is sent).";
+    const DESCRIPTION: &'static str = "Delete, irreversibly, the sessions having every given label (exact values) \
+        if 3 or fewer match; needs confirm=true and api: ambient.";
     const EFFECT: Effect = Effect::DESTROY;
     type Args = BulkDeleteByLabelArgs;
 

@@ -1,6 +1,6 @@
 //! `acp_bulk_stop_sessions`: up to 3 sessions, with confirm.
 
-use super::params::{DRY_RUN, Kind, PROJECT, Param};
+use super::params::{CONFIRM, DRY_RUN, Kind, PROJECT, Param};
 use super::stop_session::STOP;
 use super::{Context, Effect, MAX_BULK, Output, Tool, ToolError, bulk};
 use serde_json::Value;
@@ -8,12 +8,8 @@ use serde_json::Value;
 crate::tool_args! {
     pub struct BulkStopArgs {
         project: Option<String> = PROJECT,
-        sessions: Vec<String> = Param::new(
-            Kind::Names { max: MAX_BULK },
-            true,
-            "Session IDs to stop: 1 to 3 distinct IDs.",
-        ),
-        confirm: bool = Param::new(Kind::Bool, false, "Must be true to stop (not needed with dry_run)."),
+        sessions: Vec<String> = Param::new(Kind::Names { max: MAX_BULK }, true, ""),
+        confirm: bool = CONFIRM,
         dry_run: bool = DRY_RUN,
     }
 }
@@ -23,11 +19,7 @@ pub struct BulkStopSessions;
 impl Tool for BulkStopSessions {
     const NAME: &'static str = "acp_bulk_stop_sessions";
     const TITLE: &'static str = "Stop several sessions";
-    const DESCRIPTION: &'static str = "Stop up to 3 sessions in one call; they are kept and can be restarted. \
-        Requires confirm=true, unless dry_run=true, which only looks the sessions up. Each session's outcome \
-        (stopped, skipped because not running, not found, failed) is reported separately; one failure does not \
-        stop the others. Needs a cluster with api: ambient; the public-api gateway cannot stop sessions \
-        (nothing is sent).";
+    const DESCRIPTION: &'static str = "Stop up to 3 sessions by ID; needs confirm=true and api: ambient.";
     const EFFECT: Effect = Effect::CONTROL;
     type Args = BulkStopArgs;
 

@@ -14,12 +14,8 @@ use std::fmt::Write;
 crate::tool_args! {
     pub struct CloneArgs {
         project: Option<String> = PROJECT,
-        source_session: String = Param::new(
-            Kind::SessionId,
-            true,
-            "ID of the session to copy, in the same project (a KSUID on the ambient API server).",
-        ),
-        new_display_name: String = Param::new(Kind::Label { max: 50 }, true, "Name of the new session."),
+        source_session: String = Param::new(Kind::SessionId, true, ""),
+        new_display_name: String = Param::new(Kind::Label { max: 50 }, true, ""),
         dry_run: bool = DRY_RUN,
     }
 }
@@ -38,10 +34,8 @@ struct Cloning {
 impl Tool for CloneSession {
     const NAME: &'static str = "acp_clone_session";
     const TITLE: &'static str = "Clone session";
-    const DESCRIPTION: &'static str = "Create a new session named new_display_name with the prompt, model, repos, \
-        labels, temperature and timeout of source_session (same project), recording it as the parent. \
-        dry_run=true reads the source and shows the create request; nothing is created. Not idempotent. The \
-        public-api gateway cannot clone (it does not return a session's prompt): use acp_create_session there.";
+    const DESCRIPTION: &'static str = "Create a session with source_session's prompt, model, repos, labels and \
+        settings, in its project. Needs api: ambient.";
     const EFFECT: Effect = Effect::CREATE;
     type Args = CloneArgs;
 

@@ -11,36 +11,12 @@ use std::fmt::Write;
 crate::tool_args! {
     pub struct CreateArgs {
         project: Option<String> = PROJECT,
-        initial_prompt: String = Param::new(
-            Kind::Text { max: MAX_PROMPT_CHARS },
-            true,
-            "The task for the session (sent as the gateway's `task`).",
-        ),
-        display_name: Option<String> = Param::new(
-            Kind::Label { max: 50 },
-            false,
-            "Human-readable name. The gateway cannot apply it; the result says so.",
-        ),
-        repos: Vec<Repo> = Param::new(
-            Kind::Repos { max: 10 },
-            false,
-            "Repositories to work on: URL strings, or objects {url, branch}.",
-        ),
-        interactive: Option<bool> = Param::new(
-            Kind::Bool,
-            false,
-            "Interactive session. The gateway cannot apply it; the result says so.",
-        ),
-        model: Option<String> = Param::new(
-            Kind::Model,
-            false,
-            "Model to use, e.g. claude-sonnet-4-6. Omit for the platform's default.",
-        ),
-        timeout: Option<i64> = Param::new(
-            Kind::Int { min: 60, max: 86_400 },
-            false,
-            "Timeout in seconds. The gateway cannot apply it; the result says so.",
-        ),
+        initial_prompt: String = Param::new(Kind::Text { max: MAX_PROMPT_CHARS }, true, ""),
+        display_name: Option<String> = Param::new(Kind::Label { max: 50 }, false, ""),
+        repos: Vec<Repo> = Param::new(Kind::Repos { max: 10 }, false, ""),
+        interactive: Option<bool> = Param::new(Kind::Bool, false, ""),
+        model: Option<String> = Param::new(Kind::Model, false, ""),
+        timeout: Option<i64> = Param::new(Kind::Int { min: 60, max: 86_400 }, false, ""),
         dry_run: bool = DRY_RUN,
     }
 }
@@ -50,12 +26,8 @@ pub struct CreateSession;
 impl Tool for CreateSession {
     const NAME: &'static str = "acp_create_session";
     const TITLE: &'static str = "Create session";
-    const DESCRIPTION: &'static str = "Create an agentic session that works on initial_prompt, optionally with a \
-        model and repositories ({url, branch} or URL strings). Use dry_run=true first to see the exact request; \
-        nothing is sent then. Not idempotent: every call creates a new session, so do not retry blindly. After \
-        creating, the session is read back and the result says what the gateway really stored: today's \
-        public-api gateway can lose the prompt and the model (the result is then an error that says so), and it \
-        has no field for display_name, interactive or timeout (reported as not applied).";
+    const DESCRIPTION: &'static str = "Create a session working on initial_prompt. The result says what the API \
+        stored and what it could not apply.";
     const EFFECT: Effect = Effect::CREATE;
     type Args = CreateArgs;
 

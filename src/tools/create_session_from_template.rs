@@ -20,23 +20,10 @@ const TEMPLATES: &[(&str, &str, f64)] = &[
 crate::tool_args! {
     pub struct TemplateArgs {
         project: Option<String> = PROJECT,
-        template: String = Param::new(
-            Kind::Enum(&["triage", "bugfix", "feature", "exploration"]),
-            true,
-            "triage (workflow triage, temperature 0.7), bugfix (bugfix, 0.3), feature (feature-development, 0.5) \
-             or exploration (codebase-exploration, 0.8).",
-        ),
-        display_name: String = Param::new(Kind::Label { max: 50 }, true, "Human-readable name of the session."),
-        prompt: Option<String> = Param::new(
-            Kind::Text { max: MAX_PROMPT_CHARS },
-            false,
-            "The task. Required on the public-api gateway; without one the agent has no task.",
-        ),
-        repos: Vec<Repo> = Param::new(
-            Kind::Repos { max: 10 },
-            false,
-            "Repositories to work on: URL strings, or objects {url, branch}.",
-        ),
+        template: String = Param::new(Kind::Enum(&["triage", "bugfix", "feature", "exploration"]), true, ""),
+        display_name: String = Param::new(Kind::Label { max: 50 }, true, ""),
+        prompt: Option<String> = Param::new(Kind::Text { max: MAX_PROMPT_CHARS }, false, ""),
+        repos: Vec<Repo> = Param::new(Kind::Repos { max: 10 }, false, ""),
         dry_run: bool = DRY_RUN,
     }
 }
@@ -59,11 +46,8 @@ struct TemplateCreation {
 impl Tool for CreateSessionFromTemplate {
     const NAME: &'static str = "acp_create_session_from_template";
     const TITLE: &'static str = "Create session from template";
-    const DESCRIPTION: &'static str = "Create a session from a template: triage, bugfix, feature or exploration, \
-        each a workflow and a temperature, with display_name, an optional prompt and repos. dry_run=true shows \
-        the request and sends nothing. Not idempotent. The result says what the API applied and what reaches \
-        the agent (ambient stores workflow but does not pass it on). The public-api gateway needs a prompt \
-        and cannot apply temperature or workflow.";
+    const DESCRIPTION: &'static str = "Create a session from a template (a workflow and a temperature). The \
+        public-api gateway needs prompt and applies neither.";
     const EFFECT: Effect = Effect::CREATE;
     type Args = TemplateArgs;
 

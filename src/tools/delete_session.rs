@@ -21,9 +21,8 @@ pub struct DeleteSession;
 impl Tool for DeleteSession {
     const NAME: &'static str = "acp_delete_session";
     const TITLE: &'static str = "Delete session";
-    const DESCRIPTION: &'static str = "Delete one session by its ID. Destructive and irreversible. With \
-        dry_run=true the session is looked up and shown, and nothing is deleted. Deleting a session that does \
-        not exist reports not found. For up to 3 sessions at once, use acp_bulk_delete_sessions.";
+    const DESCRIPTION: &'static str = "Delete one session by ID, irreversibly. For up to 3, use \
+        acp_bulk_delete_sessions.";
     const EFFECT: Effect = Effect::DESTROY;
     type Args = SessionChangeArgs;
 

@@ -52,9 +52,7 @@ const REST: &str = "raise max_answer_tokens (or ACP_MAX_ANSWER_TOKENS) to see mo
 impl Tool for GetSession {
     const NAME: &'static str = "acp_get_session";
     const TITLE: &'static str = "Get session";
-    const DESCRIPTION: &'static str = "Get one session by its ID: status, task, model, creation and completion \
-        times, result or error. Use it to check on a session after creating it. Read-only. A missing session is \
-        reported as not found; any other failure (token, network, gateway) is reported as what it was.";
+    const DESCRIPTION: &'static str = "Check on one session by ID: status, task, model, times, result or error.";
     const EFFECT: Effect = Effect::READ;
     type Args = GetArgs;
 

@@ -11,8 +11,8 @@ crate::tool_args! {
     pub struct LogsArgs {
         project: Option<String> = PROJECT,
         session: String = SESSION,
-        container: Option<String> = Param::new(Kind::Label { max: 63 }, false, "Container name (the original's parameter; no API serves logs)."),
-        tail_lines: Option<i64> = Param::new(Kind::Int { min: 1, max: 10_000 }, false, "Lines from the end (the original's parameter; no API serves logs)."),
+        container: Option<String> = Param::new(Kind::Label { max: 63 }, false, ""),
+        tail_lines: Option<i64> = Param::new(Kind::Int { min: 1, max: 10_000 }, false, ""),
     }
 }
 
@@ -21,10 +21,8 @@ pub struct GetSessionLogs;
 impl Tool for GetSessionLogs {
     const NAME: &'static str = "acp_get_session_logs";
     const TITLE: &'static str = "Get session logs (not available)";
-    const DESCRIPTION: &'static str = "Container logs of a session are served by neither ACP API (the public-api \
-        gateway has no /logs route, the ambient API server none either), so this tool sends nothing and says \
-        what to use instead: acp_get_session for status and error, acp_get_session_transcript for what the \
-        session said (ambient clusters), acp_wait_session to wait for it to finish.";
+    const DESCRIPTION: &'static str = "Unavailable: no ACP API serves container logs. Sends nothing; see \
+        acp_get_session or acp_get_session_transcript.";
     const EFFECT: Effect = Effect::LOCAL_READ;
     type Args = LogsArgs;
 

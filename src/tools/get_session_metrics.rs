@@ -44,10 +44,8 @@ struct Metrics {
 impl Tool for GetSessionMetrics {
     const NAME: &'static str = "acp_get_session_metrics";
     const TITLE: &'static str = "Get session metrics";
-    const DESCRIPTION: &'static str = "What a session's record says about its run: status, model, created, \
-        started and completed times, and the duration; on the ambient API server also temperature, max tokens, \
-        restart count and the number of messages. Read-only. No API reports token counts or tool calls; the \
-        result says so rather than inventing them.";
+    const DESCRIPTION: &'static str = "A session's status, model, times and duration (on ambient also temperature, \
+        restarts, message count). No token counts.";
     const EFFECT: Effect = Effect::READ;
     type Args = SessionArgs;
 

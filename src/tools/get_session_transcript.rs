@@ -18,17 +18,8 @@ crate::tool_args! {
     pub struct TranscriptArgs {
         project: Option<String> = PROJECT,
         session: String = SESSION,
-        offset: Option<i64> = Param::new(
-            Kind::Int { min: 0, max: 100_000 },
-            false,
-            "Skip this many of the newest messages (the next page's offset).",
-        ),
-        format: Option<String> = Param::new(
-            Kind::Enum(&["json", "markdown"]),
-            false,
-            "json (default): the messages as structured content, listed one per line in the text. markdown: a \
-             readable conversation in the text (the structured content then carries only the counts).",
-        ),
+        offset: Option<i64> = Param::new(Kind::Int { min: 0, max: 100_000 }, false, "skip the N newest"),
+        format: Option<String> = Param::new(Kind::Enum(&["json", "markdown"]), false, ""),
     }
 }
 
@@ -54,14 +45,8 @@ struct Transcript {
 impl Tool for GetSessionTranscript {
     const NAME: &'static str = "acp_get_session_transcript";
     const TITLE: &'static str = "Get session transcript";
-    const DESCRIPTION: &'static str = "Read a session's conversation: its messages, oldest first (what was sent \
-        to it and what the agent answered), each with its sequence number, event type and time. Use it to \
-        follow a session's work or to read the reply after acp_send_message. Read-only; it does not wait for \
-        new messages. format=json (default) gives the messages as structured content; format=markdown gives a \
-        readable conversation. Shows the newest 200 messages at most (fewer to fit the answer budget) and how to \
-        page to older ones. Needs a cluster with \
-        `api: ambient`; on a public-api gateway it refuses and sends nothing. A session of another project is \
-        reported as not found.";
+    const DESCRIPTION: &'static str = "Read a session's messages, oldest first (newest 200 at most, paged), e.g. \
+        the reply to acp_send_message. Does not wait. Needs api: ambient.";
     const EFFECT: Effect = Effect::READ;
     type Args = TranscriptArgs;
 

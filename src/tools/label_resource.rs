@@ -34,11 +34,8 @@ pub struct LabelResource;
 impl Tool for LabelResource {
     const NAME: &'static str = "acp_label_resource";
     const TITLE: &'static str = "Label session";
-    const DESCRIPTION: &'static str = "Set labels (key: value) on one session, given by its ID in `name`, to find \
-        it later with acp_list_sessions_by_label. Existing keys get the new value; other labels are kept. Reports \
-        what was added, changed or already set; sends no change if nothing differs. dry_run=true only reads. The \
-        whole label map is written back, so a concurrent label change by another client can be lost. Needs \
-        api: ambient; the public-api gateway cannot (nothing is sent).";
+    const DESCRIPTION: &'static str = "Set labels on one session (ID in name), to find it with \
+        acp_list_sessions_by_label. Needs api: ambient.";
     const EFFECT: Effect = Effect::CONTROL;
     type Args = LabelArgs;
 

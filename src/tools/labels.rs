@@ -14,27 +14,18 @@ use std::fmt::Write;
 
 pub type Labels = BTreeMap<String, String>;
 
-pub const RESOURCE_TYPE: Param = Param::new(
-    Kind::Enum(&["agenticsession"]),
-    false,
-    "Accepted for compatibility and ignored: sessions (agenticsession) are the only resource with labels.",
-);
-pub const LABELS_TO_SET: Param = Param::new(
-    Kind::Labels,
-    true,
-    "Labels to set, e.g. {\"team\": \"x\"}: 1 to 20 keys; keys and values 1-63 letters, digits, '.', '_' or '-', \
-     starting and ending with a letter or digit. An existing key gets the new value.",
-);
-pub const KEYS_TO_REMOVE: Param = Param::new(
-    Kind::LabelKeys,
-    true,
-    "Label keys to remove: 1 to 20 distinct keys (1-63 letters, digits, '.', '_' or '-').",
-);
-pub const LABELS_TO_MATCH: Param = Param::new(
-    Kind::Labels,
-    true,
-    "Labels a session must all have, with exactly these values, e.g. {\"team\": \"x\"}: 1 to 20 keys.",
-);
+/// The original's parameter, accepted and ignored: sessions are the only resource with labels.
+pub const RESOURCE_TYPE: Param = Param::new(Kind::Enum(&["agenticsession"]), false, "");
+/// Labels to set: 1 to 20 keys; an existing key gets the new value, other labels are kept.
+pub const LABELS_TO_SET: Param = Param::new(Kind::Labels, true, "");
+/// Label keys to remove: 1 to 20 distinct keys.
+pub const KEYS_TO_REMOVE: Param = Param::new(Kind::LabelKeys, true, "");
+/// Labels a session must all have, with exactly these values.
+pub const LABELS_TO_MATCH: Param = Param::new(Kind::Labels, true, "");
+
+/// Said with every label change sent, or previewed: the APIs have no per-key update.
+pub const WHOLE_MAP: &str = "Note: the whole label map is written back, so a label change that another client \
+     makes at the same moment can be lost.";
 
 /// A label whose value changed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -227,6 +218,24 @@ pub fn edit_schema(action: &Action<LabelEdit>) -> Value {
     })
 }
 
+/// Label or unlabel up to [`MAX_BULK`](super::MAX_BULK) sessions, as [`bulk::run`](super::bulk::run)
+/// does, and say that a change sent writes the whole label map.
+pub fn run_bulk(
+    ctx: &mut Context,
+    project: Option<&str>,
+    ids: &[String],
+    (confirm, dry_run): (bool, bool),
+    action: &Action<LabelEdit>,
+    edit: &LabelEdit,
+) -> Result<Output, ToolError> {
+    let (report, mut text, failed) = super::bulk::acted(ctx, project, ids, confirm, dry_run, action, edit)?;
+    if report.results.iter().any(|r| r.outcome == action.done || r.outcome == action.would) {
+        text.push_str(WHOLE_MAP);
+        text.push('\n');
+    }
+    Ok(Output::new(failed, text, &report))
+}
+
 /// Label or unlabel one session with one update (the API reads it first, to keep the project
 /// boundary and to merge); a dry run reads it and applies the edit here.
 pub fn run_one(
@@ -284,6 +293,9 @@ pub fn run_one(
         };
         let now = if dry_run && !changes.is_empty() { "would be" } else { "now" };
         let _ = write!(text, "\nLabels {now}: {}", text_of(&after));
+        if !changes.is_empty() {
+            let _ = write!(text, "\n{WHOLE_MAP}");
+        }
         let report = EditReport {
             cluster: t.cluster.to_string(),
             project: t.project.to_string(),

@@ -31,9 +31,8 @@ struct Clusters {
 impl Tool for ListClusters {
     const NAME: &'static str = "acp_list_clusters";
     const TITLE: &'static str = "List clusters";
-    const DESCRIPTION: &'static str = "List the clusters configured in clusters.yaml: name, gateway server, default \
-        project, description, and which one is active. Reads local configuration only; contacts no server. Use it \
-        before acp_switch_cluster.";
+    const DESCRIPTION: &'static str = "List the configured clusters (name, API, server, default project) and the \
+        active one, e.g. for acp_switch_cluster.";
     const EFFECT: Effect = Effect::LOCAL_READ;
     type Args = NoArgs;
 

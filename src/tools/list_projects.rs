@@ -20,9 +20,8 @@ struct Projects {
 impl Tool for ListProjects {
     const NAME: &'static str = "acp_list_projects";
     const TITLE: &'static str = "List projects";
-    const DESCRIPTION: &'static str = "List the projects of the active cluster, to choose a `project` for the \
-        session tools. On the ambient API server: every project it has. The public-api gateway cannot list \
-        projects: there the result is the cluster's configured default project only, and it says so. Read-only.";
+    const DESCRIPTION: &'static str = "List the active cluster's projects. The public-api gateway cannot: it shows \
+        the default project only.";
     const EFFECT: Effect = Effect::READ;
     type Args = NoArgs;
 

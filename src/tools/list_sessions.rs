@@ -13,23 +13,10 @@ use std::fmt::Write;
 crate::tool_args! {
     pub struct ListArgs {
         project: Option<String> = PROJECT,
-        status: Option<String> = Param::new(
-            Kind::Enum(PHASES),
-            false,
-            "Only sessions in this phase (any case). The public-api gateway reports creating as pending.",
-        ),
-        older_than: Option<String> = Param::new(
-            Kind::Age,
-            false,
-            "Only sessions created longer ago than this: a number and d, h or m, e.g. '7d', '24h', '30m'.",
-        ),
-        sort_by: Option<String> = Param::new(
-            Kind::Enum(&["created", "stopped", "name"]),
-            false,
-            "created: newest first (the gateway's own order); stopped: most recently completed first; \
-             name: by ID, A to Z.",
-        ),
-        limit: Option<i64> = Param::new(Kind::Int { min: 1, max: 1000 }, false, "Sessions per page (default 20)."),
+        status: Option<String> = Param::new(Kind::Enum(PHASES), false, ""),
+        older_than: Option<String> = Param::new(Kind::Age, false, "e.g. 7d, 24h"),
+        sort_by: Option<String> = Param::new(Kind::Enum(&["created", "stopped", "name"]), false, ""),
+        limit: Option<i64> = Param::new(Kind::Int { min: 1, max: 1000 }, false, "per page, default 20"),
         offset: Option<i64> = OFFSET,
         response_format: Option<String> = RESPONSE_FORMAT,
     }
@@ -40,11 +27,8 @@ pub struct ListSessions;
 impl Tool for ListSessions {
     const NAME: &'static str = "acp_list_sessions";
     const TITLE: &'static str = "List sessions";
-    const DESCRIPTION: &'static str = "List the agentic sessions in a project, newest first, with status, creation \
-        time and task. Use it to find a session ID or to see what is running. Optional filters: status, older_than \
-        (e.g. '7d'), sort_by, limit. Read-only. The public-api gateway returns at most the 20 newest sessions \
-        and cannot page; an ambient API server is read up to its 1,000 newest. The result says so when older \
-        sessions may exist.";
+    const DESCRIPTION: &'static str = "List a project's sessions, newest first, with status and task: to find a \
+        session ID or see what runs.";
     const EFFECT: Effect = Effect::READ;
     type Args = ListArgs;
 

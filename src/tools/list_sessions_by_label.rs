@@ -13,7 +13,7 @@ crate::tool_args! {
     pub struct ListByLabelArgs {
         project: Option<String> = PROJECT,
         labels: Labels = LABELS_TO_MATCH,
-        limit: Option<i64> = Param::new(Kind::Int { min: 1, max: 1000 }, false, "Sessions per page (default 20)."),
+        limit: Option<i64> = Param::new(Kind::Int { min: 1, max: 1000 }, false, "per page, default 20"),
         offset: Option<i64> = OFFSET,
         response_format: Option<String> = RESPONSE_FORMAT,
     }
@@ -24,10 +24,8 @@ pub struct ListSessionsByLabel;
 impl Tool for ListSessionsByLabel {
     const NAME: &'static str = "acp_list_sessions_by_label";
     const TITLE: &'static str = "List sessions by label";
-    const DESCRIPTION: &'static str = "List the sessions of a project that have every given label with exactly \
-        that value, newest first (matched here, not by a server filter). Read-only. The project's 1,000 newest \
-        sessions are searched; the result says how many and whether older ones exist. Needs api: ambient: the \
-        public-api gateway returns no labels and ignores label selectors, so it is refused (nothing is sent).";
+    const DESCRIPTION: &'static str = "List a project's sessions having every given label (exact values). Needs \
+        api: ambient.";
     const EFFECT: Effect = Effect::READ;
     type Args = ListByLabelArgs;
 

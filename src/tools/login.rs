@@ -15,13 +15,8 @@ use std::fmt::Write;
 
 crate::tool_args! {
     pub struct LoginArgs {
-        cluster: String = Param::new(Kind::ClusterName, true, "Name of a cluster from acp_list_clusters."),
-        token: Option<String> = Param::new(
-            Kind::Token,
-            false,
-            "A bearer token for that cluster, kept in this server's memory only (never shown or written). \
-             Leave out to check the token it already has.",
-        ),
+        cluster: String = Param::new(Kind::ClusterName, true, ""),
+        token: Option<String> = Param::new(Kind::Token, false, ""),
     }
 }
 
@@ -61,11 +56,8 @@ const DEVICE_WAIT: std::time::Duration = std::time::Duration::from_secs(90);
 impl Tool for Login {
     const NAME: &'static str = "acp_login";
     const TITLE: &'static str = "Log in to a cluster";
-    const DESCRIPTION: &'static str = "Check a bearer token for a cluster with an authenticated read, and keep it \
-        in memory for that cluster (not written anywhere) only if the server accepts it. Without a token, checks \
-        the cluster's current one; on a cluster with `oidc:` and no usable token, starts a device login and \
-        returns the URL and code for the user, and a second call waits for the user to confirm it (then the \
-        login is stored and renewed). Never shows the token. Does not change the active cluster.";
+    const DESCRIPTION: &'static str = "Check a cluster's token (given, or current) with a read; keep a given one \
+        in memory if accepted. On an oidc: cluster, starts a device login. Never shows the token.";
     /// It reads the platform to check, and changes only this process's state (the token it
     /// keeps), never the platform: read-only, so that read-only mode keeps it.
     const EFFECT: Effect = Effect::READ;

@@ -20,10 +20,10 @@ pub const DEFAULT_PAGE: usize = 20;
 pub const RESPONSE_FORMAT: Param = Param::new(
     Kind::Enum(&["concise", "detailed"]),
     false,
-    "concise (default): id, name, phase, age, one-line task; detailed: every field.",
+    "concise (default): id, name, phase, age, one-line task; detailed: all fields",
 );
 pub const OFFSET: Param =
-    Param::new(Kind::Int { min: 0, max: 100_000 }, false, "Skip this many (the next page's offset).");
+    Param::new(Kind::Int { min: 0, max: 100_000 }, false, "from the last line of the previous page");
 
 /// How much of each session to show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -71,19 +71,18 @@ impl Param {
     }
 }
 
-/// The parameters many tools share.
-pub const PROJECT: Param = Param::new(
-    Kind::Name,
-    false,
-    "Project (namespace) name, a DNS-1123 label. Defaults to the active cluster's default_project.",
-);
-pub const SESSION: Param = Param::new(
-    Kind::SessionId,
-    true,
-    "Session ID: a DNS-1123 label on the public-api gateway (e.g. session-1a2b…), a 27-character KSUID on the \
-     ambient API server.",
-);
-pub const DRY_RUN: Param = Param::new(Kind::Bool, false, "Show what would happen without changing anything.");
+/// The parameters many tools share. Their names say what they are, and the server's
+/// instructions (sent once, at `initialize`) say what holds for all of them: `project` defaults
+/// to the active cluster's default project, `dry_run` previews, bulk tools need `confirm`. So
+/// they carry no description: one would be repeated in every tool's schema on every turn.
+/// Their rules are [`parse`]'s, and every refusal names them.
+pub const PROJECT: Param = Param::new(Kind::Name, false, "");
+/// A session ID: a DNS-1123 label on the public-api gateway, a KSUID on the ambient API server.
+pub const SESSION: Param = Param::new(Kind::SessionId, true, "");
+/// Show what would happen (the request, or what would change) without changing anything.
+pub const DRY_RUN: Param = Param::new(Kind::Bool, false, "");
+/// Must be true for a bulk tool to act, unless `dry_run` (checked before anything is sent).
+pub const CONFIRM: Param = Param::new(Kind::Bool, false, "");
 
 pub use crate::gateway::MAX_PROMPT_CHARS;
 const MAX_URL_LEN: usize = 2048;
@@ -252,6 +251,7 @@ fn canonical(kind: &Kind, v: &Value) -> Value {
 
 fn check_required(params: &[Param], out: Map<String, Value>) -> Result<Args, Invalid> {
     match params.iter().find(|p| p.required && !out.contains_key(p.name)) {
+        Some(p) if p.description.is_empty() => Err(Invalid(format!("{} is required", p.name))),
         Some(p) => Err(Invalid(format!("{} is required: {}", p.name, p.description))),
         None => Ok(Args(out)),
     }
@@ -457,46 +457,46 @@ fn check_branch(field: &str, b: &str) -> Result<(), Invalid> {
 }
 
 /// The JSON Schema for `params`, from the same declarations that drive [`parse`].
+///
+/// Every byte of it is read by the model on every turn, so it says only what a model needs to
+/// build a call: the types, the words an enum takes, integer ranges, the bulk limit, display
+/// name lengths, and that no other argument exists. The finer rules (DNS-1123 names, session
+/// ids, label syntax, non-empty and distinct items, URL schemes) are checked by [`parse`], whose
+/// every error names the argument and the rule; a schema keyword would repeat them at every
+/// turn for the rare call that breaks them. An empty description is left out.
 pub fn schema(params: &[Param]) -> Value {
     let mut props = Map::new();
     for p in params {
         let mut s = match &p.kind {
-            Kind::Name => json!({"type": "string", "minLength": 1, "maxLength": validate::MAX_NAME_LEN,
-                                 "pattern": "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"}),
-            Kind::SessionId => json!({"type": "string", "minLength": 1, "maxLength": validate::MAX_NAME_LEN,
-                                      "pattern": validate::SESSION_ID_PATTERN}),
-            Kind::Text { max } => json!({"type": "string", "minLength": 1, "maxLength": max}),
-            Kind::Label { max } => json!({"type": "string", "minLength": 1, "maxLength": max}),
-            Kind::Model => {
-                json!({"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[A-Za-z0-9._:@/-]+$"})
-            }
+            Kind::Name
+            | Kind::SessionId
+            | Kind::Text { .. }
+            | Kind::Model
+            | Kind::Age
+            | Kind::Token
+            | Kind::ClusterName => json!({"type": "string"}),
+            Kind::Label { max } => json!({"type": "string", "maxLength": max}),
             Kind::Enum(values) => json!({"type": "string", "enum": values}),
-            Kind::EnumList(values) => json!({"type": "array", "minItems": 1, "uniqueItems": true,
-                                             "items": {"type": "string", "enum": values}}),
-            Kind::Labels => json!({"type": "object", "minProperties": 1, "maxProperties": MAX_LABELS,
-                "additionalProperties": {"type": "string", "minLength": 1, "maxLength": 63,
-                                         "pattern": validate::LABEL_PATTERN},
-                "propertyNames": {"maxLength": 63, "pattern": validate::LABEL_PATTERN}}),
-            Kind::LabelKeys => json!({"type": "array", "minItems": 1, "maxItems": MAX_LABELS, "uniqueItems": true,
-                "items": {"type": "string", "minLength": 1, "maxLength": 63, "pattern": validate::LABEL_PATTERN}}),
-            Kind::Token => json!({"type": "string", "minLength": 10}),
-            Kind::Bool => json!({"type": "boolean", "default": false}),
+            Kind::EnumList(values) => json!({"type": "array", "items": {"type": "string", "enum": values}}),
+            Kind::Labels => json!({"type": "object"}),
+            Kind::LabelKeys => json!({"type": "array", "items": {"type": "string"}}),
+            Kind::Bool => json!({"type": "boolean"}),
             Kind::Int { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
-            Kind::Age => json!({"type": "string", "pattern": "^[0-9]+[dhmDHM]$"}),
-            Kind::Names { max } => json!({"type": "array", "minItems": 1, "maxItems": max, "uniqueItems": true,
-                "items": {"type": "string", "minLength": 1, "maxLength": validate::MAX_NAME_LEN,
-                          "pattern": validate::SESSION_ID_PATTERN}}),
+            Kind::Names { max } => json!({"type": "array", "maxItems": max, "items": {"type": "string"}}),
             Kind::Repos { max } => json!({"type": "array", "maxItems": max, "items": {"anyOf": [
-                {"type": "string", "description": "repository URL"},
-                {"type": "object", "properties": {"url": {"type": "string"}, "branch": {"type": "string"}},
-                 "required": ["url"], "additionalProperties": false}]}}),
-            Kind::ClusterName => json!({"type": "string", "minLength": 1, "maxLength": 253}),
+                {"type": "string"},
+                {"type": "object", "properties": {"url": {"type": "string"}, "branch": {"type": "string"}}}]}}),
         };
-        s["description"] = json!(p.description);
+        if !p.description.is_empty() {
+            s["description"] = json!(p.description);
+        }
         props.insert(p.name.to_string(), s);
     }
     let required: Vec<&str> = params.iter().filter(|p| p.required).map(|p| p.name).collect();
-    let mut schema = json!({"type": "object", "required": required, "additionalProperties": false});
+    let mut schema = json!({"type": "object", "additionalProperties": false});
+    if !required.is_empty() {
+        schema["required"] = json!(required);
+    }
     schema["properties"] = Value::Object(props); // moved in, not copied
     schema
 }
@@ -531,6 +531,8 @@ mod tests {
     #[test]
     fn every_error_names_the_argument() {
         assert_eq!(err(json!({})), "session is required: the session");
+        let bare = [Param { name: "name", kind: Kind::SessionId, required: true, description: "" }];
+        assert_eq!(parse(&bare, &json!({})).unwrap_err().0, "name is required");
         assert!(err(json!({"session": "A"})).starts_with("session \"A\" is invalid"));
         assert_eq!(
             err(json!({"session": "a", "confirm": "true"})),
@@ -580,7 +582,17 @@ mod tests {
     fn schema_matches_the_declarations() {
         let s = schema(P);
         assert_eq!(s["required"], json!(["session"]));
-        assert_eq!(s["properties"]["session"]["pattern"], json!("^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"));
+        assert_eq!(s["properties"]["session"], json!({"type": "string", "description": "the session"}));
         assert_eq!(s["properties"]["sessions"]["maxItems"], json!(3));
+        assert_eq!(s["properties"]["limit"], json!({"type": "integer", "minimum": 1, "maximum": 1000}));
+        assert_eq!(s["properties"]["status"]["enum"], json!(["running", "failed"]));
+        assert_eq!(s["properties"]["confirm"], json!({"type": "boolean"}), "no empty description, no default");
+        assert_eq!(s["additionalProperties"], json!(false));
+        let none = schema(&[]);
+        assert_eq!(
+            none,
+            json!({"type": "object", "additionalProperties": false, "properties": {}}),
+            "no empty required"
+        );
     }
 }

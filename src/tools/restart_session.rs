@@ -29,11 +29,8 @@ pub struct RestartSession;
 impl Tool for RestartSession {
     const NAME: &'static str = "acp_restart_session";
     const TITLE: &'static str = "Restart session";
-    const DESCRIPTION: &'static str = "Start a stopped, failed or completed session again by its ID (it keeps its \
-        ID and history). Does not create a new session. A session that is already running is reported with its \
-        phase, not as an error. With dry_run=true the session is only looked up. Needs a cluster with api: \
-        ambient; the public-api gateway cannot restart sessions (nothing is sent). For up to 3 sessions, use \
-        acp_bulk_restart_sessions.";
+    const DESCRIPTION: &'static str = "Start a stopped, failed or completed session again (same ID). Needs api: \
+        ambient.";
     const EFFECT: Effect = Effect::CONTROL;
     type Args = SessionChangeArgs;
 

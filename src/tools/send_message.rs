@@ -12,11 +12,7 @@ crate::tool_args! {
     pub struct SendArgs {
         project: Option<String> = PROJECT,
         session: String = SESSION,
-        message: String = Param::new(
-            Kind::Text { max: MAX_PROMPT_CHARS },
-            true,
-            "The message, sent as the user (event_type `user`), exactly as given.",
-        ),
+        message: String = Param::new(Kind::Text { max: MAX_PROMPT_CHARS }, true, ""),
         dry_run: bool = DRY_RUN,
     }
 }
@@ -42,14 +38,8 @@ struct Sent {
 impl Tool for SendMessage {
     const NAME: &'static str = "acp_send_message";
     const TITLE: &'static str = "Send message to session";
-    const DESCRIPTION: &'static str = "Send a user message to an existing session (a follow-up instruction, an \
-        answer to the agent's question). Not idempotent: every call sends another message, so do not retry \
-        blindly; after a timeout, check with acp_get_session_transcript first. It does not start, stop or \
-        create a session, and does not wait for the agent's reply: read it later with \
-        acp_get_session_transcript. With dry_run=true the session is looked up and the exact request is shown \
-        (token masked); no message is sent. At most 100,000 characters. Needs a cluster with `api: ambient`; \
-        on a public-api gateway it refuses and sends nothing. A session of another project is reported as not \
-        found.";
+    const DESCRIPTION: &'static str = "Send a user message to a session; does not wait for the reply (read it with \
+        acp_get_session_transcript). Needs api: ambient.";
     const EFFECT: Effect = Effect::CREATE;
     type Args = SendArgs;
 

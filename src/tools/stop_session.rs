@@ -86,11 +86,8 @@ pub struct StopSession;
 impl Tool for StopSession {
     const NAME: &'static str = "acp_stop_session";
     const TITLE: &'static str = "Stop session";
-    const DESCRIPTION: &'static str = "Stop one running (or creating, pending) session by its ID; it is kept and can \
-        be restarted with acp_restart_session. Does not delete anything. A session that is not running is reported \
-        with its phase, not as an error. With dry_run=true the session is only looked up. Needs a cluster with \
-        api: ambient; the public-api gateway cannot stop sessions (nothing is sent). For up to 3 sessions, use \
-        acp_bulk_stop_sessions.";
+    const DESCRIPTION: &'static str = "Stop a running session; it is kept and can be restarted. Needs api: \
+        ambient.";
     const EFFECT: Effect = Effect::CONTROL;
     type Args = SessionChangeArgs;
 

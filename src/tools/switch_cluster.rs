@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 crate::tool_args! {
     pub struct SwitchArgs {
-        cluster: String = Param::new(Kind::ClusterName, true, "Name of a cluster from acp_list_clusters."),
+        cluster: String = Param::new(Kind::ClusterName, true, ""),
     }
 }
 
@@ -23,8 +23,8 @@ struct Switch {
 impl Tool for SwitchCluster {
     const NAME: &'static str = "acp_switch_cluster";
     const TITLE: &'static str = "Switch cluster";
-    const DESCRIPTION: &'static str = "Make another configured cluster the active one for the rest of this server's \
-        life; all later calls go to it. Does not change clusters.yaml. Use acp_list_clusters to see the names.";
+    const DESCRIPTION: &'static str = "Make another cluster from acp_list_clusters the active one for later calls. \
+        clusters.yaml is unchanged.";
     /// It changes only which cluster this process talks to, never the platform: read-only, so
     /// that read-only mode keeps it.
     const EFFECT: Effect = Effect::LOCAL_READ;

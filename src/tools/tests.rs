@@ -141,6 +141,30 @@ fn input_schemas_refuse_what_validation_refuses() {
     }
 }
 
+/// The context tax (issue 14, goal 4): what a model reads of `tools/list` on every turn, each
+/// tool's name, description and input schema as compact JSON (title, annotations and output
+/// schema are not counted), stays within upstream's 13,400 bytes for its 26 tools. Counted as
+/// Python's `json.dumps` counts (a non-ASCII character as its `\uXXXX` escape), like the
+/// README's measurement.
+#[test]
+fn the_tool_list_a_model_reads_stays_small() {
+    const BUDGET: usize = 13_400;
+    let escaped = |c: char| match c as u32 {
+        0..0x80 => 1,
+        0x80..0x10000 => 6,
+        _ => 12,
+    };
+    let size = |t: &dyn AnyTool| {
+        let v = json!({"name": t.name(), "description": t.description(), "inputSchema": params::schema(t.params())});
+        serde_json::to_string(&v).unwrap().chars().map(escaped).sum::<usize>()
+    };
+    let mut sizes: Vec<(usize, &str)> = TOOLS.iter().map(|t| (size(*t), t.name())).collect();
+    let total: usize = sizes.iter().map(|(n, _)| n).sum();
+    sizes.sort_unstable_by(|a, b| b.cmp(a));
+    let table: String = sizes.iter().map(|(n, name)| format!("\n{n:>6}  {name}")).collect();
+    assert!(total <= BUDGET, "tools/list shows a model {total} bytes, more than {BUDGET}; per tool:{table}");
+}
+
 /// The annotations clients see come from each tool's `Effect`, and mean what it says.
 #[test]
 fn effects_match_what_the_tools_do() {

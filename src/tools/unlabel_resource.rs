@@ -34,11 +34,7 @@ pub struct UnlabelResource;
 impl Tool for UnlabelResource {
     const NAME: &'static str = "acp_unlabel_resource";
     const TITLE: &'static str = "Unlabel session";
-    const DESCRIPTION: &'static str = "Remove labels from one session by key; the session is given by its ID in \
-        `name`. Other labels are kept. Keys the session does not have are reported as not present, not as an \
-        error, and if none is present no change is sent. dry_run=true only reads. The whole label map is written \
-        back, so a concurrent label change by another client can be lost. Needs api: ambient; the public-api \
-        gateway cannot (nothing is sent).";
+    const DESCRIPTION: &'static str = "Remove labels by key from one session (ID in name). Needs api: ambient.";
     const EFFECT: Effect = Effect::CONTROL;
     type Args = UnlabelArgs;
 

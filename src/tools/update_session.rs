@@ -3,7 +3,7 @@
 use super::params::{DRY_RUN, Kind, PROJECT, Param, SESSION};
 use super::render::{failed, request_schema, require};
 use super::{Context, Effect, Output, Tool, ToolError};
-use crate::gateway::{Op, OpKind, RequestPreview, Session, SessionPatch};
+use crate::gateway::{Op, OpKind, Phase, RequestPreview, Session, SessionPatch};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::fmt::Write;
@@ -12,12 +12,8 @@ crate::tool_args! {
     pub struct UpdateArgs {
         project: Option<String> = PROJECT,
         session: String = SESSION,
-        display_name: Option<String> = Param::new(Kind::Label { max: 50 }, false, "New display name."),
-        timeout: Option<i64> = Param::new(
-            Kind::Int { min: 60, max: 86_400 },
-            false,
-            "New timeout in seconds. A running session keeps the one it started with.",
-        ),
+        display_name: Option<String> = Param::new(Kind::Label { max: 50 }, false, ""),
+        timeout: Option<i64> = Param::new(Kind::Int { min: 60, max: 86_400 }, false, ""),
         dry_run: bool = DRY_RUN,
     }
 }
@@ -47,10 +43,8 @@ struct Update {
 impl Tool for UpdateSession {
     const NAME: &'static str = "acp_update_session";
     const TITLE: &'static str = "Update session";
-    const DESCRIPTION: &'static str = "Change a session's display_name and/or timeout (seconds, 60-86400); \
-        give at least one. The result shows each field's old and new value. dry_run=true reads the session and \
-        shows what would change; nothing is changed. A running session keeps the timeout it started with. Needs \
-        a cluster with api: ambient; the public-api gateway cannot change sessions (nothing is sent).";
+    const DESCRIPTION: &'static str = "Change a session's display_name and/or timeout; shows old and new values. \
+        Needs api: ambient.";
     const EFFECT: Effect = Effect::CONTROL;
     type Args = UpdateArgs;
 
@@ -94,6 +88,7 @@ impl Tool for UpdateSession {
                     Err(e) => return failed(t, id, format!("Could not look up session '{id}' for the dry run"), e),
                 };
                 u.changes = changes(&patch, &current, None);
+                u.warnings.extend(keeps_timeout(&patch, &current));
                 u.request = api.preview(t, &Op::Update { id, patch: &patch }).ok();
                 return Ok(Output::new(false, update_text(&u), &u));
             }
@@ -102,6 +97,7 @@ impl Tool for UpdateSession {
                 Err(e) => return failed(t, id, format!("Failed to update session '{id}'"), e),
             };
             u.changes = changes(&patch, &before, Some(&after));
+            u.warnings.extend(keeps_timeout(&patch, &before));
             for c in u.changes.iter().filter(|c| asked(&patch, c.field) != c.after) {
                 u.warnings.push(format!(
                     "The API reports {} = {} after the update, not the {} asked for.",
@@ -113,6 +109,17 @@ impl Tool for UpdateSession {
             Ok(Output::new(false, update_text(&u), &u))
         })?
     }
+}
+
+/// A running session keeps the timeout it started with: a new one is stored, not applied to it.
+fn keeps_timeout(patch: &SessionPatch, s: &Session) -> Option<String> {
+    (patch.timeout.is_some() && s.phase() == Phase::Running).then(|| {
+        format!(
+            "Session '{}' is running, and a running session keeps the timeout it started with: the new timeout \
+             is stored, not applied to this run.",
+            s.id
+        )
+    })
 }
 
 fn asked(patch: &SessionPatch, field: &str) -> Value {
@@ -175,6 +182,10 @@ mod tests {
         assert_eq!((c.len(), c[0].field, &c[0].before, &c[0].after), (1, "timeout", &json!(300), &json!(900)));
         let after = Session { timeout: Some(300), ..before.clone() };
         assert_eq!(changes(&patch, &before, Some(&after))[0].after, json!(300), "as the API reports it");
+        let running = Session { id: "s".into(), status: "Running".into(), ..before.clone() };
+        assert!(keeps_timeout(&patch, &running).is_some_and(|w| w.contains("keeps the timeout it started with")));
+        assert_eq!(keeps_timeout(&patch, &before), None, "not running");
+        assert_eq!(keeps_timeout(&SessionPatch { name: Some("n".into()), ..SessionPatch::default() }, &running), None);
         assert_eq!(
             (shown(&json!(null)), shown(&json!("x")), shown(&json!(5))),
             ("(none)".into(), "'x'".into(), "5".into())

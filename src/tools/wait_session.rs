@@ -22,17 +22,8 @@ crate::tool_args! {
     pub struct WaitArgs {
         project: Option<String> = PROJECT,
         session: String = SESSION,
-        phases: Vec<String> = Param::new(
-            Kind::EnumList(PHASES),
-            false,
-            "Return once the session is in one of these phases (any case). Default: stopped, completed or \
-             failed, or any change away from running.",
-        ),
-        timeout_seconds: Option<i64> = Param::new(
-            Kind::Int { min: 1, max: MAX_TIMEOUT },
-            false,
-            "Give up after this many seconds: default 120, at most 600.",
-        ),
+        phases: Vec<String> = Param::new(Kind::EnumList(PHASES), false, ""),
+        timeout_seconds: Option<i64> = Param::new(Kind::Int { min: 1, max: MAX_TIMEOUT }, false, ""),
     }
 }
 
@@ -55,11 +46,8 @@ struct Waited {
 impl Tool for WaitSession {
     const NAME: &'static str = "acp_wait_session";
     const TITLE: &'static str = "Wait for a session";
-    const DESCRIPTION: &'static str = "Wait until a session reaches one of `phases` (default: stopped, completed \
-        or failed, or leaving running), up to timeout_seconds (default 120, max 600), polling with backoff. \
-        Use after creating, stopping or messaging a session instead of polling acp_get_session. Read-only; \
-        other calls to this server wait until it returns. Says whether the phase was reached, the time ran \
-        out, or the client cancelled.";
+    const DESCRIPTION: &'static str = "Wait, instead of polling, until a session reaches one of phases (default: \
+        stopped, completed or failed, or leaving running) or timeout_seconds (120) pass. Blocks other calls.";
     const EFFECT: Effect = Effect::READ;
     type Args = WaitArgs;
 

@@ -37,10 +37,8 @@ struct Identity {
 impl Tool for Whoami {
     const NAME: &'static str = "acp_whoami";
     const TITLE: &'static str = "Show current identity";
-    const DESCRIPTION: &'static str = "Show the active cluster, its API kind and server, the default project, \
-        where the token comes from (clusters.yaml, a stored OIDC login, acpctl, ACP_TOKEN or acp_login) and, for a JWT, its user and expiry \
-        read from the token itself (user, subject, issuer). Never shows the token. Does not contact the server; acp_login checks a \
-        token with it.";
+    const DESCRIPTION: &'static str = "Show the active cluster, its API and server, the default project, the \
+        token's source and, for a JWT, user and expiry. Never the token.";
     const EFFECT: Effect = Effect::LOCAL_READ;
     type Args = NoArgs;
 
