@@ -74,6 +74,16 @@ fn restart_a_stopped_session_and_a_running_one_is_already_running() {
     assert_eq!(r.raw["structuredContent"]["outcome"], json!("skipped"));
     assert_eq!(phase(&env, &running), json!("Running"));
     assert_eq!(env.methods(), [format!("GET {ROOT}/{running}"), format!("POST {ROOT}/{running}/start")]);
+    // Stopping is neither running nor a phase it starts from: said as it is, not "already running".
+    let stopping = in_phase(&env, "Stopping");
+    let r = s.call_tool("acp_restart_session", json!({"session": stopping}));
+    assert!(!r.is_error, "{}", r.text);
+    assert!(
+        r.text.starts_with(&format!("Session '{stopping}' is Stopping: it can be restarted only from Stopped, Failed")),
+        "{}",
+        r.text
+    );
+    assert!(!r.text.contains("already running"), "{}", r.text);
     finish(s);
 }
 

@@ -75,6 +75,12 @@ fn projects_are_listed_on_ambient_and_only_the_default_is_known_on_public_api() 
     assert_eq!(r.raw["structuredContent"]["projects"], json!(["team-a", "team-b"]));
     assert_eq!(r.raw["structuredContent"]["complete"], json!(true));
     assert!(env.methods()[0].starts_with("GET /api/ambient/v1/projects?"), "{:?}", env.methods());
+    // A page at a time, with the arguments of the next.
+    let r = s.call_tool("acp_list_projects", json!({"limit": 1}));
+    assert_eq!(r.raw["structuredContent"]["projects"], json!(["team-a"]));
+    assert!(r.text.contains(r#"1 more projects: call acp_list_projects with {"limit":1,"offset":1}"#), "{}", r.text);
+    let r = s.call_tool("acp_list_projects", r.raw["structuredContent"]["next"].clone());
+    assert_eq!(r.raw["structuredContent"]["projects"], json!(["team-b"]));
     finish(s);
 
     let gw = TestEnv::new();
@@ -83,7 +89,10 @@ fn projects_are_listed_on_ambient_and_only_the_default_is_known_on_public_api() 
     s.initialize();
     let r = s.call_tool("acp_list_projects", json!({}));
     assert!(!r.is_error && r.text.contains("cannot list projects"), "{}", r.text);
-    assert_eq!(r.raw["structuredContent"], json!({"cluster": "dev", "projects": ["team-a"], "complete": false}));
+    assert_eq!(
+        r.raw["structuredContent"],
+        json!({"cluster": "dev", "projects": ["team-a"], "complete": false, "total": 1, "next": null})
+    );
     assert_eq!(gw.gateway.request_count(), 0);
     finish(s);
 }

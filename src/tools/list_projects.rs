@@ -1,20 +1,33 @@
 //! `acp_list_projects`: the projects of the active cluster's server.
 
-use super::list_clusters::NoArgs;
+use super::page::{OFFSET, fit};
+use super::params::{Kind, Param};
 use super::{Context, Effect, Output, Tool, ToolError};
 use crate::gateway::OpKind;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use std::fmt::Write;
+
+crate::tool_args! {
+    pub struct ProjectsArgs {
+        limit: Option<i64> = Param::new(Kind::Int { min: 1, max: 1000 }, false, "per page, default 100"),
+        offset: Option<i64> = OFFSET,
+    }
+}
+
+/// Projects a page shows when the caller gives no `limit`.
+const PAGE: usize = 100;
 
 pub struct ListProjects;
 
 #[derive(Serialize)]
-struct Projects {
-    cluster: String,
-    projects: Vec<String>,
+struct Projects<'a> {
+    cluster: &'a str,
+    projects: &'a [String],
     /// False where the API cannot list projects and only the configured default is known.
     complete: bool,
+    total: usize,
+    next: Option<Map<String, Value>>,
 }
 
 impl Tool for ListProjects {
@@ -23,7 +36,7 @@ impl Tool for ListProjects {
     const DESCRIPTION: &'static str = "List the active cluster's projects. The public-api gateway cannot: it shows \
         the default project only.";
     const EFFECT: Effect = Effect::READ;
-    type Args = NoArgs;
+    type Args = ProjectsArgs;
 
     fn output_schema() -> Value {
         json!({
@@ -32,14 +45,17 @@ impl Tool for ListProjects {
                 "cluster": {"type": "string"},
                 "projects": {"type": "array", "items": {"type": "string"}},
                 "complete": {"type": "boolean", "description": "false: only the configured default project is known"},
+                "total": {"type": "integer"},
+                "next": {"type": ["object", "null"], "description": "the arguments of the next page; null on the last"},
             },
-            "required": ["cluster", "projects", "complete"],
+            "required": ["cluster", "projects", "complete", "total", "next"],
         })
     }
 
-    fn run(ctx: &mut Context, _: NoArgs) -> Result<Output, ToolError> {
+    fn run(ctx: &mut Context, args: ProjectsArgs) -> Result<Output, ToolError> {
         // Projects that allowed_projects leaves out are not shown: they cannot be used here.
         let allowed = ctx.active_cluster()?.1.allowed_projects.clone();
+        let budget = ctx.answer_budget();
         ctx.with_api(None, |api, t| {
             let listed = match api.capabilities().serves(OpKind::ListProjects) {
                 true => {
@@ -53,22 +69,34 @@ impl Tool for ListProjects {
                 false => None,
             };
             let complete = listed.is_some();
-            let p = Projects {
-                cluster: t.cluster.into(),
-                projects: listed.unwrap_or_else(|| vec![t.project.to_string()]),
-                complete,
-            };
-            let mut text = match complete {
-                true => format!("{} project(s) on cluster '{}':\n", p.projects.len(), p.cluster),
-                false => format!(
-                    "{} cannot list projects; the configured default project of cluster '{}' is:\n",
-                    t.api, p.cluster
-                ),
-            };
-            for name in &p.projects {
-                let _ = writeln!(text, "- {name}");
-            }
-            Ok(Output::new(false, text, &p))
+            let names = listed.unwrap_or_else(|| vec![t.project.to_string()]);
+            let mut arguments = Map::new();
+            arguments.extend(args.limit.map(|l| ("limit".to_string(), Value::from(l))));
+            let per_page = args.limit.map_or(PAGE, |l| l as usize);
+            Ok(fit(budget, names.len(), args.offset.unwrap_or(0) as usize, per_page, |page| {
+                let p = Projects {
+                    cluster: t.cluster,
+                    projects: &names[page.range()],
+                    complete,
+                    total: page.total,
+                    next: page.next(&arguments),
+                };
+                let mut text = match complete {
+                    true => format!("{} project(s) on cluster '{}':\n", p.total, p.cluster),
+                    false => format!(
+                        "{} cannot list projects; the configured default project of cluster '{}' is:\n",
+                        t.api, p.cluster
+                    ),
+                };
+                for name in p.projects {
+                    let _ = writeln!(text, "- {name}");
+                }
+                let line = page.line(ListProjects::NAME, "projects", &arguments);
+                if !line.is_empty() {
+                    let _ = writeln!(text, "\n{line}");
+                }
+                Output::new(false, text, &p)
+            }))
         })?
     }
 }

@@ -20,6 +20,7 @@ pub const RESTART: Action = Action {
 const RESTART_WORDS: Words = Words {
     action: &RESTART,
     state: "is already running",
+    already: &["running", "creating", "pending"],
     from: &["stopped", "failed", "completed", "pending"],
     from_text: "Stopped, Failed or Completed",
 };

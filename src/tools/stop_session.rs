@@ -19,8 +19,12 @@ pub const STOP: Action = Action {
 /// What a single stop or restart says when the session is already where it was asked to go.
 pub struct Words {
     pub action: &'static Action,
-    /// "is not running": the session's state when the server refuses (409).
+    /// "is not running": the session's state when the server refuses (409) naming a phase of
+    /// `already` (or none).
     pub state: &'static str,
+    /// The phases in which `state` is what a refusal means; in any other (Stopping, say) the
+    /// session is only not yet where it could be acted on.
+    pub already: &'static [&'static str],
     /// Statuses the server acts from; a dry run warns about any other.
     pub from: &'static [&'static str],
     /// "Running, Creating or Pending", for that warning.
@@ -30,6 +34,7 @@ pub struct Words {
 const STOP_WORDS: Words = Words {
     action: &STOP,
     state: "is not running",
+    already: &["stopped", "failed", "completed"],
     from: &["running", "creating", "pending"],
     from_text: "Running, Creating or Pending",
 };
@@ -73,7 +78,15 @@ pub fn run_one(ctx: &mut Context, args: SessionChangeArgs, w: &Words) -> Result<
                     Some(p) => format!("phase {p}"),
                     None => message.clone(),
                 };
-                let text = format!("Session '{id}' {} ({why}); nothing to {}.", w.state, a.verb);
+                let text = match phase.filter(|p| !p.is_empty() && !w.already.iter().any(|a| a.eq_ignore_ascii_case(p)))
+                {
+                    Some(p) => format!(
+                        "Session '{id}' is {p}: it can be {} only from {}; nothing was done. Check its phase \
+                         with acp_get_session (or wait with acp_wait_session) and try again.",
+                        a.done, w.from_text
+                    ),
+                    None => format!("Session '{id}' {} ({why}); nothing to {}.", w.state, a.verb),
+                };
                 Ok(Output::new(false, text, &item("skipped", phase.map(str::to_ascii_lowercase))))
             }
             Err(e) => failed(t, id, format!("Failed to {} session '{id}'", a.verb), e),
