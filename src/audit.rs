@@ -117,6 +117,25 @@ impl AuditLog {
     /// missing too), refused if it or a directory above it can be written by another user,
     /// or if it is not a regular file. A symlink is judged by where it leads.
     pub fn open(path: &Path) -> Result<AuditLog, AuditError> {
+        let canon = Self::place(path, true)?;
+        let io_err = |action, error| AuditError::Io { path: path.to_path_buf(), action, error };
+        let file = open_append(&canon).map_err(|e| io_err("open it for appending", e))?;
+        secure_file::check_opened(&file, &canon, FileKind::AuditLog).map_err(AuditError::File)?;
+        Ok(AuditLog { path: canon, file })
+    }
+
+    /// What [`AuditLog::open`] would say of `path`, creating nothing (for `check-config`): an
+    /// existing log is opened for appending, as the server will, without writing to it.
+    pub fn check(path: &Path) -> Result<(), AuditError> {
+        match Self::place(path, false)? {
+            canon if canon.exists() => Self::open(&canon).map(|_| ()),
+            _ => Ok(()),
+        }
+    }
+
+    /// Where the log is (resolved), once its directories are judged safe; a missing directory
+    /// is made (0700) when `create`, and otherwise the nearest one that exists is judged.
+    fn place(path: &Path, create: bool) -> Result<PathBuf, AuditError> {
         let io_err = |action, error| AuditError::Io { path: path.to_path_buf(), action, error };
         let Some(file_name) = path.file_name() else {
             let error = io::Error::new(io::ErrorKind::InvalidInput, "the path names no file");
@@ -127,6 +146,13 @@ impl AuditLog {
             _ => Path::new("."),
         };
         if !dir.exists() {
+            // Judged before anything is made: the first directory that exists must be safe.
+            let existing = dir.ancestors().find(|d| d.exists()).unwrap_or(Path::new("."));
+            let existing = std::fs::canonicalize(existing).map_err(|e| io_err("resolve its directory", e))?;
+            secure_file::check_place(&existing.join(file_name), FileKind::AuditLog).map_err(AuditError::File)?;
+            if !create {
+                return Ok(dir.join(file_name));
+            }
             make_private_dir(dir).map_err(|e| io_err("create its directory", e))?;
         }
         let canon = match std::fs::canonicalize(path) {
@@ -143,9 +169,10 @@ impl AuditLog {
                 return Err(io_err("use it", error));
             }
         }
-        let file = open_append(&canon).map_err(|e| io_err("open it for appending", e))?;
-        secure_file::check_opened(&file, &canon, FileKind::AuditLog).map_err(AuditError::File)?;
-        Ok(AuditLog { path: canon, file })
+        if !canon.exists() {
+            secure_file::check_place(&canon, FileKind::AuditLog).map_err(AuditError::File)?;
+        }
+        Ok(canon)
     }
 
     /// Where the log really is (symlinks resolved).

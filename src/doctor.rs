@@ -232,7 +232,7 @@ fn stored_login_line(cluster: &Cluster, env_fallback: bool, report: &mut Report)
 /// The audit log, where one is asked for, must be writable by us and no one else.
 fn check_audit_log(config: &Config, report: &mut Report) {
     if let Some(path) = &config.guard.audit_log {
-        if let Err(e) = AuditLog::open(path) {
+        if let Err(e) = AuditLog::check(path) {
             report.add(Severity::Error, None, format!("audit_log: {e}"));
         }
     }

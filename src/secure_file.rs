@@ -221,6 +221,20 @@ pub fn check_opened(file: &File, canon: &Path, kind: FileKind) -> Result<Vec<Fil
     Ok(warnings)
 }
 
+/// Judge the directories a file we are about to create at `canon` (resolved) would sit in, by
+/// the rules of [`read_private`]: nothing is created where another user could replace it.
+pub fn check_place(canon: &Path, kind: FileKind) -> Result<(), FileError> {
+    #[cfg(unix)]
+    unix::check_directories(canon, kind, &mut Vec::new()).map_err(|problem| FileError {
+        kind,
+        name: canon.display().to_string(),
+        problem,
+    })?;
+    #[cfg(not(unix))]
+    let _ = (canon, kind);
+    Ok(())
+}
+
 /// At most [`MAX_CONFIG_BYTES`], even from a file that grows while it is read; UTF-8 only.
 fn read_bounded(file: File) -> Result<String, Problem> {
     let mut bytes = Vec::new();
@@ -377,7 +391,7 @@ mod unix {
     /// Every directory from `/` down to the file's: whoever can write one of them can rename
     /// what is below it and so replace the file. The sticky bit (as on /tmp) stops them from
     /// renaming or removing entries they do not own.
-    fn check_directories(canon: &Path, kind: FileKind, warnings: &mut Vec<FileWarning>) -> Result<(), Problem> {
+    pub fn check_directories(canon: &Path, kind: FileKind, warnings: &mut Vec<FileWarning>) -> Result<(), Problem> {
         let threat = kind.threat();
         let Some(parent) = canon.parent() else { return Ok(()) };
         let mut chain: Vec<PathBuf> = parent.ancestors().map(Path::to_path_buf).collect();

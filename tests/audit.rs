@@ -221,6 +221,18 @@ fn a_log_others_can_write_or_we_cannot_write_refuses_the_call_and_sends_nothing(
     assert!(r.text.contains("clusters.yaml/audit.jsonl"), "{}", r.text);
     assert_eq!(env.gateway.request_count(), 0);
     finish(s);
+
+    // A new log in a directory others can write is refused before it is made, not after.
+    let open = env.dir.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+    env.write_config(&format!("{}audit_log: open/new/audit.jsonl\n", env.default_config_yaml()));
+    let mut s = env.spawn();
+    s.initialize();
+    let r = s.call_tool("acp_delete_session", json!({"session": "s1", "dry_run": true}));
+    assert!(r.is_error && r.text.contains("has mode 0777"), "{}", r.text);
+    finish(s);
+    assert_eq!(std::fs::read_dir(&open).unwrap().count(), 0, "nothing made in the unsafe directory");
 }
 
 #[test]
@@ -238,4 +250,50 @@ fn reads_are_recorded_only_with_audit_reads() {
     assert_eq!(tools, ["acp_list_sessions", "acp_get_session", "acp_whoami"]);
     assert_eq!((&r[1]["sessions"], &r[2]["project"]), (&json!(["s1"]), &Value::Null));
     assert!(r.iter().all(|x| x["outcome"] == json!("ok")), "{r:#?}");
+}
+
+#[test]
+fn every_guardrail_refusal_is_recorded_as_refused_with_its_reason() {
+    let env = TestEnv::new();
+    let yaml = env.default_config_yaml().replace(
+        "    description: \"Dev cluster\"\n",
+        "    description: \"Dev cluster\"\n    allowed_projects: [team-a]\n",
+    );
+    env.write_config(&format!("{yaml}audit_log: audit.jsonl\nmax_mutations_per_minute: 1\n"));
+    for id in ["s1", "s2"] {
+        env.gateway.add_session("team-a", id, "Running", "2026-01-01T00:00:00Z");
+    }
+    let log = env.dir.path().join("audit.jsonl");
+    let mut s = env.spawn();
+    s.initialize();
+    let calls = [
+        ("acp_delete_session", json!({"session": "s1", "project": "team-b"})),
+        ("acp_bulk_delete_sessions", json!({"sessions": ["s1", "s2", "s3", "s4"], "confirm": true})),
+        ("acp_delete_session", json!({"session": "s1"})),
+        ("acp_delete_session", json!({"session": "s2"})),
+    ];
+    for (tool, args) in calls {
+        s.call_tool(tool, args);
+    }
+    finish(s);
+    let mut s = env.spawn_with(&[("ACP_READ_ONLY", "1")], &[]);
+    s.initialize();
+    s.call_tool("acp_delete_session", json!({"session": "s2"}));
+    finish(s);
+    let got: Vec<(String, String)> = records(&log)
+        .iter()
+        .map(|r| (r["outcome"].as_str().unwrap().to_string(), r["reason"].as_str().unwrap_or("").to_string()))
+        .collect();
+    assert_eq!(got.len(), 5, "{got:?}");
+    let expect = [
+        ("refused", "is not allowed on cluster 'dev' (allowed_projects: team-a)"),
+        ("refused", "more than the limit of 3"),
+        ("ok", ""),
+        ("refused", "at most 1 changes per minute"),
+        ("refused", "read-only"),
+    ];
+    for ((outcome, reason), (want, why)) in got.iter().zip(expect) {
+        assert!(outcome == want && reason.contains(why), "{outcome} {reason:?}: wanted {want} {why:?}");
+    }
+    assert_eq!(env.gateway.session_ids("team-a"), ["s2"], "only the allowed delete ran");
 }

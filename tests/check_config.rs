@@ -180,3 +180,27 @@ fn a_cluster_that_logs_in_needs_a_stored_login() {
     assert!(stdout(&out).contains("ACP_TOKEN is used until then"));
     assert_no_token_leak(&stdout(&out));
 }
+
+#[test]
+fn the_audit_log_is_judged_without_creating_it_or_its_directory() {
+    let dir = private_dir();
+    let open = dir.path().join("open");
+    std::fs::create_dir(&open).unwrap();
+    std::fs::set_permissions(&open, std::os::unix::fs::PermissionsExt::from_mode(0o777)).unwrap();
+    for (log, unsafe_place) in [("open/audit.jsonl", true), ("open/sub/audit.jsonl", true), ("logs/audit.jsonl", false)]
+    {
+        write(
+            dir.path(),
+            &format!(
+                "audit_log: {log}\nclusters:\n  a:\n    server: https://gw.example.com\n    token: \"{TOKEN}\"\n    default_project: team-a\ndefault_cluster: a\n"
+            ),
+        );
+        let o = check(dir.path(), &[], &[]);
+        let out = stdout(&o);
+        assert_eq!(out.contains("audit_log:") && out.contains("0777"), unsafe_place, "{log}: {out}");
+        assert_eq!(o.status.code(), Some(if unsafe_place { 2 } else { 0 }), "{log}: {out}");
+        let path = dir.path().join(log);
+        assert!(!path.exists(), "{log} was created by check-config");
+    }
+    assert!(!open.join("sub").exists() && !dir.path().join("logs").exists(), "no directory was made");
+}
