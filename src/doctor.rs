@@ -112,6 +112,13 @@ pub fn run(args: &[String]) -> ExitCode {
         }
         Err(e) => {
             e.diagnostics.iter().for_each(|d| report.diagnostic(d));
+            // A file refused for who may write it is still read here (never by the server), so
+            // that one report lists what else is wrong in it.
+            let refused = e.diagnostics.iter().any(|d| d.origin == config::Origin::File && d.is_error());
+            if let (true, Some(text)) = (refused, read_anyway(&path)) {
+                let more = config::parse(&text, None).err().map(|e| e.diagnostics).unwrap_or_default();
+                more.iter().for_each(|d| report.diagnostic(d));
+            }
             None
         }
     };
@@ -227,6 +234,12 @@ fn stored_login_line(cluster: &Cluster, env_fallback: bool, report: &mut Report)
             format!("{what}: unusable")
         }
     }
+}
+
+/// The text of a regular file of at most 1 MiB, whoever may write it; `None` otherwise.
+fn read_anyway(path: &std::path::Path) -> Option<String> {
+    let meta = std::fs::metadata(path).ok()?;
+    (meta.is_file() && meta.len() <= 1024 * 1024).then(|| std::fs::read_to_string(path).ok()).flatten()
 }
 
 /// The audit log, where one is asked for, must be writable by us and no one else.

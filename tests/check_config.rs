@@ -204,3 +204,24 @@ fn the_audit_log_is_judged_without_creating_it_or_its_directory() {
     }
     assert!(!open.join("sub").exists() && !dir.path().join("logs").exists(), "no directory was made");
 }
+
+#[test]
+fn a_file_others_can_write_is_reported_with_everything_else_wrong_in_it() {
+    let dir = private_dir();
+    write(
+        dir.path(),
+        &format!(
+            "clusters:\n  a:\n    server: ftp://x\n    token: \"{TOKEN}\"\n    default_project: team-a\nread_onyl: true\n"
+        ),
+    );
+    let path = dir.path().join("clusters.yaml");
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o664)).unwrap();
+    let o = check(dir.path(), &[], &[]);
+    let out = stdout(&o);
+    assert_eq!(o.status.code(), Some(2), "{out}");
+    assert!(out.contains("its mode is 0664"), "{out}");
+    assert!(out.contains("unknown top-level key \"read_onyl\""), "{out}");
+    assert!(out.contains("cluster 'a': server: Server URL must start with https://"), "{out}");
+    assert_no_token_leak(&out);
+    assert_no_token_leak(&String::from_utf8_lossy(&o.stderr));
+}
