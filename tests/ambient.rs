@@ -228,6 +228,24 @@ fn errors_of_the_ambient_server_are_shown_as_what_they_are() {
         "a route miss is not a missing session: {}",
         r.text
     );
+    // An RBAC refusal has a reason and no code; the messages routes answer plain text (a 400
+    // here: a GET that gets a 500 is retried).
+    let rbac = json!({"kind": "Error", "reason": "user ada is not allowed to delete sessions"});
+    env.api.push_fault_on(RouteMatch::path("/api/ambient/v1/sessions"), Fault::Status(403, rbac.to_string()));
+    let r = s.call_tool("acp_list_sessions", json!({}));
+    assert!(
+        r.is_error && r.text.contains("403") && r.text.contains("user ada is not allowed to delete sessions"),
+        "{}",
+        r.text
+    );
+    let text_body = b"HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 21\r\nConnection: close\r\n\r\nfailed to list events".to_vec();
+    env.api.push_fault_on(
+        RouteMatch::new("GET", &format!("/api/ambient/v1/sessions/{ours}/messages")),
+        Fault::Raw(text_body),
+    );
+    let r = s.call_tool("acp_get_session_transcript", json!({"session": ours}));
+    assert!(r.is_error && r.text.contains("400") && r.text.contains("\"failed to list events\""), "{}", r.text);
+    assert!(!r.text.contains("not found in project"), "{}", r.text);
     env.write(&format!(
         "clusters:\n  amb:\n    api: ambient\n    server: \"{}\"\n    token: not-the-right-token\n    default_project: team-a\ndefault_cluster: amb\n",
         env.api.url()
@@ -236,5 +254,30 @@ fn errors_of_the_ambient_server_are_shown_as_what_they_are() {
     let r = s2.call_tool("acp_list_sessions", json!({}));
     assert!(r.is_error && r.text.contains("The ambient API server rejected the token (401"), "{}", r.text);
     finish(s2);
+    finish(s);
+}
+
+#[test]
+fn bulk_delete_reads_each_first_and_deletes_only_this_projects_sessions() {
+    let env = AmbientEnv::new();
+    let (a, b) = (env.session("team-a", "a"), env.session("team-a", "b"));
+    let theirs = env.session(OTHER, "theirs");
+    let mut s = env.spawn();
+    let dry = s.call_tool("acp_bulk_delete_sessions", json!({"sessions": [a, theirs], "dry_run": true}));
+    assert!(!dry.is_error, "{}", dry.text);
+    assert!(env.methods().iter().all(|m| m.starts_with("GET ")), "a dry run only reads: {:?}", env.methods());
+    env.api.clear_requests();
+    let r = s.call_tool("acp_bulk_delete_sessions", json!({"sessions": [a, b, theirs], "confirm": true}));
+    let outcomes: Vec<&str> = r.raw["structuredContent"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(outcomes, ["deleted", "deleted", "not_found"], "{}", r.text);
+    assert_eq!(env.api.session_ids("team-a"), Vec::<String>::new());
+    assert_eq!(env.api.session_ids(OTHER), [theirs.clone()], "another project's session is untouched");
+    let deletes: Vec<String> = env.methods().into_iter().filter(|m| m.starts_with("DELETE")).collect();
+    assert_eq!(deletes.len(), 2, "{deletes:?}");
     finish(s);
 }
