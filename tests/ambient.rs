@@ -276,7 +276,7 @@ fn bulk_delete_reads_each_first_and_deletes_only_this_projects_sessions() {
         .collect();
     assert_eq!(outcomes, ["deleted", "deleted", "not_found"], "{}", r.text);
     assert_eq!(env.api.session_ids("team-a"), Vec::<String>::new());
-    assert_eq!(env.api.session_ids(OTHER), [theirs.clone()], "another project's session is untouched");
+    assert_eq!(env.api.session_ids(OTHER), std::slice::from_ref(&theirs), "another project's session is untouched");
     let deletes: Vec<String> = env.methods().into_iter().filter(|m| m.starts_with("DELETE")).collect();
     assert_eq!(deletes.len(), 2, "{deletes:?}");
     finish(s);
