@@ -1,7 +1,7 @@
 //! `acp_get_session_transcript`: a session's messages, oldest first, as data or as a
 //! readable conversation.
 
-use super::page::{Page, cut, fit, room};
+use super::page::{Page, cut, fit, given, room};
 use super::params::{Kind, PROJECT, Param, SESSION};
 use super::render::failed;
 use super::send_message::needs_ambient;
@@ -92,11 +92,11 @@ impl Tool for GetSessionTranscript {
             let cap = (room(budget) / 4).max(500);
             let newest_first: Vec<Message> =
                 messages.into_iter().rev().map(|m| Message { payload: cut(&m.payload, cap, REST), ..m }).collect();
-            let mut arguments = Map::new();
-            for (key, value) in [("project", args.project.clone()), ("format", args.format.clone())] {
-                arguments.extend(value.map(|v| (key.to_string(), Value::from(v))));
-            }
-            arguments.insert("session".into(), Value::from(id));
+            let arguments = given([
+                ("project", args.project.clone().map(Value::from)),
+                ("format", args.format.clone().map(Value::from)),
+                ("session", Some(Value::from(id))),
+            ]);
             let offset = args.offset.unwrap_or(0) as usize;
             let total = newest_first.len();
             Ok(fit(budget, total, offset, MAX_MESSAGES, |page| {

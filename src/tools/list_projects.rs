@@ -1,6 +1,6 @@
 //! `acp_list_projects`: the projects of the active cluster's server.
 
-use super::page::{OFFSET, fit};
+use super::page::{OFFSET, fit, given};
 use super::params::{Kind, Param};
 use super::{Context, Effect, Output, Tool, ToolError};
 use crate::gateway::OpKind;
@@ -70,8 +70,7 @@ impl Tool for ListProjects {
             };
             let complete = listed.is_some();
             let names = listed.unwrap_or_else(|| vec![t.project.to_string()]);
-            let mut arguments = Map::new();
-            arguments.extend(args.limit.map(|l| ("limit".to_string(), Value::from(l))));
+            let arguments = given([("limit", args.limit.map(Value::from))]);
             let per_page = args.limit.map_or(PAGE, |l| l as usize);
             Ok(fit(budget, names.len(), args.offset.unwrap_or(0) as usize, per_page, |page| {
                 let p = Projects {

@@ -1,6 +1,6 @@
 //! `acp_list_sessions`: the sessions of a project, filtered, sorted and limited here.
 
-use super::page::{DEFAULT_PAGE, Format, OFFSET, Page, RESPONSE_FORMAT, View, fit};
+use super::page::{DEFAULT_PAGE, Format, OFFSET, Page, RESPONSE_FORMAT, View, fit, given};
 use super::params::{Kind, PROJECT, Param};
 use super::render::session_schema;
 use super::{Context, Effect, Output, Tool, ToolError};
@@ -167,15 +167,14 @@ const FILTERS: &[&str] = &["status", "older_than", "sort_by", "limit"];
 
 /// The arguments given (but the offset), as the next page repeats them.
 fn arguments(args: &ListArgs) -> Map<String, Value> {
-    let given = [
+    given([
         ("project", args.project.clone().map(Value::from)),
         ("status", args.status.clone().map(Value::from)),
         ("older_than", args.older_than.clone().map(Value::from)),
         ("sort_by", args.sort_by.clone().map(Value::from)),
         ("limit", args.limit.map(Value::from)),
         ("response_format", args.response_format.clone().map(Value::from)),
-    ];
-    given.into_iter().filter_map(|(k, v)| Some((k.to_string(), v?))).collect()
+    ])
 }
 
 /// Apply the list filters client-side, in the original's order: status, age, sort, limit.

@@ -1,7 +1,7 @@
 //! `acp_list_sessions_by_label`: the sessions of a project that have every given label.
 
 use super::labels::{self, LABELS_TO_MATCH, Labels};
-use super::page::{DEFAULT_PAGE, Format, OFFSET, Page, RESPONSE_FORMAT, View, fit};
+use super::page::{DEFAULT_PAGE, Format, OFFSET, Page, RESPONSE_FORMAT, View, fit, given};
 use super::params::{Kind, PROJECT, Param};
 use super::render::session_schema;
 use super::{Context, Effect, Output, Tool, ToolError};
@@ -54,17 +54,12 @@ impl Tool for ListSessionsByLabel {
             Ok::<_, ToolError>((labels::search(api, t, &args.labels)?, t.cluster.to_string(), t.project.to_string()))
         })??;
         let format = Format::of(args.response_format.as_deref());
-        let mut arguments = Map::new();
-        arguments.insert("labels".into(), json!(args.labels));
-        for (key, value) in [
+        let arguments = given([
+            ("labels", Some(json!(args.labels))),
             ("project", args.project.clone().map(Value::from)),
             ("limit", args.limit.map(Value::from)),
             ("response_format", args.response_format.clone().map(Value::from)),
-        ] {
-            if let Some(v) = value {
-                arguments.insert(key.into(), v);
-            }
-        }
+        ]);
         let per_page = args.limit.map_or(DEFAULT_PAGE, |l| l as usize);
         let note = found.line();
         Ok(fit(budget, found.matched.len(), args.offset.unwrap_or(0) as usize, per_page, |page| {

@@ -128,6 +128,11 @@ impl Page {
     }
 }
 
+/// The arguments a caller gave (those that are `Some`), as the next page repeats them.
+pub fn given<const N: usize>(args: [(&str, Option<Value>); N]) -> Map<String, Value> {
+    args.into_iter().filter_map(|(k, v)| Some((k.to_string(), v?))).collect()
+}
+
 /// Render the page of at most `limit` items from `offset`, shrinking it until the answer fits
 /// `budget` bytes (one item is always shown: the caller has cut its long fields).
 pub fn fit(budget: usize, total: usize, offset: usize, limit: usize, render: impl Fn(&Page) -> Output) -> Output {
