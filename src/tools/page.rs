@@ -162,19 +162,28 @@ pub fn age(created: Option<&str>, now: i64) -> Option<String> {
 }
 
 /// The first line of `text`, at most `max` characters, with `…` when anything was left out.
+/// Secrets are removed before the cut, as [`crate::validate::clip`] does: a cut must not leave
+/// a piece of a token behind that is too short to be recognised on the way out.
 pub fn one_line(text: &str, max: usize) -> String {
     let first = text.trim().lines().next().unwrap_or_default().trim();
-    let mut line: String = first.chars().take(max).collect();
-    if line.len() < text.trim().len() {
-        line.push('…');
+    if first.len() == text.trim().len() && first.chars().nth(max).is_none() {
+        return first.to_string();
     }
+    let first = crate::redact::redact(first);
+    let mut line: String = first.chars().take(max).collect();
+    line.push('…');
     line
 }
 
-/// `text` cut to `max` characters, with a marker that says how long it is and `how` to see it.
+/// `text` cut to `max` characters (secrets removed first), with a marker that says how long
+/// it is and `how` to see it.
 pub fn cut(text: &str, max: usize, how: &str) -> String {
+    if text.chars().nth(max).is_none() {
+        return text.to_string();
+    }
+    let text = crate::redact::redact(text);
     match text.char_indices().nth(max) {
-        None => text.to_string(),
+        None => text.into_owned(),
         Some((at, _)) => format!("{}… [cut: {} characters in all; {how}]", &text[..at], text.chars().count()),
     }
 }
