@@ -5,6 +5,35 @@
 use serde_json::Value;
 use std::fmt;
 
+/// A schema written as JSON text, with each string `"$N"` in it replaced by `parts[N]`.
+/// Much less code than `json!`, which expands every node of a literal into code of its own
+/// (the output schemas were 150 KiB of the binary that way). The texts are literals of this
+/// crate, each parsed by a test (every tool's schema is rendered in `tools::tests`).
+pub fn with(text: &str, mut parts: Vec<Value>) -> Value {
+    let mut schema: Value = serde_json::from_str(text).unwrap_or_else(|e| {
+        debug_assert!(false, "a schema literal is not JSON ({e}): {text}");
+        Value::Object(Default::default())
+    });
+    if !parts.is_empty() {
+        fill(&mut schema, &mut parts);
+    }
+    schema
+}
+
+fn fill(v: &mut Value, parts: &mut [Value]) {
+    match v {
+        Value::String(s) => {
+            if let Some(part) = s.strip_prefix('$').and_then(|n| n.parse::<usize>().ok()).and_then(|n| parts.get_mut(n))
+            {
+                *v = std::mem::take(part);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|i| fill(i, parts)),
+        Value::Object(map) => map.values_mut().for_each(|i| fill(i, parts)),
+        _ => {}
+    }
+}
+
 /// Where and how a value breaks a schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mismatch(pub String);

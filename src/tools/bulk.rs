@@ -78,30 +78,36 @@ impl Item {
 
 /// The schema of one [`Item`], for an action's outcome names.
 pub fn item_schema<D>(action: &Action<D>) -> Value {
-    json!({
+    crate::schema::with(
+        r#"{
         "type": "object",
         "properties": {
             "session": {"type": "string"},
-            "outcome": {"type": "string", "enum": [action.done, action.would, "skipped", "not_found", "failed"]},
+            "outcome": {"type": "string", "enum": ["$0", "$1", "skipped", "not_found", "failed"]},
             "status": {"type": "string"},
             "error": {"type": "string"},
-            "note": {"type": "string"},
+            "note": {"type": "string"}
         },
-        "required": ["session", "outcome"],
-    })
+        "required": ["session", "outcome"]
+    }"#,
+        vec![json!(action.done), json!(action.would)],
+    )
 }
 
 pub fn report_schema<D>(action: &Action<D>) -> Value {
-    json!({
+    crate::schema::with(
+        r#"{
         "type": "object",
         "properties": {
             "cluster": {"type": "string"},
             "project": {"type": "string"},
             "dry_run": {"type": "boolean"},
-            "results": {"type": "array", "items": item_schema(action)},
+            "results": {"type": "array", "items": "$0"}
         },
-        "required": ["cluster", "project", "dry_run", "results"],
-    })
+        "required": ["cluster", "project", "dry_run", "results"]
+    }"#,
+        vec![json!(item_schema(action))],
+    )
 }
 
 #[derive(Serialize)]

@@ -27,7 +27,8 @@ struct Report {
 }
 
 pub fn report_schema(action: &Action) -> Value {
-    json!({
+    crate::schema::with(
+        r#"{
         "type": "object",
         "properties": {
             "cluster": {"type": "string"},
@@ -37,14 +38,25 @@ pub fn report_schema(action: &Action) -> Value {
             "searched": {"type": "integer", "description": "sessions searched: as many as the API listed"},
             "may_have_more": {"type": "boolean", "description": "older sessions exist that were not searched"},
             "match_count": {"type": "integer"},
-            "matched": {"type": "array", "items": {"type": "string"}, "maxItems": MAX_LISTED,
-                        "description": "IDs of the matching sessions (the first 20)"},
-            "results": {"type": "array", "items": bulk::item_schema(action),
-                        "description": "one per session acted on; empty when none or too many matched"},
+            "matched": {
+                "type": "array",
+                "items": {"type": "string"},
+                "maxItems": "$0",
+                "description": "IDs of the matching sessions (the first 20)"
+            },
+            "results": {
+                "type": "array",
+                "items": "$1",
+                "description": "one per session acted on; empty when none or too many matched"
+            }
         },
-        "required": ["cluster", "project", "dry_run", "labels", "searched", "may_have_more", "match_count",
-                     "matched", "results"],
-    })
+        "required": [
+            "cluster", "project", "dry_run", "labels", "searched", "may_have_more",
+            "match_count", "matched", "results"
+        ]
+    }"#,
+        vec![json!(MAX_LISTED), json!(bulk::item_schema(action))],
+    )
 }
 
 /// Confirm first (nothing is sent without it, unless a dry run), then search, then act.

@@ -8,7 +8,7 @@ use super::render::{failed, require};
 use super::{Context, Effect, Output, Tool, ToolError};
 use crate::gateway::{Capabilities, NewSession, OpKind, Session};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::fmt::Write;
 
 crate::tool_args! {
@@ -40,9 +40,15 @@ impl Tool for CloneSession {
     type Args = CloneArgs;
 
     fn output_schema() -> Value {
-        let words = json!({"type": "array", "items": {"type": "string"}});
         creation_schema(
-            json!({"source_session": {"type": "string"}, "copied": words, "not_copied": words}),
+            crate::schema::with(
+                r#"{
+                "source_session": {"type": "string"},
+                "copied": {"type": "array", "items": {"type": "string"}},
+                "not_copied": {"type": "array", "items": {"type": "string"}}
+            }"#,
+                vec![],
+            ),
             &["source_session", "copied", "not_copied"],
         )
     }

@@ -32,7 +32,7 @@ impl Tool for CreateSession {
     type Args = CreateArgs;
 
     fn output_schema() -> Value {
-        creation_schema(json!({}), &[])
+        creation_schema(crate::schema::with(r#"{}"#, vec![]), &[])
     }
 
     fn run(ctx: &mut Context, args: CreateArgs) -> Result<Output, ToolError> {
@@ -88,21 +88,31 @@ pub fn create(api: &mut dyn Backend, t: &Target, new: &NewSession, c: &mut Creat
 
 /// The properties of [`Creation`], for the schemas of tools that add their own.
 pub fn creation_schema(extra: Value, extra_required: &[&str]) -> Value {
-    let mut schema = json!({
+    let mut schema = crate::schema::with(
+        r#"{
         "type": "object",
         "properties": {
             "cluster": {"type": "string"},
             "project": {"type": "string"},
             "dry_run": {"type": "boolean"},
-            "request": request_schema(),
+            "request": "$0",
             "session": {"type": "string", "description": "the created session's ID"},
-            "stored": session_schema(),
-            "prompt_stored": {"type": "boolean", "description": "the API kept the prompt (false: the session has no task)"},
+            "stored": "$1",
+            "prompt_stored": {
+                "type": "boolean",
+                "description": "the API kept the prompt (false: the session has no task)"
+            },
             "warnings": {"type": "array", "items": {"type": "string"}},
-            "not_applied": {"type": "array", "items": {"type": "string"}, "description": "options this API cannot apply (not sent)"},
+            "not_applied": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "options this API cannot apply (not sent)"
+            }
         },
-        "required": ["cluster", "project", "dry_run", "prompt_stored", "warnings", "not_applied"],
-    });
+        "required": ["cluster", "project", "dry_run", "prompt_stored", "warnings", "not_applied"]
+    }"#,
+        vec![json!(request_schema()), json!(session_schema())],
+    );
     if let (Some(props), Value::Object(extra)) = (schema["properties"].as_object_mut(), extra) {
         props.extend(extra);
     }

@@ -6,7 +6,7 @@ use super::params::{DRY_RUN, Kind, MAX_PROMPT_CHARS, PROJECT, Param};
 use super::{Context, Effect, Output, Tool, ToolError};
 use crate::gateway::{Capabilities, NewSession, Repo};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::fmt::Write;
 
 /// Template name, workflow, temperature (the original's table, upstream-tools.md §6).
@@ -52,10 +52,17 @@ impl Tool for CreateSessionFromTemplate {
     type Args = TemplateArgs;
 
     fn output_schema() -> Value {
-        let words = json!({"type": "array", "items": {"type": "string"}});
         creation_schema(
-            json!({"template": {"type": "string"}, "workflow": {"type": "string"}, "temperature": {"type": "number"},
-                   "reaches_agent": words, "stored_only": words}),
+            crate::schema::with(
+                r#"{
+                "template": {"type": "string"},
+                "workflow": {"type": "string"},
+                "temperature": {"type": "number"},
+                "reaches_agent": {"type": "array", "items": {"type": "string"}},
+                "stored_only": {"type": "array", "items": {"type": "string"}}
+            }"#,
+                vec![],
+            ),
             &["template", "workflow", "temperature", "reaches_agent", "stored_only"],
         )
     }

@@ -57,11 +57,14 @@ impl Tool for GetSession {
     type Args = GetArgs;
 
     fn output_schema() -> Value {
-        json!({
+        crate::schema::with(
+            r#"{
             "type": "object",
-            "properties": {"cluster": {"type": "string"}, "project": {"type": "string"}, "session": session_schema()},
-            "required": ["cluster", "project", "session"],
-        })
+            "properties": {"cluster": {"type": "string"}, "project": {"type": "string"}, "session": "$0"},
+            "required": ["cluster", "project", "session"]
+        }"#,
+            vec![json!(session_schema())],
+        )
     }
 
     fn run(ctx: &mut Context, args: GetArgs) -> Result<Output, ToolError> {

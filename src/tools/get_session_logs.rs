@@ -3,7 +3,7 @@
 
 use super::params::{Kind, PROJECT, Param, SESSION};
 use super::{Context, Effect, Output, Tool, ToolError};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 crate::tool_args! {
     /// Validated like everywhere (a bad id is still an error), though nothing is fetched.
@@ -27,7 +27,7 @@ impl Tool for GetSessionLogs {
     type Args = LogsArgs;
 
     fn output_schema() -> Value {
-        json!({"type": "object", "properties": {}})
+        crate::schema::with(r#"{"type": "object", "properties": {}}"#, vec![])
     }
 
     fn run(_: &mut Context, args: LogsArgs) -> Result<Output, ToolError> {

@@ -6,7 +6,7 @@ use super::{Context, Effect, Output, Tool, ToolError};
 use crate::gateway::{OpKind, Session};
 use crate::validate::parse_rfc3339;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::fmt::Write;
 
 pub struct GetSessionMetrics;
@@ -50,16 +50,28 @@ impl Tool for GetSessionMetrics {
     type Args = SessionArgs;
 
     fn output_schema() -> Value {
-        let text = json!({"type": "string"});
-        let int = json!({"type": "integer"});
-        json!({
+        crate::schema::with(
+            r#"{
             "type": "object",
-            "properties": {"session": text, "status": text, "model": text, "temperature": {"type": "number"},
-                           "max_tokens": int, "created_at": text, "started_at": text, "completed_at": text,
-                           "duration_seconds": int, "restart_count": int, "message_count": int,
-                           "messages_error": text, "not_reported": {"type": "array", "items": text}},
-            "required": ["session", "status", "not_reported"],
-        })
+            "properties": {
+                "session": {"type": "string"},
+                "status": {"type": "string"},
+                "model": {"type": "string"},
+                "temperature": {"type": "number"},
+                "max_tokens": {"type": "integer"},
+                "created_at": {"type": "string"},
+                "started_at": {"type": "string"},
+                "completed_at": {"type": "string"},
+                "duration_seconds": {"type": "integer"},
+                "restart_count": {"type": "integer"},
+                "message_count": {"type": "integer"},
+                "messages_error": {"type": "string"},
+                "not_reported": {"type": "array", "items": {"type": "string"}}
+            },
+            "required": ["session", "status", "not_reported"]
+        }"#,
+            vec![],
+        )
     }
 
     fn run(ctx: &mut Context, args: SessionArgs) -> Result<Output, ToolError> {

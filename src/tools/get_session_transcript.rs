@@ -8,7 +8,7 @@ use super::send_message::needs_ambient;
 use super::{Context, Effect, Output, Tool, ToolError};
 use crate::gateway::{Message, OpKind, Target};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use std::fmt::Write;
 
 /// Most messages shown: the newest ones.
@@ -51,30 +51,39 @@ impl Tool for GetSessionTranscript {
     type Args = TranscriptArgs;
 
     fn output_schema() -> Value {
-        let text = json!({"type": "string"});
-        let count = json!({"type": "integer", "minimum": 0});
-        json!({
+        crate::schema::with(
+            r#"{
             "type": "object",
             "properties": {
-                "cluster": text,
-                "project": text,
-                "session": text,
+                "cluster": {"type": "string"},
+                "project": {"type": "string"},
+                "session": {"type": "string"},
                 "format": {"type": "string", "enum": ["json", "markdown"]},
-                "total": count,
+                "total": {"type": "integer", "minimum": 0},
                 "omitted": {"type": "integer", "minimum": 0, "description": "older messages left out"},
-                "next": {"type": ["object", "null"], "description": "the arguments of the page of older messages"},
+                "next": {
+                    "type": ["object", "null"],
+                    "description": "the arguments of the page of older messages"
+                },
                 "messages": {
                     "type": "array",
                     "description": "format json only: the shown messages, oldest first",
                     "items": {
                         "type": "object",
-                        "properties": {"seq": count, "event_type": text, "payload": text, "created_at": text},
-                        "required": ["seq", "event_type", "payload"],
-                    },
-                },
+                        "properties": {
+                            "seq": {"type": "integer", "minimum": 0},
+                            "event_type": {"type": "string"},
+                            "payload": {"type": "string"},
+                            "created_at": {"type": "string"}
+                        },
+                        "required": ["seq", "event_type", "payload"]
+                    }
+                }
             },
-            "required": ["cluster", "project", "session", "format", "total", "omitted", "next"],
-        })
+            "required": ["cluster", "project", "session", "format", "total", "omitted", "next"]
+        }"#,
+            vec![],
+        )
     }
 
     fn run(ctx: &mut Context, args: TranscriptArgs) -> Result<Output, ToolError> {

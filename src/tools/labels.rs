@@ -198,24 +198,40 @@ struct EditReport {
 }
 
 pub fn edit_schema(action: &Action<LabelEdit>) -> Value {
-    let text = json!({"type": "string"});
-    let map = json!({"type": "object", "additionalProperties": text});
-    let keys = json!({"type": "array", "items": text});
-    json!({
+    crate::schema::with(
+        r#"{
         "type": "object",
         "properties": {
-            "cluster": text, "project": text, "session": text, "dry_run": {"type": "boolean"},
-            "outcome": {"type": "string", "enum": [action.done, action.would, "skipped"],
-                        "description": "skipped: no label needed changing, and no change was sent"},
-            "added": map, "removed": map,
-            "changed": {"type": "object", "additionalProperties": {"type": "object",
-                "properties": {"from": text, "to": text}, "required": ["from", "to"]}},
-            "unchanged": keys, "absent": keys,
-            "labels": map,
+            "cluster": {"type": "string"},
+            "project": {"type": "string"},
+            "session": {"type": "string"},
+            "dry_run": {"type": "boolean"},
+            "outcome": {
+                "type": "string",
+                "enum": ["$0", "$1", "skipped"],
+                "description": "skipped: no label needed changing, and no change was sent"
+            },
+            "added": {"type": "object", "additionalProperties": {"type": "string"}},
+            "removed": {"type": "object", "additionalProperties": {"type": "string"}},
+            "changed": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "object",
+                    "properties": {"from": {"type": "string"}, "to": {"type": "string"}},
+                    "required": ["from", "to"]
+                }
+            },
+            "unchanged": {"type": "array", "items": {"type": "string"}},
+            "absent": {"type": "array", "items": {"type": "string"}},
+            "labels": {"type": "object", "additionalProperties": {"type": "string"}}
         },
-        "required": ["cluster", "project", "session", "dry_run", "outcome", "added", "changed", "removed",
-                     "unchanged", "absent", "labels"],
-    })
+        "required": [
+            "cluster", "project", "session", "dry_run", "outcome", "added", "changed", "removed",
+            "unchanged", "absent", "labels"
+        ]
+    }"#,
+        vec![json!(action.done), json!(action.would)],
+    )
 }
 
 /// Label or unlabel up to [`MAX_BULK`](super::MAX_BULK) sessions, as [`bulk::run`](super::bulk::run)

@@ -2,7 +2,7 @@
 
 use super::{Context, Effect, Output, Tool, ToolError};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::fmt::Write;
 
 crate::tool_args! { pub struct NoArgs {} }
@@ -37,26 +37,32 @@ impl Tool for ListClusters {
     type Args = NoArgs;
 
     fn output_schema() -> Value {
-        json!({
+        crate::schema::with(
+            r#"{
             "type": "object",
             "properties": {
                 "active": {"type": ["string", "null"]},
-                "clusters": {"type": "array", "items": {
-                    "type": "object",
-                    "properties": {
-                        "name": {"type": "string"},
-                        "api": {"type": "string", "enum": ["public-api", "ambient"]},
-                        "server": {"type": "string"},
-                        "default_project": {"type": "string"},
-                        "description": {"type": "string"},
-                        "active": {"type": "boolean"},
-                        "has_token": {"type": "boolean"},
-                    },
-                    "required": ["name", "api", "server", "default_project", "active", "has_token"],
-                }},
+                "clusters": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "name": {"type": "string"},
+                            "api": {"type": "string", "enum": ["public-api", "ambient"]},
+                            "server": {"type": "string"},
+                            "default_project": {"type": "string"},
+                            "description": {"type": "string"},
+                            "active": {"type": "boolean"},
+                            "has_token": {"type": "boolean"}
+                        },
+                        "required": ["name", "api", "server", "default_project", "active", "has_token"]
+                    }
+                }
             },
-            "required": ["active", "clusters"],
-        })
+            "required": ["active", "clusters"]
+        }"#,
+            vec![],
+        )
     }
 
     fn run(ctx: &mut Context, _: NoArgs) -> Result<Output, ToolError> {

@@ -5,7 +5,7 @@ use super::params::{Kind, Param};
 use super::{Context, Effect, Output, Tool, ToolError};
 use crate::gateway::OpKind;
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use std::fmt::Write;
 
 crate::tool_args! {
@@ -39,17 +39,26 @@ impl Tool for ListProjects {
     type Args = ProjectsArgs;
 
     fn output_schema() -> Value {
-        json!({
+        crate::schema::with(
+            r#"{
             "type": "object",
             "properties": {
                 "cluster": {"type": "string"},
                 "projects": {"type": "array", "items": {"type": "string"}},
-                "complete": {"type": "boolean", "description": "false: only the configured default project is known"},
+                "complete": {
+                    "type": "boolean",
+                    "description": "false: only the configured default project is known"
+                },
                 "total": {"type": "integer"},
-                "next": {"type": ["object", "null"], "description": "the arguments of the next page; null on the last"},
+                "next": {
+                    "type": ["object", "null"],
+                    "description": "the arguments of the next page; null on the last"
+                }
             },
-            "required": ["cluster", "projects", "complete", "total", "next"],
-        })
+            "required": ["cluster", "projects", "complete", "total", "next"]
+        }"#,
+            vec![],
+        )
     }
 
     fn run(ctx: &mut Context, args: ProjectsArgs) -> Result<Output, ToolError> {

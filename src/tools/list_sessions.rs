@@ -33,22 +33,39 @@ impl Tool for ListSessions {
     type Args = ListArgs;
 
     fn output_schema() -> Value {
-        json!({
+        crate::schema::with(
+            r#"{
             "type": "object",
             "properties": {
                 "cluster": {"type": "string"},
                 "project": {"type": "string"},
-                "sessions": {"type": "array", "items": session_schema()},
-                "total": {"type": "integer", "description": "sessions that passed the filters, on every page"},
+                "sessions": {"type": "array", "items": "$0"},
+                "total": {
+                    "type": "integer",
+                    "description": "sessions that passed the filters, on every page"
+                },
                 "offset": {"type": "integer"},
-                "next": {"type": ["object", "null"], "description": "the arguments of the next page; null on the last"},
-                "returned_by_gateway": {"type": "integer", "description": "sessions the gateway returned before filtering"},
-                "may_have_more": {"type": "boolean", "description": "the gateway returned its maximum; older sessions may exist"},
-                "filters": {"type": "object"},
+                "next": {
+                    "type": ["object", "null"],
+                    "description": "the arguments of the next page; null on the last"
+                },
+                "returned_by_gateway": {
+                    "type": "integer",
+                    "description": "sessions the gateway returned before filtering"
+                },
+                "may_have_more": {
+                    "type": "boolean",
+                    "description": "the gateway returned its maximum; older sessions may exist"
+                },
+                "filters": {"type": "object"}
             },
-            "required": ["cluster", "project", "sessions", "total", "offset", "next", "returned_by_gateway",
-                         "may_have_more", "filters"],
-        })
+            "required": [
+                "cluster", "project", "sessions", "total", "offset", "next",
+                "returned_by_gateway", "may_have_more", "filters"
+            ]
+        }"#,
+            vec![json!(session_schema())],
+        )
     }
 
     fn run(ctx: &mut Context, args: ListArgs) -> Result<Output, ToolError> {

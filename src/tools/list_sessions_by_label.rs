@@ -30,22 +30,36 @@ impl Tool for ListSessionsByLabel {
     type Args = ListByLabelArgs;
 
     fn output_schema() -> Value {
-        json!({
+        crate::schema::with(
+            r#"{
             "type": "object",
             "properties": {
                 "cluster": {"type": "string"},
                 "project": {"type": "string"},
                 "labels": {"type": "object", "additionalProperties": {"type": "string"}},
-                "sessions": {"type": "array", "items": session_schema()},
+                "sessions": {"type": "array", "items": "$0"},
                 "total": {"type": "integer", "description": "sessions that matched, on every page"},
                 "offset": {"type": "integer"},
-                "next": {"type": ["object", "null"], "description": "the arguments of the next page; null on the last"},
-                "searched": {"type": "integer", "description": "sessions searched: as many as the API listed"},
-                "may_have_more": {"type": "boolean", "description": "older sessions exist that were not searched"},
+                "next": {
+                    "type": ["object", "null"],
+                    "description": "the arguments of the next page; null on the last"
+                },
+                "searched": {
+                    "type": "integer",
+                    "description": "sessions searched: as many as the API listed"
+                },
+                "may_have_more": {
+                    "type": "boolean",
+                    "description": "older sessions exist that were not searched"
+                }
             },
-            "required": ["cluster", "project", "labels", "sessions", "total", "offset", "next", "searched",
-                         "may_have_more"],
-        })
+            "required": [
+                "cluster", "project", "labels", "sessions", "total", "offset", "next",
+                "searched", "may_have_more"
+            ]
+        }"#,
+            vec![json!(session_schema())],
+        )
     }
 
     fn run(ctx: &mut Context, args: ListByLabelArgs) -> Result<Output, ToolError> {

@@ -10,7 +10,7 @@ use crate::jwt;
 use crate::login_source::DeviceStep;
 use crate::validate::quote;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::fmt::Write;
 
 crate::tool_args! {
@@ -64,18 +64,33 @@ impl Tool for Login {
     type Args = LoginArgs;
 
     fn output_schema() -> Value {
-        let text = json!({"type": "string"});
-        json!({
+        crate::schema::with(
+            r#"{
             "type": "object",
-            "properties": {"cluster": text, "api": {"type": "string", "enum": ["public-api", "ambient"]},
-                           "server": text, "checked_with": text, "kept": {"type": "boolean"}, "user": text,
-                           "expires_at": {"type": "integer"},
-                           "device": {"type": "object", "description": "a device login waiting for the user",
-                                      "properties": {"verification_uri": text, "verification_uri_complete": text,
-                                                     "user_code": text, "expires_in": {"type": "integer"}},
-                                      "required": ["verification_uri", "user_code", "expires_in"]}},
-            "required": ["cluster", "api", "server", "checked_with", "kept"],
-        })
+            "properties": {
+                "cluster": {"type": "string"},
+                "api": {"type": "string", "enum": ["public-api", "ambient"]},
+                "server": {"type": "string"},
+                "checked_with": {"type": "string"},
+                "kept": {"type": "boolean"},
+                "user": {"type": "string"},
+                "expires_at": {"type": "integer"},
+                "device": {
+                    "type": "object",
+                    "description": "a device login waiting for the user",
+                    "properties": {
+                        "verification_uri": {"type": "string"},
+                        "verification_uri_complete": {"type": "string"},
+                        "user_code": {"type": "string"},
+                        "expires_in": {"type": "integer"}
+                    },
+                    "required": ["verification_uri", "user_code", "expires_in"]
+                }
+            },
+            "required": ["cluster", "api", "server", "checked_with", "kept"]
+        }"#,
+            vec![],
+        )
     }
 
     fn run(ctx: &mut Context, args: LoginArgs) -> Result<Output, ToolError> {

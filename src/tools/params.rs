@@ -474,18 +474,40 @@ pub fn schema(params: &[Param]) -> Value {
             | Kind::Model
             | Kind::Age
             | Kind::Token
-            | Kind::ClusterName => json!({"type": "string"}),
-            Kind::Label { max } => json!({"type": "string", "maxLength": max}),
-            Kind::Enum(values) => json!({"type": "string", "enum": values}),
-            Kind::EnumList(values) => json!({"type": "array", "items": {"type": "string", "enum": values}}),
-            Kind::Labels => json!({"type": "object"}),
-            Kind::LabelKeys => json!({"type": "array", "items": {"type": "string"}}),
-            Kind::Bool => json!({"type": "boolean"}),
-            Kind::Int { min, max } => json!({"type": "integer", "minimum": min, "maximum": max}),
-            Kind::Names { max } => json!({"type": "array", "maxItems": max, "items": {"type": "string"}}),
-            Kind::Repos { max } => json!({"type": "array", "maxItems": max, "items": {"anyOf": [
-                {"type": "string"},
-                {"type": "object", "properties": {"url": {"type": "string"}, "branch": {"type": "string"}}}]}}),
+            | Kind::ClusterName => crate::schema::with(r#"{"type": "string"}"#, vec![]),
+            Kind::Label { max } => crate::schema::with(r#"{"type": "string", "maxLength": "$0"}"#, vec![json!(max)]),
+            Kind::Enum(values) => crate::schema::with(r#"{"type": "string", "enum": "$0"}"#, vec![json!(values)]),
+            Kind::EnumList(values) => crate::schema::with(
+                r#"{"type": "array", "items": {"type": "string", "enum": "$0"}}"#,
+                vec![json!(values)],
+            ),
+            Kind::Labels => crate::schema::with(r#"{"type": "object"}"#, vec![]),
+            Kind::LabelKeys => crate::schema::with(r#"{"type": "array", "items": {"type": "string"}}"#, vec![]),
+            Kind::Bool => crate::schema::with(r#"{"type": "boolean"}"#, vec![]),
+            Kind::Int { min, max } => crate::schema::with(
+                r#"{"type": "integer", "minimum": "$0", "maximum": "$1"}"#,
+                vec![json!(min), json!(max)],
+            ),
+            Kind::Names { max } => crate::schema::with(
+                r#"{"type": "array", "maxItems": "$0", "items": {"type": "string"}}"#,
+                vec![json!(max)],
+            ),
+            Kind::Repos { max } => crate::schema::with(
+                r#"{
+                "type": "array",
+                "maxItems": "$0",
+                "items": {
+                    "anyOf": [
+                        {"type": "string"},
+                        {
+                            "type": "object",
+                            "properties": {"url": {"type": "string"}, "branch": {"type": "string"}}
+                        }
+                    ]
+                }
+            }"#,
+                vec![json!(max)],
+            ),
         };
         if !p.description.is_empty() {
             s["description"] = json!(p.description);
@@ -493,7 +515,7 @@ pub fn schema(params: &[Param]) -> Value {
         props.insert(p.name.to_string(), s);
     }
     let required: Vec<&str> = params.iter().filter(|p| p.required).map(|p| p.name).collect();
-    let mut schema = json!({"type": "object", "additionalProperties": false});
+    let mut schema = crate::schema::with(r#"{"type": "object", "additionalProperties": false}"#, vec![]);
     if !required.is_empty() {
         schema["required"] = json!(required);
     }

@@ -4,7 +4,7 @@
 use super::params::{DRY_RUN, PROJECT, SESSION};
 use super::{Output, ToolError};
 use crate::gateway::{ApiError, Backend, OpKind, Session, Target};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::fmt::Write;
 
 crate::tool_args! {
@@ -81,31 +81,59 @@ pub fn require(api: &dyn Backend, t: &Target, op: OpKind, context: &str) -> Resu
 
 /// The structured form of [`Session`]: fields an API does not report are left out.
 pub fn session_schema() -> Value {
-    let text = json!({"type": "string"});
-    json!({
+    crate::schema::with(
+        r#"{
         "type": "object",
-        "properties": {"id": text, "project": text, "display_name": text, "status": text, "task": text,
-                       "model": text, "labels": {"type": "object", "additionalProperties": text},
-                       "repos": {"type": "array", "items": {"type": "object", "properties": {"url": text, "branch": text}}},
-                       "parent_session_id": text, "temperature": {"type": "number"},
-                       "max_tokens": {"type": "integer"}, "timeout": {"type": "integer"},
-                       "restart_count": {"type": "integer"}, "age": text, "createdAt": text, "startedAt": text,
-                       "completedAt": text, "result": text, "error": text},
-        "required": ["id", "status", "task"],
-    })
+        "properties": {
+            "id": {"type": "string"},
+            "project": {"type": "string"},
+            "display_name": {"type": "string"},
+            "status": {"type": "string"},
+            "task": {"type": "string"},
+            "model": {"type": "string"},
+            "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+            "repos": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"url": {"type": "string"}, "branch": {"type": "string"}}
+                }
+            },
+            "parent_session_id": {"type": "string"},
+            "temperature": {"type": "number"},
+            "max_tokens": {"type": "integer"},
+            "timeout": {"type": "integer"},
+            "restart_count": {"type": "integer"},
+            "age": {"type": "string"},
+            "createdAt": {"type": "string"},
+            "startedAt": {"type": "string"},
+            "completedAt": {"type": "string"},
+            "result": {"type": "string"},
+            "error": {"type": "string"}
+        },
+        "required": ["id", "status", "task"]
+    }"#,
+        vec![],
+    )
 }
 
 /// The schema of a dry run's [`RequestPreview`](crate::gateway::RequestPreview).
 pub fn request_schema() -> Value {
-    json!({
+    crate::schema::with(
+        r#"{
         "type": "object",
         "description": "dry run only: the exact request that would be sent (token masked)",
         "properties": {
             "method": {"type": "string"},
             "url": {"type": "string"},
-            "headers": {"type": "array", "items": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}},
-            "body": {"type": "object"},
+            "headers": {
+                "type": "array",
+                "items": {"type": "array", "items": {"type": "string"}, "minItems": 2, "maxItems": 2}
+            },
+            "body": {"type": "object"}
         },
-        "required": ["method", "url", "headers", "body"],
-    })
+        "required": ["method", "url", "headers", "body"]
+    }"#,
+        vec![],
+    )
 }

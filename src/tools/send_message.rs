@@ -44,20 +44,26 @@ impl Tool for SendMessage {
     type Args = SendArgs;
 
     fn output_schema() -> Value {
-        let text = json!({"type": "string"});
-        json!({
+        crate::schema::with(
+            r#"{
             "type": "object",
             "properties": {
-                "cluster": text,
-                "project": text,
-                "session": text,
+                "cluster": {"type": "string"},
+                "project": {"type": "string"},
+                "session": {"type": "string"},
                 "dry_run": {"type": "boolean"},
-                "request": request_schema(),
-                "seq": {"type": "integer", "minimum": 0, "description": "the stored message's sequence number"},
-                "created_at": text,
+                "request": "$0",
+                "seq": {
+                    "type": "integer",
+                    "minimum": 0,
+                    "description": "the stored message's sequence number"
+                },
+                "created_at": {"type": "string"}
             },
-            "required": ["cluster", "project", "session", "dry_run"],
-        })
+            "required": ["cluster", "project", "session", "dry_run"]
+        }"#,
+            vec![json!(request_schema())],
+        )
     }
 
     fn run(ctx: &mut Context, args: SendArgs) -> Result<Output, ToolError> {

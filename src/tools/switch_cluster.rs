@@ -4,7 +4,7 @@ use super::params::{Kind, Param};
 use super::{Context, Effect, Output, Tool, ToolError};
 use crate::validate::quote;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 crate::tool_args! {
     pub struct SwitchArgs {
@@ -31,11 +31,14 @@ impl Tool for SwitchCluster {
     type Args = SwitchArgs;
 
     fn output_schema() -> Value {
-        json!({
+        crate::schema::with(
+            r#"{
             "type": "object",
             "properties": {"previous": {"type": ["string", "null"]}, "active": {"type": "string"}},
-            "required": ["previous", "active"],
-        })
+            "required": ["previous", "active"]
+        }"#,
+            vec![],
+        )
     }
 
     fn run(ctx: &mut Context, args: SwitchArgs) -> Result<Output, ToolError> {

@@ -49,20 +49,33 @@ impl Tool for UpdateSession {
     type Args = UpdateArgs;
 
     fn output_schema() -> Value {
-        let text = json!({"type": "string"});
-        let value = json!({"type": ["string", "integer", "null"]});
-        json!({
+        crate::schema::with(
+            r#"{
             "type": "object",
             "properties": {
-                "cluster": text, "project": text, "session": text, "dry_run": {"type": "boolean"},
-                "request": request_schema(),
-                "changes": {"type": "array", "items": {"type": "object",
-                    "properties": {"field": text, "before": value, "after": value},
-                    "required": ["field", "before", "after"]}},
-                "warnings": {"type": "array", "items": text},
+                "cluster": {"type": "string"},
+                "project": {"type": "string"},
+                "session": {"type": "string"},
+                "dry_run": {"type": "boolean"},
+                "request": "$0",
+                "changes": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "field": {"type": "string"},
+                            "before": {"type": ["string", "integer", "null"]},
+                            "after": {"type": ["string", "integer", "null"]}
+                        },
+                        "required": ["field", "before", "after"]
+                    }
+                },
+                "warnings": {"type": "array", "items": {"type": "string"}}
             },
-            "required": ["cluster", "project", "session", "dry_run", "changes", "warnings"],
-        })
+            "required": ["cluster", "project", "session", "dry_run", "changes", "warnings"]
+        }"#,
+            vec![json!(request_schema())],
+        )
     }
 
     fn run(ctx: &mut Context, args: UpdateArgs) -> Result<Output, ToolError> {

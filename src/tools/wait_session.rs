@@ -7,7 +7,7 @@ use super::render::not_found;
 use super::{Context, Effect, Output, Tool, ToolError};
 use crate::gateway::PHASES;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::time::{Duration, Instant};
 
 const DEFAULT_TIMEOUT: i64 = 120;
@@ -52,17 +52,22 @@ impl Tool for WaitSession {
     type Args = WaitArgs;
 
     fn output_schema() -> Value {
-        let text = json!({"type": "string"});
-        json!({
+        crate::schema::with(
+            r#"{
             "type": "object",
             "properties": {
-                "session": text, "project": text,
+                "session": {"type": "string"},
+                "project": {"type": "string"},
                 "outcome": {"type": "string", "enum": ["reached", "timed_out", "cancelled", "client_gone"]},
-                "phase": text, "phases_seen": {"type": "array", "items": text},
-                "waited_seconds": {"type": "integer"}, "polls": {"type": "integer"},
+                "phase": {"type": "string"},
+                "phases_seen": {"type": "array", "items": {"type": "string"}},
+                "waited_seconds": {"type": "integer"},
+                "polls": {"type": "integer"}
             },
-            "required": ["session", "project", "outcome", "phase", "phases_seen", "waited_seconds", "polls"],
-        })
+            "required": ["session", "project", "outcome", "phase", "phases_seen", "waited_seconds", "polls"]
+        }"#,
+            vec![],
+        )
     }
 
     fn run(ctx: &mut Context, args: WaitArgs) -> Result<Output, ToolError> {

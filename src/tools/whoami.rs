@@ -5,7 +5,7 @@ use super::{Context, Effect, Output, Tool, ToolError};
 use crate::config::TokenSource;
 use crate::jwt;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::fmt::Write;
 
 pub struct Whoami;
@@ -43,22 +43,29 @@ impl Tool for Whoami {
     type Args = NoArgs;
 
     fn output_schema() -> Value {
-        let text = json!({"type": "string"});
-        json!({
+        crate::schema::with(
+            r#"{
             "type": "object",
             "properties": {
-                "cluster": text,
+                "cluster": {"type": "string"},
                 "api": {"type": "string", "enum": ["public-api", "ambient"]},
-                "server": text,
-                "project": text,
-                "token_source": {"type": ["string", "null"], "enum": ["config", "env", "login", "oidc", "acpctl", null],
-                                 "description": "where the token comes from; the token itself is never shown"},
-                "user": text, "subject": text, "issuer": text,
+                "server": {"type": "string"},
+                "project": {"type": "string"},
+                "token_source": {
+                    "type": ["string", "null"],
+                    "enum": ["config", "env", "login", "oidc", "acpctl", null],
+                    "description": "where the token comes from; the token itself is never shown"
+                },
+                "user": {"type": "string"},
+                "subject": {"type": "string"},
+                "issuer": {"type": "string"},
                 "expires_at": {"type": "integer", "description": "the JWT's exp, seconds since the epoch"},
-                "expired": {"type": "boolean"},
+                "expired": {"type": "boolean"}
             },
-            "required": ["cluster", "api", "server", "project", "token_source"],
-        })
+            "required": ["cluster", "api", "server", "project", "token_source"]
+        }"#,
+            vec![],
+        )
     }
 
     fn run(ctx: &mut Context, _: NoArgs) -> Result<Output, ToolError> {
