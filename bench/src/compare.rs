@@ -193,7 +193,7 @@ fn measure(e: &Env, peers: &[Peer], fig: &Figure) -> io::Result<(Vec<Result>, Op
                 let s = (k + round) % subjects;
                 if s == servers.len() {
                     let t = Instant::now();
-                    raw_get(e, floor_project.as_deref().unwrap_or_default(), Floor::GetParse)?;
+                    raw_get(e, floor_project.as_deref().unwrap_or_default(), Floor::GetParseNoTimeout)?;
                     floor_samples.push(t.elapsed());
                     continue;
                 }
@@ -352,7 +352,10 @@ pub fn run(e: &Env, peers: &[Peer]) -> io::Result<bool> {
             }
         }
     }
-    println!("\nlatency, request → answer (medians; floor = a raw keep-alive GET + parse of the same list):");
+    println!(
+        "\nlatency, request → answer (medians; floor = a raw keep-alive GET of the same list, parsed into sessions \
+         with serde_json, no resolver thread):"
+    );
     print!("{}", t.render());
     println!("\nserver CPU per call (schedstat of the server's main thread over the timed calls):");
     print!("{}", cpu.render());
