@@ -140,8 +140,9 @@ fn init_logging() {
 /// on a 10,000-session list). These take their place in the static binary (the linker takes
 /// a symbol from libc.a only while it is undefined): a copy of up to 32 bytes is two
 /// overlapping unaligned moves, a longer one `rep movsb` (fast on CPUs with ERMS/FSRM).
-/// No loops, so the compiler cannot turn one back into a call to `memcpy`.
-#[cfg(target_arch = "x86_64")]
+/// No loops, so the compiler cannot turn one back into a call to `memcpy`. (Built for glibc
+/// only for its test.)
+#[cfg(all(target_arch = "x86_64", any(target_env = "musl", test)))]
 mod mem {
     use core::arch::asm;
 
