@@ -9,6 +9,13 @@ use mcp_acp::{config, logging, redact};
 use std::io::Write;
 use std::process::ExitCode;
 
+/// The static build's allocator: musl's own is slower on this server's many short-lived
+/// allocations and gives every large buffer back to the kernel at once, to be faulted in
+/// afresh on the next call (Cargo.toml, README §Performance).
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static GLOBAL: dlmalloc::GlobalDlmalloc = dlmalloc::GlobalDlmalloc;
+
 const USAGE: &str = "\
 mcp-acp: an MCP server for the Ambient Code Platform (public-api gateway and ambient API server).
 

@@ -12,6 +12,7 @@
 //!
 //! scripts/bench.sh builds everything and runs this; see [`USAGE`] and bench/README.md.
 
+mod compare;
 mod mcp;
 mod procfs;
 mod stats;
@@ -30,6 +31,7 @@ usage: mcp-acp-bench --server PATH [--server PATH…] --floor PATH [--floor-stat
   --server PATH         an mcp-acp binary to measure (repeatable: measured one after the other)
   --floor PATH          a program that prints one line and exits (bench/floor), built for the host
   --floor-static PATH   the same built statically (musl): the floor of static servers
+  --upstream PATH       the upstream Python original's mcp-acp (0.2.2), a peer in the comparison
   --quick               about 5× fewer iterations (a smoke test; ratios are noisier)
   --protocol REV        the MCP revision asked for in initialize (default 2025-11-25)
   --framing go|length   the stub's framing: like Go's net/http (default) or Content-Length only
@@ -56,6 +58,7 @@ struct Options {
     servers: Vec<PathBuf>,
     floor: PathBuf,
     floor_static: Option<PathBuf>,
+    upstream: Option<PathBuf>,
     quick: bool,
     framing: stub::Framing,
     growth_calls: usize,
@@ -70,6 +73,7 @@ fn parse_args() -> Result<Options, String> {
         servers: vec![],
         floor: PathBuf::new(),
         floor_static: None,
+        upstream: None,
         quick: false,
         framing: stub::Framing::Go,
         growth_calls: GROWTH_CALLS,
@@ -83,6 +87,7 @@ fn parse_args() -> Result<Options, String> {
             "--server" => o.servers.push(value()?),
             "--floor" => o.floor = value()?,
             "--floor-static" => o.floor_static = Some(value()?),
+            "--upstream" => o.upstream = Some(value()?),
             "--quick" => o.quick = true,
             "--profile" => {
                 let v = value()?.to_string_lossy().into_owned();
@@ -123,7 +128,7 @@ fn parse_args() -> Result<Options, String> {
     if o.servers.is_empty() || o.floor.as_os_str().is_empty() {
         return Err("--server and --floor are required".into());
     }
-    for p in o.servers.iter().chain([&o.floor]).chain(o.floor_static.iter()) {
+    for p in o.servers.iter().chain([&o.floor]).chain(o.floor_static.iter()).chain(o.upstream.iter()) {
         if !p.is_file() {
             return Err(format!("{} does not exist", p.display()));
         }
@@ -151,6 +156,8 @@ fn main() {
 /// Everything a server's measurement shares.
 struct Env {
     launch: Launch,
+    /// The same with a clusters.yaml whose default cluster is an ambient API server (the stub).
+    launch_ambient: Launch,
     stub: stub::Stub,
     agent: ureq::Agent,
     url: String,
@@ -168,7 +175,23 @@ fn run(opts: &Options) -> io::Result<bool> {
         let lists: Vec<(String, usize)> = LIST_WORKLOADS.iter().map(|(n, _)| (format!("sessions-{n}"), *n)).collect();
         let list_refs: Vec<(&str, usize)> = lists.iter().map(|(p, n)| (p.as_str(), *n)).collect();
         let stub = stub::start(TOKEN, &list_refs, opts.framing)?;
-        let config = write_config(&dir, stub.addr.port())?;
+        let port = stub.addr.port();
+        let config = write_config(
+            &dir.join("acp"),
+            &format!(
+                "clusters:\n  {CLUSTER}:\n    server: http://127.0.0.1:{port}\n    token: {TOKEN}\n    \
+                 default_project: sessions-20\n    description: stub gateway of mcp-acp-bench\ndefault_cluster: {CLUSTER}\n\
+                 max_mutations_per_minute: 10000\n"
+            ),
+        )?;
+        let config_ambient = write_config(
+            &dir.join("acp-ambient"),
+            &format!(
+                "clusters:\n  {CLUSTER}:\n    api: ambient\n    server: http://127.0.0.1:{port}\n    token: {TOKEN}\n    \
+                 default_project: sessions-20\n    description: stub ambient API server of mcp-acp-bench\ndefault_cluster: {CLUSTER}\n\
+                 max_mutations_per_minute: 10000\n"
+            ),
+        )?;
         let mut env = vec![
             ("ACP_CLUSTER_CONFIG".to_string(), config.display().to_string()),
             ("HOME".to_string(), dir.display().to_string()),
@@ -177,8 +200,11 @@ fn run(opts: &Options) -> io::Result<bool> {
         if let Ok(path) = std::env::var("PATH") {
             env.push(("PATH".into(), path));
         }
+        let mut env_ambient = env.clone();
+        env_ambient[0].1 = config_ambient.display().to_string();
         let e = Env {
             launch: Launch { env, stderr_log: dir.join("stderr.log"), wrap: opts.wrap.clone() },
+            launch_ambient: Launch { env: env_ambient, stderr_log: dir.join("stderr.log"), wrap: opts.wrap.clone() },
             url: format!("http://{}/v1/sessions", stub.addr),
             stub,
             agent: floor_agent(),
@@ -214,6 +240,27 @@ fn run(opts: &Options) -> io::Result<bool> {
                 ))
             })?;
         }
+        let mut peers = Vec::new();
+        for server in &opts.servers {
+            let path = std::fs::canonicalize(server)?;
+            let kind = if procfs::is_static_elf(&path).unwrap_or(false) { "static" } else { "glibc" };
+            let label = match peers.iter().filter(|p: &&compare::Peer| p.label.starts_with(kind)).count() {
+                0 => kind.to_string(),
+                n => format!("{kind}#{}", n + 1),
+            };
+            peers.push(compare::Peer { label, path, upstream: false });
+        }
+        if let Some(up) = &opts.upstream {
+            peers.push(compare::Peer { label: "upstream".into(), path: up.clone(), upstream: true });
+        }
+        all_met &= compare::run(&e, &peers).map_err(|err| {
+            let log = std::fs::read_to_string(e.dir.join("stderr.log")).unwrap_or_default();
+            let tail: Vec<&str> = log.lines().rev().take(10).collect();
+            io::Error::other(format!(
+                "comparison: {err}\nlast server stderr lines:\n{}",
+                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+            ))
+        })?;
         println!(
             "\nbench time: {:.1} s; the stub answered {} requests on {} connections",
             started.elapsed().as_secs_f64(),
@@ -226,19 +273,16 @@ fn run(opts: &Options) -> io::Result<bool> {
     result
 }
 
-/// clusters.yaml in a 0700 directory, mode 0600, as the server wants it.
-fn write_config(dir: &Path, port: u16) -> io::Result<PathBuf> {
+/// clusters.yaml in `dir` (made 0700, its parent too), mode 0600, as the server wants it.
+fn write_config(dir: &Path, text: &str) -> io::Result<PathBuf> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-    let acp = dir.join("acp");
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(&acp)?;
-    std::fs::set_permissions(dir, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
-    let path = acp.join("clusters.yaml");
+    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    if let Some(parent) = dir.parent() {
+        std::fs::set_permissions(parent, std::os::unix::fs::PermissionsExt::from_mode(0o700))?;
+    }
+    let path = dir.join("clusters.yaml");
     let mut f = std::fs::File::options().create_new(true).write(true).mode(0o600).open(&path)?;
-    write!(
-        f,
-        "clusters:\n  {CLUSTER}:\n    server: http://127.0.0.1:{port}\n    token: {TOKEN}\n    \
-         default_project: sessions-20\n    description: stub gateway of mcp-acp-bench\ndefault_cluster: {CLUSTER}\n"
-    )?;
+    f.write_all(text.as_bytes())?;
     Ok(path)
 }
 
@@ -289,6 +333,9 @@ enum Floor {
     /// Without the timeout. ureq resolves the host on every request, and with a timeout it
     /// does so in a new thread; this shows what that thread costs.
     GetNoTimeout,
+    /// GET + parse without the timeout's resolver thread, which the server does not pay
+    /// either (it keeps the last DNS answer): the floor of the peer comparison.
+    GetParseNoTimeout,
 }
 
 /// One raw GET of the list; the body's length.
@@ -301,14 +348,14 @@ fn raw_get(e: &Env, project: &str, floor: Floor) -> io::Result<usize> {
         .header("Accept", "application/json")
         .body(())
         .map_err(io::Error::other)?;
-    let timeout = (floor != Floor::GetNoTimeout).then_some(Duration::from_secs(30));
+    let timeout = matches!(floor, Floor::Get | Floor::GetParse).then_some(Duration::from_secs(30));
     let request = e.agent.configure_request(request).timeout_global(timeout).build();
     let mut response = e.agent.run(request).map_err(io::Error::other)?;
     if response.status() != 200 {
         return Err(io::Error::other(format!("stub answered {}", response.status())));
     }
     let body = response.body_mut().with_config().limit(MAX_BODY).read_to_vec().map_err(io::Error::other)?;
-    if floor == Floor::GetParse {
+    if matches!(floor, Floor::GetParse | Floor::GetParseNoTimeout) {
         let list: List = serde_json::from_slice(&body).map_err(io::Error::other)?;
         std::hint::black_box(&list.items);
     }
