@@ -292,8 +292,17 @@ fn online(config: &Config, path: &std::path::Path, report: &mut Report) {
     }
 }
 
-fn health(config: &Config, cluster: &Cluster) -> Result<(), String> {
-    let (token, token_source) = config.token_for(cluster).map_err(|e| e.to_string())?;
+/// Why `/health` did not answer 200, as the report says it.
+struct Unhealthy(String);
+
+impl std::fmt::Display for Unhealthy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn health(config: &Config, cluster: &Cluster) -> Result<(), Unhealthy> {
+    let (token, token_source) = config.token_for(cluster).map_err(|e| Unhealthy(e.to_string()))?;
     let t = Target {
         cluster: &cluster.name,
         server: &cluster.server,
@@ -306,8 +315,8 @@ fn health(config: &Config, cluster: &Cluster) -> Result<(), String> {
     };
     match Transport::default().send(&t, "GET", "/health", None) {
         Ok(reply) if reply.status == 200 => Ok(()),
-        Ok(reply) => Err(format!("the gateway answered {}", reply.status)),
-        Err(e) => Err(e.describe(t.api)),
+        Ok(reply) => Err(Unhealthy(format!("the gateway answered {}", reply.status))),
+        Err(e) => Err(Unhealthy(e.describe(t.api))),
     }
 }
 

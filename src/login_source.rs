@@ -14,14 +14,27 @@ pub enum DeviceStep {
     Done,
 }
 
+/// Why a stored login could not be used, or a login could not go on: what happened and what
+/// to run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginFailed(pub String);
+
+impl std::fmt::Display for LoginFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for LoginFailed {}
+
 pub trait LoginSource {
     /// The access token from `cluster`'s stored login (with `oidc:`) or acpctl's (with
     /// `token_from: acpctl`), renewed when it expires within a minute. `Ok(None)`: there is no
     /// stored login. `Err`: there is one and it could not be used; the message says what to run.
-    fn token(&mut self, cluster: &Cluster, now: i64) -> Result<Option<(Secret, TokenSource)>, String>;
+    fn token(&mut self, cluster: &Cluster, now: i64) -> Result<Option<(Secret, TokenSource)>, LoginFailed>;
 
     /// Start the device flow for `cluster`, or poll the one under way once.
-    fn device_step(&mut self, cluster: &Cluster, now: i64) -> Result<DeviceStep, String>;
+    fn device_step(&mut self, cluster: &Cluster, now: i64) -> Result<DeviceStep, LoginFailed>;
 
     /// A device flow for `cluster` is under way.
     fn pending(&self, cluster: &str) -> bool;

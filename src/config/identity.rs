@@ -45,7 +45,7 @@ fn check(
     key: &'static str,
     cluster: ClusterName,
     out: &mut Vec<Diagnostic>,
-    content: fn(&str) -> Result<(), String>,
+    content: fn(&str) -> Result<(), &'static str>,
 ) -> bool {
     let problem = |message: String| Diagnostic::error(Origin::Content, Some(cluster.clone()), Some(key), message);
     let file = match secure_file::read_private(path, kind) {
@@ -74,15 +74,15 @@ fn check(
 }
 
 /// At least one PEM certificate that decodes.
-fn certificate(text: &str) -> Result<(), String> {
+fn certificate(text: &str) -> Result<(), &'static str> {
     if !text.contains("-----BEGIN CERTIFICATE-----") {
-        return Err("no PEM certificate (-----BEGIN CERTIFICATE-----) in it".into());
+        return Err("no PEM certificate (-----BEGIN CERTIFICATE-----) in it");
     }
     #[cfg(feature = "http")]
     {
         use rustls::pki_types::{CertificateDer, pem::PemObject};
         if !CertificateDer::pem_slice_iter(text.as_bytes()).any(|c| c.is_ok()) {
-            return Err("its PEM certificate does not decode (damaged base64?)".into());
+            return Err("its PEM certificate does not decode (damaged base64?)");
         }
     }
     Ok(())
@@ -90,22 +90,23 @@ fn certificate(text: &str) -> Result<(), String> {
 
 /// An unencrypted PEM private key: PKCS#8, PKCS#1 (RSA) or SEC1 (EC). What is wrong is told
 /// by the PEM labels only: nothing of the key is ever shown.
-fn private_key(text: &str) -> Result<(), String> {
+fn private_key(text: &str) -> Result<(), &'static str> {
     const LABELS: [&str; 3] = ["PRIVATE KEY", "RSA PRIVATE KEY", "EC PRIVATE KEY"];
     let has = |label: &str| text.contains(&format!("-----BEGIN {label}-----"));
     if !LABELS.iter().any(|l| has(l)) {
         return Err(match has("ENCRYPTED PRIVATE KEY") {
-            true => "the key is encrypted, and this server cannot ask for a passphrase; write an \
+            true => {
+                "the key is encrypted, and this server cannot ask for a passphrase; write an \
                      unencrypted copy with `openssl pkey -in KEY -out KEY.plain` (mode 0600)"
-                .into(),
-            false => "no PEM private key (-----BEGIN PRIVATE KEY-----, RSA PRIVATE KEY or EC PRIVATE KEY) in it".into(),
+            }
+            false => "no PEM private key (-----BEGIN PRIVATE KEY-----, RSA PRIVATE KEY or EC PRIVATE KEY) in it",
         });
     }
     #[cfg(feature = "http")]
     {
         use rustls::pki_types::{PrivateKeyDer, pem::PemObject};
         if PrivateKeyDer::from_pem_slice(text.as_bytes()).is_err() {
-            return Err("its PEM private key does not decode (damaged base64?)".into());
+            return Err("its PEM private key does not decode (damaged base64?)");
         }
     }
     Ok(())

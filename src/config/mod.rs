@@ -168,9 +168,10 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
         loaded.config.guard.audit_log = Some(PathBuf::from(log));
     }
     if let Some(tokens) = std::env::var(ANSWER_TOKENS_ENV).ok().filter(|v| !v.trim().is_empty()) {
-        loaded.config.guard.max_answer_tokens = answer_tokens_env(&tokens).map_err(|message| ConfigError {
-            path: Some(path.to_path_buf()),
-            diagnostics: vec![Diagnostic::error(Origin::Environment, None, Some(ANSWER_TOKENS_ENV), message)],
+        loaded.config.guard.max_answer_tokens = answer_tokens_env(&tokens).ok_or_else(|| {
+            let message = format!("{ANSWER_TOKENS_ENV}: {}", guard::answer_tokens_rule(&quote(&tokens)));
+            let problem = Diagnostic::error(Origin::Environment, None, Some(ANSWER_TOKENS_ENV), message);
+            ConfigError { path: Some(path.to_path_buf()), diagnostics: vec![problem] }
         })?;
     }
     Ok(loaded)
@@ -179,12 +180,9 @@ pub fn load(path: &Path) -> Result<Loaded, ConfigError> {
 /// Replaces `max_answer_tokens` when set and not empty.
 pub const ANSWER_TOKENS_ENV: &str = "ACP_MAX_ANSWER_TOKENS";
 
-/// `$ACP_MAX_ANSWER_TOKENS`, held to the rule of `max_answer_tokens`.
-fn answer_tokens_env(value: &str) -> Result<u32, String> {
-    match value.trim().parse::<u64>() {
-        Ok(n) if guard::ANSWER_TOKENS.contains(&n) => Ok(n as u32),
-        _ => Err(format!("{ANSWER_TOKENS_ENV}: {}", guard::answer_tokens_rule(&quote(value)))),
-    }
+/// `$ACP_MAX_ANSWER_TOKENS`, if it keeps the rule of `max_answer_tokens`.
+fn answer_tokens_env(value: &str) -> Option<u32> {
+    value.trim().parse::<u64>().ok().filter(|n| guard::ANSWER_TOKENS.contains(n)).map(|n| n as u32)
 }
 
 /// [`load`] with the value of `$ACP_TOKEN` given, so tests need not set the environment.

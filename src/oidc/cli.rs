@@ -7,6 +7,7 @@ use super::provider::{HOW_TO_ADD, Logins, SECRET_ENV, client_secret, device_fail
 use super::store::{self, Grant, StoredLogin, store_path};
 use super::{OidcError, Tokens};
 use crate::config::{self, Cluster};
+use crate::login_source::LoginFailed;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -108,29 +109,29 @@ pub fn run(args: &[String]) -> ExitCode {
     }
 }
 
-fn logout(cluster: &Cluster) -> Result<(), String> {
-    let path = store_path(&cluster.name).map_err(|e| e.to_string())?;
-    match store::remove(&path).map_err(|e| e.to_string())? {
+fn logout(cluster: &Cluster) -> Result<(), LoginFailed> {
+    let path = store_path(&cluster.name).map_err(|e| LoginFailed(e.to_string()))?;
+    match store::remove(&path).map_err(|e| LoginFailed(e.to_string()))? {
         true => eprintln!("Logged out of cluster {}: deleted {}.", cluster.name, path.display()),
         false => eprintln!("No stored login for cluster {} ({} does not exist).", cluster.name, path.display()),
     }
     Ok(())
 }
 
-fn login(cluster: &Cluster, mode: Mode) -> Result<(), String> {
+fn login(cluster: &Cluster, mode: Mode) -> Result<(), LoginFailed> {
     let name = &cluster.name;
     let Some(oidc) = &cluster.oidc else {
         if cluster.token_from.is_some() {
-            return Err(format!(
+            return Err(LoginFailed(format!(
                 "cluster {name} takes its login from acpctl (token_from: acpctl): run `acpctl login` instead, \
                  or add `oidc:` to log in with mcp-acp."
-            ));
+            )));
         }
-        return Err(format!(
+        return Err(LoginFailed(format!(
             "cluster {name} has no `oidc:` in clusters.yaml, so there is nothing to log in to. {HOW_TO_ADD}"
-        ));
+        )));
     };
-    let failed = |e: OidcError| format!("login to cluster {name} failed: {e}");
+    let failed = |e: OidcError| LoginFailed(format!("login to cluster {name} failed: {e}"));
     let mut logins = Logins::default();
     let (idp, ep) = logins.idp(&oidc.issuer).map_err(failed)?;
     eprintln!("Logging in to cluster {name} at {} (client {}).", oidc.issuer, oidc.client_id);
@@ -152,7 +153,7 @@ fn login(cluster: &Cluster, mode: Mode) -> Result<(), String> {
                 match device.poll(idp, ep, now()) {
                     Ok(Some(t)) => break t,
                     Ok(None) => {}
-                    Err(e) => return Err(device_failure(name, &e)),
+                    Err(e) => return Err(LoginFailed(device_failure(name, &e))),
                 }
             }
         }

@@ -76,13 +76,13 @@ impl Idp {
     }
 
     /// An endpoint from discovery: http(s), and https when the issuer is.
-    fn check_endpoint(&self, url: &str) -> Result<String, String> {
+    fn check_endpoint(&self, url: &str) -> Result<String, &'static str> {
         let origin = origin_of(url).ok_or("not an absolute http(s) URL")?;
         if origin.scheme == Scheme::Http && self.issuer.scheme == Scheme::Https {
-            return Err("http, while the issuer is https".into());
+            return Err("http, while the issuer is https");
         }
         if url.chars().any(|c| c.is_whitespace() || c.is_control()) || url.contains('#') {
-            return Err("not a plain URL".into());
+            return Err("not a plain URL");
         }
         Ok(url.to_string())
     }

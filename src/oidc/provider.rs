@@ -7,7 +7,7 @@ use super::store::{Acpctl, Grant, StoredLogin, acpctl_path, store_path};
 use super::{Endpoints, Idp, OidcError, RENEW_EARLY_SECS};
 use crate::config::{Cluster, Oidc};
 use crate::credentials::{Secret, TokenSource};
-use crate::login_source::{DeviceStep, LoginSource};
+use crate::login_source::{DeviceStep, LoginFailed, LoginSource};
 use crate::secure_file::{self, FileKind};
 use crate::validate::{ServerUrl, parse_server_url};
 use std::path::{Path, PathBuf};
@@ -197,7 +197,7 @@ pub fn device_failure(cluster: &str, e: &OidcError) -> String {
 }
 
 impl LoginSource for Logins {
-    fn token(&mut self, cluster: &Cluster, now: i64) -> Result<Option<(Secret, TokenSource)>, String> {
+    fn token(&mut self, cluster: &Cluster, now: i64) -> Result<Option<(Secret, TokenSource)>, LoginFailed> {
         if let Some(c) = self.cache.iter().find(|c| c.cluster == cluster.name && fresh(c.expires_at, now)) {
             return Ok(Some((c.access.clone(), c.source)));
         }
@@ -207,10 +207,10 @@ impl LoginSource for Logins {
                 Ok(Some(t)) => return Ok(Some((t, TokenSource::StoredLogin))),
                 Ok(None) => {}
                 Err(e) => {
-                    return Err(format!(
+                    return Err(LoginFailed(format!(
                         "The stored login for cluster {name} could not be renewed: {e}. Run `mcp-acp login {name}` \
                          to log in again."
-                    ));
+                    )));
                 }
             }
         }
@@ -218,10 +218,10 @@ impl LoginSource for Logins {
             match self.acpctl(cluster, now) {
                 Ok(t) => return Ok(t.map(|t| (t, TokenSource::Acpctl))),
                 Err(e) => {
-                    return Err(format!(
+                    return Err(LoginFailed(format!(
                         "acpctl's stored login (token_from: acpctl on cluster {name}) could not be renewed: {e}. \
                          Run `acpctl login` again."
-                    ));
+                    )));
                 }
             }
         }
@@ -232,13 +232,13 @@ impl LoginSource for Logins {
         self.pending.iter().any(|(c, _)| c == cluster)
     }
 
-    fn device_step(&mut self, cluster: &Cluster, now: i64) -> Result<DeviceStep, String> {
+    fn device_step(&mut self, cluster: &Cluster, now: i64) -> Result<DeviceStep, LoginFailed> {
         let name = &cluster.name;
         let Some(oidc) = &cluster.oidc else {
-            return Err(format!(
+            return Err(LoginFailed(format!(
                 "cluster {name} has no `oidc:` in clusters.yaml, so it cannot log in by itself. {}",
                 HOW_TO_ADD
-            ));
+            )));
         };
         let waiting = |d: &DeviceLogin, started| DeviceStep::Waiting {
             verification_uri: d.start.verification_uri.clone(),
@@ -248,10 +248,11 @@ impl LoginSource for Logins {
             started,
         };
         let Some(i) = self.pending.iter().position(|(c, _)| c == name) else {
-            let (idp, ep) =
-                self.idp(&oidc.issuer).map_err(|e| format!("Cannot start the login for cluster {name}: {e}."))?;
+            let (idp, ep) = self
+                .idp(&oidc.issuer)
+                .map_err(|e| LoginFailed(format!("Cannot start the login for cluster {name}: {e}.")))?;
             let login = DeviceLogin::start(idp, ep, &oidc.client_id, &oidc.scopes)
-                .map_err(|e| format!("Cannot start the login for cluster {name}: {e}."))?;
+                .map_err(|e| LoginFailed(format!("Cannot start the login for cluster {name}: {e}.")))?;
             let step = waiting(&login, true);
             self.pending.push((name.clone(), login));
             return Ok(step);
@@ -264,13 +265,13 @@ impl LoginSource for Logins {
             Ok(None) => Ok(waiting(&self.pending[i].1, false)),
             Ok(Some(tokens)) => {
                 self.pending.remove(i);
-                save_interactive(name, oidc, &tokens).map_err(|e| format!("Logged in, but {e}"))?;
+                save_interactive(name, oidc, &tokens).map_err(|e| LoginFailed(format!("Logged in, but {e}")))?;
                 self.keep(name, &tokens.access, tokens.expires_at, TokenSource::StoredLogin);
                 Ok(DeviceStep::Done)
             }
             Err(e) => {
                 self.pending.remove(i);
-                Err(device_failure(name, &e))
+                Err(LoginFailed(device_failure(name, &e)))
             }
         }
     }

@@ -163,7 +163,7 @@ impl Context {
             return Err(ToolError::Config(format!("cluster '{name}' is not configured")));
         };
         match self.login_source.as_mut() {
-            Some(source) => source.device_step(&cluster, now).map_err(ToolError::Refused),
+            Some(source) => source.device_step(&cluster, now).map_err(|e| ToolError::Refused(e.0)),
             None => Err(ToolError::Config("this build cannot log in to an identity provider".into())),
         }
     }
