@@ -87,26 +87,26 @@ fn heading(t: &Target, s: &Session) -> String {
 
 fn concise(t: &Target, s: &Session, now: i64) -> Output {
     let line = |v: &Option<String>| v.as_deref().map(|v| one_line(v, 200));
+    let (age, task, result, error) =
+        (page::age(s.created_at.as_deref(), now), one_line(&s.task, 200), line(&s.result), line(&s.error));
+    let mut text = heading(t, s);
+    let rows = [("Name", s.display_name.as_ref()), ("Status", Some(&s.status)), ("Age", age.as_ref())];
+    for (label, value) in rows.into_iter().chain([("Result", result.as_ref()), ("Error", error.as_ref())]) {
+        if let Some(v) = value {
+            let _ = writeln!(text, "  {label}: {v}");
+        }
+    }
+    let _ = writeln!(text, "  Task: {}", if task.is_empty() { "(none recorded)" } else { &task });
+    text.push_str("(response_format: detailed shows every field, the task whole)\n");
     let view = View::Concise {
         id: s.id.clone(),
         display_name: s.display_name.clone(),
         status: s.status.clone(),
-        age: page::age(s.created_at.as_deref(), now),
-        task: one_line(&s.task, 200),
-        result: line(&s.result),
-        error: line(&s.error),
+        age,
+        task,
+        result,
+        error,
     };
-    let mut text = heading(t, s);
-    if let View::Concise { display_name, status, age, task, result, error, .. } = &view {
-        let rows = [("Name", display_name), ("Status", &Some(status.clone())), ("Age", age)];
-        for (label, value) in rows.into_iter().chain([("Result", result), ("Error", error)]) {
-            if let Some(v) = value {
-                let _ = writeln!(text, "  {label}: {v}");
-            }
-        }
-        let _ = writeln!(text, "  Task: {}", if task.is_empty() { "(none recorded)" } else { task });
-    }
-    text.push_str("(response_format: detailed shows every field, the task whole)\n");
     let shown = Shown { cluster: t.cluster.into(), project: t.project.into(), session: view };
     Output::new(false, text, &shown)
 }
@@ -126,9 +126,9 @@ fn detailed(t: &Target, session: Session, budget: usize) -> Output {
     let mut cap = page::longest_field(&session);
     let mut out = render(session.clone());
     while wire_len(&out) > room(budget) && cap > 200 {
-        // Each field appears twice (text and structured content): shrink in proportion.
-        cap = (cap as u128 * room(budget) as u128 / wire_len(&out) as u128) as usize;
-        cap = cap.min(cap.saturating_sub(1)).max(200);
+        // Each field appears twice (text and structured content): shrink in proportion, by
+        // one character at least, to 200 at least.
+        cap = ((cap as u128 * room(budget) as u128 / wire_len(&out) as u128) as usize).clamp(200, cap - 1);
         out = render(page::cut_fields(&session, cap, REST));
     }
     out
