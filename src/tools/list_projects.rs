@@ -99,10 +99,7 @@ impl Tool for ListProjects {
                 for name in p.projects {
                     let _ = writeln!(text, "- {name}");
                 }
-                let line = page.line(ListProjects::NAME, "projects", &arguments);
-                if !line.is_empty() {
-                    let _ = writeln!(text, "\n{line}");
-                }
+                page.close(&mut text, ListProjects::NAME, "projects", &arguments);
                 Output::new(false, text, &p)
             }))
         })?

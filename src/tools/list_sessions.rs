@@ -171,10 +171,7 @@ impl Listing<'_> {
         for view in &self.sessions {
             view.text(&mut out);
         }
-        let line = page.line(ListSessions::NAME, "sessions", self.arguments);
-        if !line.is_empty() {
-            let _ = writeln!(out, "\n{line}");
-        }
+        page.close(&mut out, ListSessions::NAME, "sessions", self.arguments);
         out
     }
 }

@@ -87,7 +87,6 @@ impl Tool for ListSessionsByLabel {
                 next: page.next(&arguments),
                 searched: found.searched,
                 may_have_more: found.maybe_more,
-                labelled: &found.matched[page.range()],
             };
             Output::new(false, listing.text(&note, page, &arguments), &listing)
         }))
@@ -105,9 +104,6 @@ struct Listing<'a> {
     next: Option<Map<String, Value>>,
     searched: usize,
     may_have_more: bool,
-    /// The sessions shown, for their labels in the text.
-    #[serde(skip)]
-    labelled: &'a [crate::gateway::Session],
 }
 
 impl Listing<'_> {
@@ -122,14 +118,11 @@ impl Listing<'_> {
         if !self.sessions.is_empty() {
             out.push_str("\nSessions:\n");
         }
-        for (view, s) in self.sessions.iter().zip(self.labelled) {
+        for view in &self.sessions {
             view.text(&mut out);
-            let _ = writeln!(out, "  Labels: {}", labels::text_of(&s.labels));
+            let _ = writeln!(out, "  Labels: {}", labels::text_of(view.labels().unwrap_or(&Labels::new())));
         }
-        let line = page.line(ListSessionsByLabel::NAME, "sessions", arguments);
-        if !line.is_empty() {
-            let _ = writeln!(out, "\n{line}");
-        }
+        page.close(&mut out, ListSessionsByLabel::NAME, "sessions", arguments);
         out
     }
 }

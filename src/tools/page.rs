@@ -106,6 +106,14 @@ impl Page {
         })
     }
 
+    /// End `out` with [`Page::line`], after a blank line, when there is one.
+    pub fn close(&self, out: &mut String, tool: &str, noun: &str, args: &Map<String, Value>) {
+        let line = self.line(tool, noun, args);
+        if !line.is_empty() {
+            let _ = writeln!(out, "\n{line}");
+        }
+    }
+
     /// The list's closing line: how many more there are and exactly how to get them.
     pub fn line(&self, tool: &str, noun: &str, args: &Map<String, Value>) -> String {
         match self.next(args) {
@@ -265,6 +273,14 @@ impl<'a> View<'a> {
 }
 
 impl View<'_> {
+    /// The session's labels, where this view carries them (detailed, or [`View::labelled`]).
+    pub fn labels(&self) -> Option<&std::collections::BTreeMap<String, String>> {
+        match self {
+            View::Concise(brief) => brief.labels,
+            View::Detailed(s) => Some(&s.labels),
+        }
+    }
+
     /// The session as text: one line, or the detailed block.
     pub fn text(&self, out: &mut String) {
         match self {
