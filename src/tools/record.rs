@@ -53,7 +53,7 @@ pub(super) fn begin(ctx: &mut Context, tool: &dyn AnyTool, arguments: &Value) ->
         reason: None,
         status: None,
         duration_ms: 0,
-        subject: cluster.as_deref().and_then(|name| ctx.subject(name)),
+        subject: None, // known once the call has its token (`finish`)
         request_id: ctx.request_id().map(short_id),
         prompt: PROMPT_ARGS
             .iter()
@@ -76,11 +76,9 @@ impl Pending {
     /// the platform answered during the call, even one the tool reported as an answer. `Some`: it could not be written,
     /// and the result must say so (the call has already acted).
     pub(super) fn finish(mut self, ctx: &mut Context, result: &Result<Output, ToolError>) -> Option<String> {
-        // A token renewed from a stored login is first had during the call: the subject is the
-        // one of the token the call used.
-        if let Some(subject) = self.record.cluster.as_deref().and_then(|name| ctx.subject(name)) {
-            self.record.subject = Some(subject);
-        }
+        // The subject of the token the call used: one renewed from a stored login is first had
+        // during the call.
+        self.record.subject = self.record.cluster.as_deref().and_then(|name| ctx.subject(name));
         let r = &mut self.record;
         let first_line = |text: &str| Some(audit::cut(text.trim().lines().next().unwrap_or(""), audit::MAX_TEXT_CHARS));
         (r.outcome, r.reason, r.status) = match result {
