@@ -310,7 +310,7 @@ fn health(config: &Config, cluster: &Cluster) -> Result<(), Unhealthy> {
         token_source,
         api: "the gateway",
         project: &cluster.default_project,
-        timeout: cluster.timeout,
+        deadline: crate::deadline::Deadline::after(cluster.timeout),
         tls: &cluster.tls,
     };
     match Transport::default().send(&t, "GET", "/health", None) {

@@ -7,6 +7,7 @@ pub mod audit;
 pub mod base64;
 pub mod config;
 pub mod credentials;
+pub mod deadline;
 pub mod demo;
 pub mod der;
 #[cfg(feature = "http")]

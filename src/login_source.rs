@@ -4,6 +4,7 @@
 
 use crate::config::Cluster;
 use crate::credentials::{Secret, TokenSource};
+use crate::deadline::Deadline;
 
 /// Where acp_login's device flow stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,7 +32,17 @@ pub trait LoginSource {
     /// The access token from `cluster`'s stored login (with `oidc:`) or acpctl's (with
     /// `token_from: acpctl`), renewed when it expires within a minute. `Ok(None)`: there is no
     /// stored login. `Err`: there is one and it could not be used; the message says what to run.
-    fn token(&mut self, cluster: &Cluster, now: i64) -> Result<Option<(Secret, TokenSource)>, LoginFailed>;
+    /// Renewal draws on `deadline`, the tool call's.
+    fn token(
+        &mut self,
+        cluster: &Cluster,
+        now: i64,
+        deadline: Deadline,
+    ) -> Result<Option<(Secret, TokenSource)>, LoginFailed>;
+
+    /// Drop the access token kept for `cluster` (the platform refused it), so that the next
+    /// [`LoginSource::token`] renews it from the stored login.
+    fn forget(&mut self, cluster: &str);
 
     /// Start the device flow for `cluster`, or poll the one under way once.
     fn device_step(&mut self, cluster: &Cluster, now: i64) -> Result<DeviceStep, LoginFailed>;

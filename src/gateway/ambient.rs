@@ -472,7 +472,7 @@ mod tests {
             token: &token,
             token_source: crate::credentials::TokenSource::ConfigFile,
             project: "team-a",
-            timeout: std::time::Duration::from_secs(1),
+            deadline: crate::deadline::Deadline::after(std::time::Duration::from_secs(1)),
             tls: &tls,
         };
         let bare = NewSession::with_task("t");

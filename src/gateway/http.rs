@@ -140,21 +140,23 @@ impl Transport {
     ) -> Result<Reply, ApiError> {
         log::debug!("{method} {url} (project {})", t.project);
         let agent = self.agent(t)?;
-        let started = Instant::now();
         // A create never goes out on a pooled connection: one the gateway dropped while idle
         // would fail it after it may have been received, and it must not be sent twice.
         let fresh = !repeatable(method);
         let mut retried = false;
         let mut response = loop {
             let connects = agent.connects.load(Ordering::Relaxed);
-            let left = t.timeout.saturating_sub(started.elapsed());
+            let left = t.deadline.left();
+            if left.is_zero() {
+                return Err(ApiError::Timeout { secs: t.deadline.given_secs() });
+            }
             let e = match attempt(agent, t, method, url, body, left, fresh || retried) {
                 Ok(response) => break response,
                 Err(e) => e,
             };
             let reused = agent.connects.load(Ordering::Relaxed) == connects;
             // Once only, never after a create, and within the call's timeout.
-            let time_left = started.elapsed() < t.timeout;
+            let time_left = !t.deadline.passed();
             if retried || fresh || !reused || !is_stale_connection(&e) || !time_left {
                 return Err(map_error(e, t));
             }
@@ -287,7 +289,7 @@ fn host_port(server: &ServerUrl) -> String {
 fn map_error(e: ureq::Error, t: &Target) -> ApiError {
     let server = t.server.base();
     match e {
-        ureq::Error::Timeout(_) => ApiError::Timeout { secs: t.timeout.as_secs() },
+        ureq::Error::Timeout(_) => ApiError::Timeout { secs: t.deadline.given_secs() },
         ureq::Error::HostNotFound => ApiError::Dns { server },
         ureq::Error::ConnectionFailed => ApiError::Connect { server, detail: "connection failed".into() },
         ureq::Error::BodyExceedsLimit(limit) => ApiError::TooLarge { limit },
@@ -339,7 +341,7 @@ fn map_tls(e: &rustls::Error, t: &Target) -> ApiError {
 }
 
 fn map_io(io: io::Error, t: &Target) -> ApiError {
-    let (server, timeout_secs) = (t.server.base(), t.timeout.as_secs());
+    let (server, timeout_secs) = (t.server.base(), t.deadline.given_secs());
     if let Some(e) = io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
         return map_tls(e, t);
     }

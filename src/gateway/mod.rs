@@ -25,11 +25,11 @@ pub use domain::{
 pub use error::ApiError;
 
 use crate::credentials::{Secret, TlsProfile, TokenSource};
+use crate::deadline::Deadline;
 use crate::redact::MASK;
 use crate::validate::ServerUrl;
 use serde::Serialize;
 use serde_json::Value;
-use std::time::Duration;
 
 /// Where a call goes and with which credentials.
 pub struct Target<'a> {
@@ -40,7 +40,8 @@ pub struct Target<'a> {
     /// What the model is told it talks to: the backend's [`Capabilities::noun`].
     pub api: &'static str,
     pub project: &'a str,
-    pub timeout: Duration,
+    /// When the tool call must be over: every request draws on what is left.
+    pub deadline: Deadline,
     /// The cluster's TLS settings: an extra CA file, a client certificate, pins.
     pub tls: &'a TlsProfile,
 }

@@ -4,6 +4,7 @@
 
 use super::OidcError;
 use crate::credentials::Secret;
+use crate::deadline::Deadline;
 use crate::validate::{self, Scheme, ServerUrl};
 use serde_json::Value;
 use std::time::Duration;
@@ -26,6 +27,8 @@ pub struct Idp {
     issuer: ServerUrl,
     agent: ureq::Agent,
     timeout: Duration,
+    /// The deadline of the tool call this client works for, if any: no call outlives it.
+    deadline: Option<Deadline>,
 }
 
 impl Idp {
@@ -37,7 +40,12 @@ impl Idp {
             .tls_config(TlsConfig::builder().root_certs(RootCerts::WebPki).build())
             .timeout_global(Some(timeout))
             .build();
-        Idp { issuer: issuer.clone(), agent: config.into(), timeout }
+        Idp { issuer: issuer.clone(), agent: config.into(), timeout, deadline: None }
+    }
+
+    /// Bound every call from now on by `deadline` too (the tool call's), or by nothing more.
+    pub fn set_deadline(&mut self, deadline: Option<Deadline>) {
+        self.deadline = deadline;
     }
 
     pub fn issuer(&self) -> &ServerUrl {
@@ -121,7 +129,13 @@ impl Idp {
             if let Some(a) = auth {
                 builder = builder.header("Authorization", a.expose());
             }
-            let left = self.timeout.saturating_sub(started.elapsed());
+            let mut left = self.timeout.saturating_sub(started.elapsed());
+            if let Some(d) = self.deadline {
+                left = left.min(d.left());
+            }
+            if left.is_zero() {
+                return Err(unreachable("the call's time ran out before the identity provider answered".into()));
+            }
             let sent = match body {
                 Some(b) => builder
                     .header("Content-Type", "application/x-www-form-urlencoded")

@@ -7,6 +7,7 @@ use super::store::{Acpctl, Grant, StoredLogin, acpctl_path, store_path};
 use super::{Endpoints, Idp, OidcError, RENEW_EARLY_SECS};
 use crate::config::{Cluster, Oidc};
 use crate::credentials::{Secret, TokenSource};
+use crate::deadline::Deadline;
 use crate::login_source::{DeviceStep, LoginFailed, LoginSource};
 use crate::secure_file::{self, FileKind};
 use crate::validate::{ServerUrl, parse_server_url};
@@ -32,6 +33,8 @@ pub struct Logins {
     /// One client per issuer, with its endpoints once discovered.
     idps: Vec<(Idp, Option<Endpoints>)>,
     pending: Vec<(String, DeviceLogin)>,
+    /// The deadline of the tool call being served: renewal draws on it.
+    deadline: Option<Deadline>,
 }
 
 /// Still good for more than [`RENEW_EARLY_SECS`] (a token without `exp` is taken as good).
@@ -42,7 +45,7 @@ pub fn fresh(expires_at: Option<i64>, now: i64) -> bool {
 impl Logins {
     /// The client for `issuer` and its endpoints (discovered once per process).
     pub fn idp(&mut self, issuer: &ServerUrl) -> Result<(&Idp, &Endpoints), OidcError> {
-        idp_of(&mut self.idps, issuer)
+        idp_of(&mut self.idps, issuer, self.deadline)
     }
 
     fn keep(&mut self, cluster: &str, access: &Secret, expires_at: Option<i64>, source: TokenSource) -> Secret {
@@ -117,6 +120,7 @@ impl Logins {
 fn idp_of<'a>(
     idps: &'a mut Vec<(Idp, Option<Endpoints>)>,
     issuer: &ServerUrl,
+    deadline: Option<Deadline>,
 ) -> Result<(&'a Idp, &'a Endpoints), OidcError> {
     let i = match idps.iter().position(|(idp, _)| idp.issuer() == issuer) {
         Some(i) => i,
@@ -126,6 +130,7 @@ fn idp_of<'a>(
         }
     };
     let (idp, ep) = &mut idps[i];
+    idp.set_deadline(deadline);
     if ep.is_none() {
         *ep = Some(idp.discover()?);
     }
@@ -197,7 +202,13 @@ pub fn device_failure(cluster: &str, e: &OidcError) -> String {
 }
 
 impl LoginSource for Logins {
-    fn token(&mut self, cluster: &Cluster, now: i64) -> Result<Option<(Secret, TokenSource)>, LoginFailed> {
+    fn token(
+        &mut self,
+        cluster: &Cluster,
+        now: i64,
+        deadline: Deadline,
+    ) -> Result<Option<(Secret, TokenSource)>, LoginFailed> {
+        self.deadline = Some(deadline);
         if let Some(c) = self.cache.iter().find(|c| c.cluster == cluster.name && fresh(c.expires_at, now)) {
             return Ok(Some((c.access.clone(), c.source)));
         }
@@ -226,6 +237,10 @@ impl LoginSource for Logins {
             }
         }
         Ok(None)
+    }
+
+    fn forget(&mut self, cluster: &str) {
+        self.cache.retain(|c| c.cluster != cluster);
     }
 
     fn pending(&self, cluster: &str) -> bool {
@@ -257,7 +272,7 @@ impl LoginSource for Logins {
             self.pending.push((name.clone(), login));
             return Ok(step);
         };
-        let polled = match idp_of(&mut self.idps, &oidc.issuer) {
+        let polled = match idp_of(&mut self.idps, &oidc.issuer, self.deadline) {
             Ok((idp, ep)) => self.pending[i].1.poll(idp, ep, now),
             Err(e) => Err(e),
         };

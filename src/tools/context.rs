@@ -127,7 +127,7 @@ impl Context {
             return Ok(());
         }
         let Some(source) = self.login_source.as_mut() else { return Ok(()) };
-        let got = source.token(cluster, now);
+        let got = source.token(cluster, now, crate::deadline::Deadline::after(cluster.timeout));
         self.stored.retain(|(n, _, _)| n != name);
         match got {
             Ok(Some((token, from))) => self.stored.push((name.to_string(), token, from)),
@@ -392,7 +392,7 @@ impl Context {
             token,
             token_source,
             project,
-            timeout: cluster.timeout,
+            deadline: crate::deadline::Deadline::after(cluster.timeout),
             tls: &cluster.tls,
         };
         Ok(f(&mut Watched { inner: &mut Budgeted { inner: backend, budget }, status: &mut self.last_status }, &target))
