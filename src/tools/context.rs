@@ -5,6 +5,7 @@ use super::guard::{Budget, Budgeted, Offer};
 use super::{AnyTool, ToolError};
 use crate::config::{self, ApiKind, Cluster, Config};
 use crate::credentials::{Secret, TokenSource};
+use crate::deadline::Deadline;
 use crate::gateway::{Backend, Target};
 use crate::jwt;
 use crate::login_source::{DeviceStep, LoginSource};
@@ -58,6 +59,9 @@ pub struct Context {
     /// Stored logins (`oidc:`, `token_from: acpctl`), and the tokens last had from them.
     login_source: Option<Box<dyn LoginSource>>,
     stored: Vec<(String, Secret, TokenSource)>,
+    /// The time limit of the calls being served, when one is set; else each reach of a
+    /// cluster gets its `timeout_seconds` afresh.
+    deadline: Option<Deadline>,
 }
 
 fn system_now() -> i64 {
@@ -96,6 +100,7 @@ impl Context {
             last_status: None,
             login_source: None,
             stored: Vec::new(),
+            deadline: None,
         }
     }
 
@@ -127,7 +132,8 @@ impl Context {
             return Ok(());
         }
         let Some(source) = self.login_source.as_mut() else { return Ok(()) };
-        let got = source.token(cluster, now, crate::deadline::Deadline::after(cluster.timeout));
+        let deadline = self.deadline.unwrap_or_else(|| Deadline::after(cluster.timeout));
+        let got = source.token(cluster, now, deadline);
         self.stored.retain(|(n, _, _)| n != name);
         match got {
             Ok(Some((token, from))) => self.stored.push((name.to_string(), token, from)),
@@ -166,6 +172,17 @@ impl Context {
             Some(source) => source.device_step(&cluster, now).map_err(|e| ToolError::Refused(e.0)),
             None => Err(ToolError::Config("this build cannot log in to an identity provider".into())),
         }
+    }
+
+    /// Bound every request from now on by `deadline` (one tool call, one cluster of
+    /// `check-config --online`), or clear the bound.
+    pub fn set_deadline(&mut self, deadline: Option<Deadline>) {
+        self.deadline = deadline;
+    }
+
+    /// The bound in force, else `timeout` from now.
+    fn deadline_or(&self, timeout: std::time::Duration) -> Deadline {
+        self.deadline.unwrap_or_else(|| Deadline::after(timeout))
     }
 
     pub fn set_progress(&mut self, progress: Option<Progress>) {
@@ -380,6 +397,7 @@ impl Context {
                 self.notices.push(note);
             }
         }
+        let deadline = self.deadline_or(cluster.timeout);
         let budget = self.budget.get_or_insert_with(|| Budget::new(config.guard.max_mutations_per_minute));
         let backend = match self.backends.iter_mut().find(|(kind, _)| kind.is_none_or(|k| k == cluster.api)) {
             Some((_, backend)) => backend.as_mut(),
@@ -392,7 +410,7 @@ impl Context {
             token,
             token_source,
             project,
-            deadline: crate::deadline::Deadline::after(cluster.timeout),
+            deadline,
             tls: &cluster.tls,
         };
         Ok(f(&mut Watched { inner: &mut Budgeted { inner: backend, budget }, status: &mut self.last_status }, &target))
