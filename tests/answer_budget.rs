@@ -63,11 +63,11 @@ fn a_session_is_concise_by_default_and_a_detailed_one_is_cut_to_fit_the_budget()
     );
     let mut s = env.spawn();
     s.initialize();
-    let concise = s.call_tool("acp_get_session", json!({"session": "big"}));
+    let concise = s.call_tool("acp_get_session", json!({"session": "big", "response_format": "concise"}));
     assert!(!concise.is_error, "{}", concise.text);
     assert!(concise.text.contains("  Status: failed\n"), "{}", concise.text);
     assert!(concise.text.contains("  Error: boom…\n") && concise.text.contains("  Task: Refactor the parser…\n"));
-    assert!(concise.text.contains("response_format: detailed shows every field"), "{}", concise.text);
+    assert!(concise.text.contains("response_format: detailed, the default, shows every field"), "{}", concise.text);
     assert!(!concise.text.contains("claude-x") && concise.raw.to_string().len() < 2_000, "{}", concise.raw);
 
     let detailed = s.call_tool("acp_get_session", json!({"session": "big", "response_format": "detailed"}));

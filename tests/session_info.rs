@@ -96,3 +96,46 @@ fn projects_are_listed_on_ambient_and_only_the_default_is_known_on_public_api() 
     assert_eq!(gw.gateway.request_count(), 0);
     finish(s);
 }
+
+/// One session's default answer shows what a user asks about first (issue 18, item 15): the
+/// model, its times, labels and result or error, without `response_format: detailed`.
+#[test]
+fn one_session_shows_model_times_labels_and_result_by_default_on_both_apis() {
+    let env = AmbientEnv::new();
+    let id = env.api.add_session(
+        "team-a",
+        json!({"name": "nightly", "prompt": "x", "phase": "Completed", "llm_model": "claude-z",
+               "labels": "{\"team\":\"core\"}", "created_at": "2026-11-01T09:59:00Z",
+               "start_time": "2026-11-01T10:00:00Z", "completion_time": "2026-11-01T10:30:00Z"}),
+    );
+    let mut s = env.spawn();
+    let r = s.call_tool("acp_get_session", json!({"session": id}));
+    assert!(!r.is_error, "{}", r.text);
+    for line in [
+        "  Model: claude-z\n",
+        "  Started: 2026-11-01T10:00:00Z\n",
+        "  Completed: 2026-11-01T10:30:00Z\n",
+        "  Labels: team=core\n",
+    ] {
+        assert!(r.text.contains(line), "{line:?} missing from {}", r.text);
+    }
+    let shown = &r.raw["structuredContent"]["session"];
+    assert_eq!((&shown["model"], &shown["labels"]["team"]), (&json!("claude-z"), &json!("core")), "{shown}");
+    let concise = s.call_tool("acp_get_session", json!({"session": id, "response_format": "concise"}));
+    assert!(!concise.text.contains("claude-z"), "concise is asked for by name: {}", concise.text);
+    finish(s);
+
+    let gw = TestEnv::new();
+    gw.write_default_config();
+    gw.gateway.add_session_full(
+        "team-a",
+        json!({"metadata": {"name": "s1", "creationTimestamp": "2026-01-01T00:00:00Z"},
+               "spec": {"prompt": "p", "model": "claude-y"},
+               "status": {"phase": "Failed", "error": "it broke"}}),
+    );
+    let mut s = gw.spawn();
+    s.initialize();
+    let r = s.call_tool("acp_get_session", json!({"session": "s1"}));
+    assert!(r.text.contains("  Model: claude-y\n") && r.text.contains("  Error: it broke\n"), "{}", r.text);
+    finish(s);
+}

@@ -1,7 +1,7 @@
 //! `acp_get_session`: one session by id.
 
-use super::page::{self, Format, RESPONSE_FORMAT, one_line, room, wire_len};
-use super::params::{PROJECT, SESSION};
+use super::page::{self, Format, one_line, room, wire_len};
+use super::params::{Kind, PROJECT, Param, SESSION};
 use super::render::{describe_with, failed, session_schema};
 use super::{Context, Effect, Output, Tool, ToolError};
 use crate::gateway::{Session, Target};
@@ -13,9 +13,17 @@ crate::tool_args! {
     pub struct GetArgs {
         project: Option<String> = PROJECT,
         session: String = SESSION,
-        response_format: Option<String> = RESPONSE_FORMAT,
+        response_format: Option<String> = FORMAT,
     }
 }
+
+/// One session's answer is small: every field by default, cut only by the answer budget.
+/// Concise is for lists, and here on request.
+const FORMAT: Param = Param::new(
+    Kind::Enum(&["concise", "detailed"]),
+    false,
+    "detailed (default): every field; concise: id, name, phase, age, one-line task",
+);
 
 pub struct GetSession;
 
@@ -52,7 +60,8 @@ const REST: &str = "raise max_answer_tokens (or ACP_MAX_ANSWER_TOKENS) to see mo
 impl Tool for GetSession {
     const NAME: &'static str = "acp_get_session";
     const TITLE: &'static str = "Get session";
-    const DESCRIPTION: &'static str = "Check on one session by ID: status, task, model, times, result or error.";
+    const DESCRIPTION: &'static str =
+        "Check on one session by ID: status, task, model, times, labels, result or error.";
     const EFFECT: Effect = Effect::READ;
     type Args = GetArgs;
 
@@ -70,7 +79,10 @@ impl Tool for GetSession {
     fn run(ctx: &mut Context, args: GetArgs) -> Result<Output, ToolError> {
         let id = args.session.as_str();
         let (now, budget) = ((ctx.now)(), ctx.answer_budget());
-        let format = Format::of(args.response_format.as_deref());
+        let format = match args.response_format.as_deref() {
+            Some("concise") => Format::Concise,
+            _ => Format::Detailed,
+        };
         ctx.with_api(args.project.as_deref(), |api, t| match api.get(t, id) {
             Ok(session) => Ok(match format {
                 Format::Concise => concise(t, &session, now),
@@ -97,7 +109,7 @@ fn concise(t: &Target, s: &Session, now: i64) -> Output {
         }
     }
     let _ = writeln!(text, "  Task: {}", if task.is_empty() { "(none recorded)" } else { &task });
-    text.push_str("(response_format: detailed shows every field, the task whole)\n");
+    text.push_str("(response_format: detailed, the default, shows every field and the task whole)\n");
     let view = View::Concise {
         id: s.id.clone(),
         display_name: s.display_name.clone(),

@@ -33,11 +33,16 @@ pub fn describe(s: &Session, out: &mut String) {
 /// [`describe`] with the task cut at `task_chars` characters.
 pub fn describe_with(s: &Session, out: &mut String, task_chars: usize) {
     let _ = writeln!(out, "  Status: {}", s.status);
-    let optional = [("Created", &s.created_at), ("Completed", &s.completed_at), ("Model", &s.model)];
+    let optional =
+        [("Model", &s.model), ("Created", &s.created_at), ("Started", &s.started_at), ("Completed", &s.completed_at)];
     for (label, value) in optional {
         if let Some(v) = value {
             let _ = writeln!(out, "  {label}: {v}");
         }
+    }
+    if !s.labels.is_empty() {
+        let labels: Vec<String> = s.labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        let _ = writeln!(out, "  Labels: {}", labels.join(", "));
     }
     match s.task.as_str() {
         "" => out.push_str("  Task: (none recorded)\n"),
