@@ -279,7 +279,10 @@ impl Server {
         let kind = usize::from(rev.has_annotations()) + usize::from(rev.has_structured_output());
         let (_, lists) = self.tools_cache.as_mut().expect("set above");
         lists[kind].get_or_insert_with(|| {
-            serde_json::value::to_raw_value(&tools_list(rev, &offer)).expect("a Value serializes")
+            // One tool's tree at a time: the whole list as a tree was a third of the heap.
+            let entries: Vec<String> = offered(rev, &offer).map(|tool| tool.to_string()).collect();
+            let text = format!("{{\"tools\":[{}]}}", entries.join(","));
+            RawValue::from_string(text).expect("serialized JSON is JSON")
         })
     }
 
@@ -462,36 +465,36 @@ fn set_log_level(params: &Value) -> Result<Value, RpcError> {
 
 /// Each tool as the revision describes tools: fields a revision does not know are left out.
 fn tools_list(rev: Rev, offer: &Offer) -> Value {
-    let tools: Vec<Value> = tools::TOOLS
-        .iter()
-        .filter(|t| offer.offers(**t))
-        .map(|t| {
-            let mut tool = json!({"name": t.name(), "description": t.description()});
-            tool["inputSchema"] = tools::params::schema(t.params()); // moved in, not copied
-            if rev.has_annotations() {
-                let effect = t.effect();
-                tool["annotations"] = json!({
-                    "title": t.title(),
-                    "readOnlyHint": effect.read_only(),
-                    "destructiveHint": effect.destructive(),
-                    "idempotentHint": effect.idempotent,
-                    "openWorldHint": effect.remote,
-                });
-            }
-            if rev.has_structured_output() {
-                tool["title"] = json!(t.title());
-                tool["outputSchema"] = t.output_schema();
-            }
-            tool
-        })
-        .collect();
     let mut result = json!({});
-    result["tools"] = Value::Array(tools);
+    result["tools"] = Value::Array(offered(rev, offer).collect());
     if rev.stateless() {
         result["ttlMs"] = json!(3_600_000);
         result["cacheScope"] = json!("public");
     }
     result
+}
+
+/// Each offered tool as `tools/list` shows it, made one at a time.
+fn offered<'a>(rev: Rev, offer: &'a Offer) -> impl Iterator<Item = Value> + 'a {
+    tools::TOOLS.iter().filter(|t| offer.offers(**t)).map(move |t| {
+        let mut tool = json!({"name": t.name(), "description": t.description()});
+        tool["inputSchema"] = tools::params::schema(t.params()); // moved in, not copied
+        if rev.has_annotations() {
+            let effect = t.effect();
+            tool["annotations"] = json!({
+                "title": t.title(),
+                "readOnlyHint": effect.read_only(),
+                "destructiveHint": effect.destructive(),
+                "idempotentHint": effect.idempotent,
+                "openWorldHint": effect.remote,
+            });
+        }
+        if rev.has_structured_output() {
+            tool["title"] = json!(t.title());
+            tool["outputSchema"] = t.output_schema();
+        }
+        tool
+    })
 }
 
 /// The loop: read a line, answer it, until end of input. Notifications a tool sends while it

@@ -17,6 +17,12 @@ use ureq::unversioned::transport::{ConnectProxyConnector, ConnectionDetails, Con
 pub const MAX_BODY: u64 = 16 * 1024 * 1024;
 /// Most redirects followed for one call.
 pub const MAX_REDIRECTS: usize = 3;
+/// ureq's buffers per connection, filled with zeros when first used (so every byte is
+/// resident): 128 KiB each by default, a third of the static binary's heap after one list.
+/// The input buffer holds the answer's head, as large as ureq allows one (64 KiB); the
+/// output buffer the request's head, a bearer token included.
+pub const INPUT_BUFFER: usize = 64 * 1024;
+pub const OUTPUT_BUFFER: usize = 32 * 1024;
 
 /// An answer with its body read.
 #[derive(Debug)]
@@ -96,6 +102,8 @@ impl Transport {
             // We follow redirects ourselves, to check where they go before the token does.
             .max_redirects(0)
             .user_agent(concat!("mcp-acp/", env!("CARGO_PKG_VERSION")))
+            .input_buffer_size(INPUT_BUFFER)
+            .output_buffer_size(OUTPUT_BUFFER)
             .build();
         let connects = Arc::new(AtomicU64::new(0));
         // ureq's default chain (a CONNECT proxy if configured, TCP, TLS) with our TLS.

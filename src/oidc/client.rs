@@ -37,6 +37,8 @@ impl Idp {
             .http_status_as_error(false)
             .max_redirects(0)
             .user_agent(concat!("mcp-acp/", env!("CARGO_PKG_VERSION")))
+            .input_buffer_size(crate::gateway::http::INPUT_BUFFER)
+            .output_buffer_size(crate::gateway::http::OUTPUT_BUFFER)
             .tls_config(TlsConfig::builder().root_certs(RootCerts::WebPki).build())
             .timeout_global(Some(timeout))
             .build();
