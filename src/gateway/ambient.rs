@@ -13,7 +13,7 @@ use super::http::{Reply, Transport};
 use super::v1::{call, parse_json};
 use super::{
     Answer, ApiError, Backend, Capabilities, IdSyntax, Message, NewSession, Op, OpKind, Repo, Request, Session,
-    SessionList, SessionPatch, Target, shown,
+    SessionList, SessionPatch, Target, same_session, shown,
 };
 use crate::validate::{clip, is_ksuid, quote};
 use serde::Deserialize;
@@ -207,6 +207,7 @@ impl Ambient {
     fn read(&mut self, t: &Target, id: &str) -> Result<Session, ApiError> {
         let reply = self.send(t, "GET", &format!("{ROOT}/sessions/{id}"), None)?;
         let session: Session = parse_json::<WireSession>(&reply, "a session")?.into();
+        same_session(id, &session)?;
         match session.project.as_deref() == Some(t.project) {
             true => Ok(session),
             false => {

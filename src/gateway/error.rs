@@ -95,6 +95,23 @@ pub enum ApiError {
     TooLarge {
         limit: u64,
     },
+    /// A read of session `asked` answered with another session: nothing more was sent.
+    WrongSession {
+        asked: String,
+        /// Server text: shown quoted, never as ours.
+        answered: String,
+    },
+    /// 409 naming a phase of our vocabulary ([`super::PHASES`]; empty: not set yet) that the
+    /// action cannot start from.
+    WrongPhase {
+        phase: &'static str,
+    },
+    /// Any other 409 (an optimistic lock, a constraint): the server's reason, on one line.
+    Conflict {
+        reason: String,
+    },
+    /// The client cancelled the call (`notifications/cancelled`): nothing more was sent.
+    Cancelled,
     /// A success status whose body is not what the API promises (not JSON, wrong shape, cut off).
     BadResponse {
         detail: String,
@@ -118,6 +135,7 @@ impl ApiError {
             | ApiError::RetriedDeleteNotFound { .. }
             | ApiError::NoSuchProject { .. } => Some(404),
             ApiError::Unauthorized { .. } => Some(401),
+            ApiError::WrongPhase { .. } | ApiError::Conflict { .. } => Some(409),
             ApiError::RateLimited { .. } => Some(429),
             _ => None,
         }
@@ -269,6 +287,16 @@ impl fmt::Display for Named<'_> {
                 "{cap}'s answer is larger than {} MiB, the most this server reads; it was discarded.",
                 limit / (1024 * 1024)
             ),
+            ApiError::WrongSession { asked, answered } => write!(
+                f,
+                "{cap} was asked for session '{asked}' and answered with another session, {}; nothing more was \
+                 sent. Check the ID with acp_list_sessions.",
+                quote(answered)
+            ),
+            ApiError::WrongPhase { phase: "" } => write!(f, "{cap} refused (409): the session has no phase yet."),
+            ApiError::WrongPhase { phase } => write!(f, "{cap} refused (409): the session is in phase {phase}."),
+            ApiError::Conflict { reason } => write!(f, "{cap} refused with a conflict (409: {}).", quote(reason)),
+            ApiError::Cancelled => write!(f, "The client cancelled this call, so nothing more was sent."),
             ApiError::BadResponse { detail } => write!(f, "{cap}'s answer could not be used: {detail}"),
             ApiError::Transport { detail } => write!(f, "The request to {api} failed: {detail}"),
         }

@@ -394,6 +394,15 @@ impl dyn Backend + '_ {
     }
 }
 
+/// A read of `asked` must answer that session: another one is the API's error, and whatever the
+/// read was to decide (a delete, a stop) is not sent.
+fn same_session(asked: &str, got: &Session) -> Result<(), ApiError> {
+    match got.id == asked {
+        true => Ok(()),
+        false => Err(ApiError::WrongSession { asked: asked.to_string(), answered: got.id.clone() }),
+    }
+}
+
 /// A backend answered an op with another op's kind of answer: a bug in that backend.
 fn mismatch() -> ApiError {
     ApiError::BadResponse { detail: "internal error: the backend gave an answer of the wrong kind".into() }

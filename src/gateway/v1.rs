@@ -174,7 +174,11 @@ impl Backend for GatewayV1 {
                 let sessions: Vec<Session> = list.items.into_iter().map(Session::from).collect();
                 Ok(Answer::List(SessionList { maybe_more: sessions.len() >= PAGE_LIMIT, sessions }))
             }
-            Op::Get { .. } => Ok(Answer::Session(Box::new(parse_json::<WireSession>(&reply, "a session")?.into()))),
+            Op::Get { id } => {
+                let session: Session = parse_json::<WireSession>(&reply, "a session")?.into();
+                super::same_session(id, &session)?;
+                Ok(Answer::Session(Box::new(session)))
+            }
             Op::Create { .. } => created_id(&reply).map(Answer::Created),
             Op::Delete { .. } => Ok(Answer::Deleted),
             _ => Err(ApiError::NotServed { api: CAPABILITIES.noun, what: op.kind().what() }),
