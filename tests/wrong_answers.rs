@@ -124,6 +124,7 @@ fn sessions_repeated_on_every_page_are_counted_and_acted_on_once() {
     let starts: Vec<String> = env.methods().into_iter().filter(|m| m.ends_with("/start")).collect();
     assert_eq!(starts, [format!("POST {ROOT}/{}/start", ids[0]), format!("POST {ROOT}/{}/start", ids[1])]);
     let r = s.call_tool("acp_list_sessions_by_label", json!({"labels": {"batch": "x"}}));
-    assert_eq!(r.raw["structuredContent"]["match_count"], json!(2), "{}", r.text);
+    assert_eq!(r.raw["structuredContent"]["total"], json!(2), "{}", r.text);
+    assert_eq!(r.raw["structuredContent"]["searched"], json!(100), "{}", r.text);
     finish(s);
 }

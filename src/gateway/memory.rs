@@ -112,8 +112,8 @@ impl Backend for MemoryApi {
             Op::Start { id } => self.move_phase(t, id, &["stopped", "failed", "completed", ""], "pending"),
             Op::Messages { id } => {
                 self.position(t.project, id)?;
-                let of = self.messages.iter().filter(|(s, _)| s == id).map(|(_, m)| m.clone());
-                Ok(Answer::Messages(of.collect()))
+                let of: Vec<Message> = self.messages.iter().filter(|(s, _)| s == id).map(|(_, m)| m.clone()).collect();
+                Ok(Answer::Messages(super::MessageList { total: of.len(), messages: of }))
             }
             Op::SendMessage { id, text } => {
                 self.position(t.project, id)?;

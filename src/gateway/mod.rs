@@ -12,6 +12,8 @@ pub mod ambient;
 mod domain;
 mod error;
 #[cfg(feature = "http")]
+mod listing;
+#[cfg(feature = "http")]
 pub mod http;
 pub mod memory;
 #[cfg(feature = "http")]
@@ -20,7 +22,7 @@ pub mod tls;
 pub mod v1;
 
 pub use domain::{
-    LabelEdit, MAX_PROMPT_CHARS, Message, NewSession, PHASES, Phase, Repo, Session, SessionList, SessionPatch, shown,
+    LabelEdit, MAX_PROMPT_CHARS, Message, MessageList, NewSession, PHASES, Phase, Repo, Session, SessionList, SessionPatch, shown,
 };
 pub use error::ApiError;
 
@@ -175,7 +177,7 @@ pub enum Answer {
         before: Box<Session>,
         after: Box<Session>,
     },
-    Messages(Vec<Message>),
+    Messages(MessageList),
     Sent(Message),
     Projects(Vec<String>),
 }
@@ -325,8 +327,8 @@ impl dyn Backend + '_ {
         }
     }
 
-    /// A session's messages, oldest first.
-    pub fn messages(&mut self, t: &Target, id: &str) -> Result<Vec<Message>, ApiError> {
+    /// A session's messages, oldest first (the newest of them, when there are very many).
+    pub fn messages(&mut self, t: &Target, id: &str) -> Result<MessageList, ApiError> {
         let op = Op::Messages { id };
         self.check(&op)?;
         match self.execute(t, &op)? {

@@ -166,13 +166,12 @@ impl Backend for GatewayV1 {
             call(&mut self.http, t, request.method, &request.path, body.as_deref().map(str::as_bytes), error_from)?;
         match op {
             Op::List => {
-                #[derive(Deserialize)]
-                struct List {
-                    items: Vec<WireSession>,
+                let mut kept = super::listing::Kept::new(None);
+                let what = "a session list";
+                match kept.read::<WireSession>(&reply.body, PAGE_LIMIT).map_err(|e| bad_body(&reply, what, &e))? {
+                    (_, Some(got)) => Ok(Answer::List(SessionList { maybe_more: got >= PAGE_LIMIT, sessions: kept.sessions })),
+                    (_, None) => Err(bad_body(&reply, what, &<serde_json::Error as serde::de::Error>::missing_field("items"))),
                 }
-                let list: List = parse_json(&reply, "a session list")?;
-                let sessions: Vec<Session> = list.items.into_iter().map(Session::from).collect();
-                Ok(Answer::List(SessionList { maybe_more: sessions.len() >= PAGE_LIMIT, sessions }))
             }
             Op::Get { id } => {
                 let session: Session = parse_json::<WireSession>(&reply, "a session")?.into();
@@ -210,14 +209,19 @@ fn created_id(reply: &Reply) -> Result<String, ApiError> {
 }
 
 pub(super) fn parse_json<T: for<'de> Deserialize<'de>>(reply: &Reply, what: &str) -> Result<T, ApiError> {
-    serde_json::from_slice(&reply.body).map_err(|e| ApiError::BadResponse {
+    serde_json::from_slice(&reply.body).map_err(|e| bad_body(reply, what, &e))
+}
+
+/// A success answer whose body is not `what`.
+pub(super) fn bad_body(reply: &Reply, what: &str, e: &serde_json::Error) -> ApiError {
+    ApiError::BadResponse {
         detail: format!(
             "status {} with a body that is not {what} ({}; content type {})",
             reply.status,
             clip(&e.to_string(), shown::ERROR), // serde quotes the offending value
             quote(&reply.content_type)
         ),
-    })
+    }
 }
 
 /// Read an error answer the way the gateway writes them (docs/public-api.md §8, §9).
