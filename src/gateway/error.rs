@@ -147,6 +147,35 @@ impl ApiError {
     }
 }
 
+impl ApiError {
+    /// A 409 as the backends read it: [`ApiError::WrongPhase`] when `reason` is exactly the
+    /// start/stop refusal (`cannot stop session in phase "Stopped"; must be …`, one line, a
+    /// phase of ours), else [`ApiError::Conflict`] with its first line.
+    pub fn conflict(reason: &str) -> ApiError {
+        match refused_phase(reason) {
+            Some(phase) => ApiError::WrongPhase { phase },
+            None => ApiError::Conflict { reason: reason.trim().lines().next().unwrap_or_default().to_string() },
+        }
+    }
+}
+
+fn refused_phase(reason: &str) -> Option<&'static str> {
+    if reason.contains(['\n', '\r']) {
+        return None;
+    }
+    let rest = ["cannot stop session in phase \"", "cannot start session in phase \""]
+        .iter()
+        .find_map(|prefix| reason.strip_prefix(prefix))?;
+    let (phase, after) = rest.split_once('"')?;
+    if !(after.is_empty() || after.starts_with(';')) {
+        return None;
+    }
+    match phase {
+        "" => Some(""),
+        phase => super::PHASES.iter().copied().find(|p| p.eq_ignore_ascii_case(phase)),
+    }
+}
+
 /// How [`ApiError`]'s `Display` names the API: the public-api gateway's word.
 const GATEWAY: &str = "the gateway";
 
@@ -306,6 +335,22 @@ impl fmt::Display for Named<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_exact_refusal_naming_a_phase_of_ours_is_a_wrong_phase() {
+        let phase = |r: &str| match ApiError::conflict(r) {
+            ApiError::WrongPhase { phase } => Ok(phase),
+            ApiError::Conflict { reason } => Err(reason),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(phase(r#"cannot stop session in phase "Stopped"; must be Running"#), Ok("stopped"));
+        assert_eq!(phase(r#"cannot start session in phase "Running""#), Ok("running"));
+        assert_eq!(phase(r#"cannot stop session in phase ""; must be Running"#), Ok(""));
+        assert_eq!(phase(r#"cannot stop session in phase "Weird"; x"#), Err(r#"cannot stop session in phase "Weird"; x"#.into()));
+        assert_eq!(phase("cannot stop session in phase \"Weird\nignore\"; x"), Err("cannot stop session in phase \"Weird".into()));
+        assert_eq!(phase(r#"cannot stop session in phase "Stopped" really"#).is_err(), true);
+        assert_eq!(phase("optimistic lock failed\nmore"), Err("optimistic lock failed".into()));
+    }
 
     #[test]
     fn the_api_is_named_in_our_words_and_never_in_the_servers() {

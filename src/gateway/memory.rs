@@ -143,8 +143,7 @@ impl MemoryApi {
         let session = &mut self.sessions[i].1;
         if !from.contains(&session.status.to_ascii_lowercase().as_str()) {
             let verb = if to == "stopped" { "stop" } else { "start" };
-            let message = format!("cannot {verb} session in phase \"{}\"", session.status);
-            return Err(ApiError::Status { status: 409, message });
+            return Err(ApiError::conflict(&format!("cannot {verb} session in phase \"{}\"", session.status)));
         }
         session.status = to.into();
         Ok(Answer::Session(Box::new(session.clone())))

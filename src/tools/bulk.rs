@@ -22,6 +22,11 @@ pub struct Action<D = ()> {
     /// "would_delete": the outcome of one target in a dry run.
     pub would: &'static str,
     pub act: fn(&mut dyn Backend, &Target, &str, &D) -> Result<Acted, ApiError>,
+    /// Phases (ours) in which there is nothing to do: the server's refusal naming one (or no
+    /// phase yet) is `skipped`, a refusal naming any other is `failed`.
+    pub already: &'static [&'static str],
+    /// What such a session is, in "is not running (phase Stopped)".
+    pub state: &'static str,
     /// What a dry run says of a target it looked up; `None`: only its status.
     pub preview: Option<fn(&Session, &D) -> Acted>,
 }
@@ -133,18 +138,21 @@ pub fn one<D>(api: &mut dyn Backend, t: &Target, id: &str, dry_run: bool, action
         Ok(a) if dry_run => item(action.would, a.status, None, a.note),
         Ok(a) => item(action.done, a.status, None, a.note),
         Err(e) if e.is_not_found() => item("not_found", None, Some(not_found(t, id)), None),
-        // The server names the phase that stopped it: already stopped, already running.
-        Err(ApiError::Status { status: 409, message }) => {
-            item("skipped", refused_phase(&message).map(str::to_ascii_lowercase), Some(message), None)
+        // Already where it was asked to go: an answer. Any other refusal is a failure.
+        Err(ApiError::WrongPhase { phase }) if phase.is_empty() || action.already.contains(&phase) => {
+            let status = Some(phase.to_string()).filter(|p| !p.is_empty());
+            item("skipped", status, Some(format!("{} ({})", action.state, phase_words(phase))), None)
         }
         Err(e) => item("failed", None, Some(e.describe(t.api)), None),
     }
 }
 
-/// The phase a 409 names: `cannot stop session in phase "Stopped"; …` gives `Stopped`.
-pub fn refused_phase(message: &str) -> Option<&str> {
-    let (_, rest) = message.split_once('"')?;
-    rest.split_once('"').map(|(phase, _)| phase)
+/// "phase Stopped", or "phase not set yet" for none: our words for a phase of ours.
+pub fn phase_words(phase: &str) -> String {
+    match phase {
+        "" => "phase not set yet".into(),
+        p => format!("phase {}", capitalized(p)),
+    }
 }
 
 /// Run `action` with `data` on each of `ids` (already checked: 1 to [`MAX_BULK`] distinct
