@@ -470,6 +470,7 @@ mod tests {
             project: "team-a",
             deadline: crate::deadline::Deadline::after(std::time::Duration::from_secs(1)),
             tls: &tls,
+            cancelled: &|| false,
         };
         let bare = NewSession::with_task("t");
         assert_eq!(create_body(&t, &bare), json!({"name": "", "project_id": "team-a", "prompt": "t"}));

@@ -34,6 +34,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// Where a call goes and with which credentials.
+#[derive(Clone, Copy)]
 pub struct Target<'a> {
     pub cluster: &'a str,
     pub server: &'a ServerUrl,
@@ -46,6 +47,9 @@ pub struct Target<'a> {
     pub deadline: Deadline,
     /// The cluster's TLS settings: an extra CA file, a client certificate, pins.
     pub tls: &'a TlsProfile,
+    /// Has the client cancelled the call? Asked before every request; a cancelled call sends
+    /// nothing more.
+    pub cancelled: &'a dyn Fn() -> bool,
 }
 
 /// One thing a tool can ask of the platform. Borrowed, so building one costs nothing.

@@ -52,14 +52,14 @@ pub(super) fn call(
             e if e.is_transient() && read_retries > 0 => {
                 read_retries -= 1;
                 log::warn!("{method} {path}: {e}; retrying");
-                std::thread::sleep(RETRY_BACKOFF * (READ_RETRIES - read_retries));
+                pause(t, RETRY_BACKOFF * (READ_RETRIES - read_retries))?;
             }
             ApiError::RateLimited { retry_after: Some(after) } if !waited_for_rate_limit => {
                 match parse_go_duration(after).filter(|d| *d <= MAX_RATE_LIMIT_WAIT) {
                     Some(wait) => {
                         waited_for_rate_limit = true;
                         log::warn!("{method} {path}: rate limited; retrying after {wait:?}");
-                        std::thread::sleep(wait);
+                        pause(t, wait)?;
                     }
                     None => return Err(err),
                 }
@@ -67,6 +67,15 @@ pub(super) fn call(
             _ => return Err(err),
         }
     }
+}
+
+/// Wait before a retry, unless the wait would pass the call's deadline: then it is over.
+fn pause(t: &Target, wait: Duration) -> Result<(), ApiError> {
+    if wait >= t.deadline.left() {
+        return Err(ApiError::Timeout { secs: t.deadline.given_secs() });
+    }
+    std::thread::sleep(wait);
+    Ok(())
 }
 
 /// What this API serves (docs/public-api.md §1, §6, §7).

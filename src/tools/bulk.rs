@@ -195,7 +195,13 @@ pub fn acted<D>(
         Ok::<_, ToolError>((t.cluster.to_string(), t.project.to_string()))
     })??;
     let mut results = Vec::with_capacity(ids.len());
+    let mut cancelled = false;
     for (i, id) in ids.iter().enumerate() {
+        // Between two sessions: a call the client cancelled touches no more of them.
+        if ctx.cancelled() {
+            cancelled = true;
+            break;
+        }
         let item = ctx.with_api(Some(&project), |api, t| one(api, t, id, dry_run, action, data))?;
         ctx.report_progress(i + 1, ids.len(), format!("{id}: {}", item.outcome));
         results.push(item);
@@ -214,8 +220,12 @@ pub fn acted<D>(
     for r in &results {
         let _ = writeln!(text, "{}", r.line(action));
     }
+    if cancelled {
+        let left: Vec<&str> = ids[results.len()..].iter().map(String::as_str).collect();
+        let _ = writeln!(text, "Cancelled by the client: nothing was sent for {}.", left.join(", "));
+    }
     let report = Report { cluster, project, dry_run, results };
-    Ok((report, text, failed > 0 && !dry_run))
+    Ok((report, text, (failed > 0 || cancelled) && !dry_run))
 }
 
 /// "deleted" → "Deleted".
