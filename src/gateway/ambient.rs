@@ -430,7 +430,7 @@ fn error_from(t: &Target, method: &'static str, path: &str, reply: &Reply) -> Ap
         },
     };
     match reply.status {
-        401 => ApiError::Unauthorized { message, source: t.token_source, cluster: t.cluster.to_string() },
+        401 => ApiError::Unauthorized { message, source: t.token_source, cluster: t.cluster.to_string(), after: None },
         // The phase is read from the reason alone, never from the code appended to it.
         409 => ApiError::conflict(&field("reason").unwrap_or(message)),
         status => ApiError::Status { status, message },

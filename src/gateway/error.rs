@@ -51,6 +51,8 @@ pub enum ApiError {
         message: String,
         source: TokenSource,
         cluster: String,
+        /// What was done about it, in our words (a stored login's token renewed, or not).
+        after: Option<&'static str>,
     },
     /// This process's mutation budget is spent (`max_mutations_per_minute`): nothing was sent.
     BudgetSpent {
@@ -261,7 +263,12 @@ impl fmt::Display for Named<'_> {
                 "project '{project}' does not exist on this server, so nothing was created: a session there \
                  would be stored and never run. Check the project name."
             ),
-            ApiError::Unauthorized { message, source, cluster } => write!(
+            ApiError::Unauthorized { message, source, cluster, after: Some(after) } => write!(
+                f,
+                "{cap} rejected the token (401: {message}). The token was taken from {source} for cluster \
+                 '{cluster}'. {after}"
+            ),
+            ApiError::Unauthorized { message, source, cluster, after: None } => write!(
                 f,
                 "{cap} rejected the token (401: {message}). The token was taken from \
                  {source} for cluster '{cluster}'; it may be expired or wrong. Replace it and try again."

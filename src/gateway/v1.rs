@@ -246,7 +246,7 @@ fn error_from(t: &Target, method: &'static str, path: &str, reply: &Reply) -> Ap
         other => quote(other),
     });
     match reply.status {
-        401 => ApiError::Unauthorized { message, source: t.token_source, cluster: t.cluster.to_string() },
+        401 => ApiError::Unauthorized { message, source: t.token_source, cluster: t.cluster.to_string(), after: None },
         429 => ApiError::RateLimited { retry_after: field("retry_after") },
         status => ApiError::Status { status, message },
     }
