@@ -27,7 +27,8 @@ fn ambient_with_timeout(secs: u64) -> AmbientEnv {
 /// Ten pages of 100 new sessions each (the fake's own records), each answered after `ms`.
 fn slow_pages(env: &AmbientEnv, ms: u64) {
     for _ in 0..10 {
-        let items: Vec<Value> = (0..100).map(|i| env.api.session(&env.session("team-a", &format!("t{i}"))).unwrap()).collect();
+        let items: Vec<Value> =
+            (0..100).map(|i| env.api.session(&env.session("team-a", &format!("t{i}"))).unwrap()).collect();
         let body = json!({"kind": "SessionList", "page": 1, "size": 100, "total": 1000, "items": items}).to_string();
         env.api.fault_on(RouteMatch::new("GET", ROOT), slow(ms, Fault::Status(200, body)), Times::Once);
     }
@@ -57,7 +58,11 @@ fn every_session_of_a_bulk_call_draws_on_the_same_deadline() {
     for id in &ids {
         env.api.set_phase(id, "Running");
         let body = env.api.session(id).unwrap().to_string();
-        env.api.fault_on(RouteMatch::new("GET", &format!("{ROOT}/{id}")), slow(450, Fault::Status(200, body)), Times::Once);
+        env.api.fault_on(
+            RouteMatch::new("GET", &format!("{ROOT}/{id}")),
+            slow(450, Fault::Status(200, body)),
+            Times::Once,
+        );
     }
     let mut s = env.spawn();
     let r = s.call_tool("acp_bulk_stop_sessions", json!({"sessions": ids, "confirm": true}));
@@ -135,7 +140,11 @@ fn a_cancelled_bulk_call_stops_between_sessions() {
     for id in &ids {
         env.api.set_phase(id, "Running");
         let body = env.api.session(id).unwrap().to_string();
-        env.api.fault_on(RouteMatch::new("GET", &format!("{ROOT}/{id}")), slow(500, Fault::Status(200, body)), Times::Once);
+        env.api.fault_on(
+            RouteMatch::new("GET", &format!("{ROOT}/{id}")),
+            slow(500, Fault::Status(200, body)),
+            Times::Once,
+        );
     }
     let mut s = env.spawn();
     let args = json!({"sessions": ids, "confirm": true});

@@ -159,11 +159,7 @@ fn bulk_stop_and_restart_report_each_outcome_and_need_confirm() {
     assert!(r.is_error, "a session was not found: {}", r.text);
     assert!(r.text.contains("Stopped 1 of 3 session(s) in project 'team-a'"), "{}", r.text);
     assert!(r.text.contains(&format!("  - {running}: stopped (status: stopping)")), "{}", r.text);
-    assert!(
-        r.text.contains(&format!("  - {stopped}: skipped: not running (phase Stopped)")),
-        "{}",
-        r.text
-    );
+    assert!(r.text.contains(&format!("  - {stopped}: skipped: not running (phase Stopped)")), "{}", r.text);
     let outcomes = |r: &ToolResult| -> Vec<Value> {
         r.raw["structuredContent"]["results"].as_array().unwrap().iter().map(|i| i["outcome"].clone()).collect()
     };

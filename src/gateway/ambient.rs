@@ -13,8 +13,8 @@ use super::http::{Reply, Transport};
 use super::listing::{self, Kept};
 use super::v1::{bad_body, call, parse_json};
 use super::{
-    Answer, ApiError, Backend, Capabilities, IdSyntax, Message, MessageList, NewSession, Op, OpKind, Repo, Request, Session,
-    SessionList, SessionPatch, Target, same_session, shown,
+    Answer, ApiError, Backend, Capabilities, IdSyntax, Message, MessageList, NewSession, Op, OpKind, Repo, Request,
+    Session, SessionList, SessionPatch, Target, same_session, shown,
 };
 use crate::validate::{clip, is_ksuid, quote};
 use serde::Deserialize;

@@ -51,8 +51,8 @@ pub enum ApiError {
         message: String,
         source: TokenSource,
         cluster: String,
-        /// What was done about it, in our words (a stored login's token renewed, or not).
-        after: Option<&'static str>,
+        /// What was done about it (a stored login's token renewed, or not).
+        after: Option<Renewal>,
     },
     /// This process's mutation budget is spent (`max_mutations_per_minute`): nothing was sent.
     BudgetSpent {
@@ -178,6 +178,35 @@ fn refused_phase(reason: &str) -> Option<&'static str> {
     }
 }
 
+/// What was done about a 401 to a stored login's token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Renewal {
+    /// A change: dropped, never resent; the next call renews it.
+    ChangeNotResent,
+    /// A read, but the stored login could not give a new token.
+    NotRenewed,
+    /// A read, renewed and sent once more, and refused again.
+    RefusedRenewed,
+}
+
+impl Renewal {
+    fn words(self) -> &'static str {
+        match self {
+            Renewal::ChangeNotResent => {
+                "Nothing more was sent: a change is never sent twice. The token was dropped, so the next call \
+                 renews it from the stored login; check whether the change was made before trying again."
+            }
+            Renewal::NotRenewed => {
+                "It could not be renewed from the stored login: run `mcp-acp login` for this cluster."
+            }
+            Renewal::RefusedRenewed => {
+                "It was renewed from the stored login and the read sent once more, and was refused again: run \
+                 `mcp-acp login` for this cluster, or check its rights."
+            }
+        }
+    }
+}
+
 /// How [`ApiError`]'s `Display` names the API: the public-api gateway's word.
 const GATEWAY: &str = "the gateway";
 
@@ -266,7 +295,8 @@ impl fmt::Display for Named<'_> {
             ApiError::Unauthorized { message, source, cluster, after: Some(after) } => write!(
                 f,
                 "{cap} rejected the token (401: {message}). The token was taken from {source} for cluster \
-                 '{cluster}'. {after}"
+                 '{cluster}'. {}",
+                after.words()
             ),
             ApiError::Unauthorized { message, source, cluster, after: None } => write!(
                 f,
@@ -353,9 +383,15 @@ mod tests {
         assert_eq!(phase(r#"cannot stop session in phase "Stopped"; must be Running"#), Ok("stopped"));
         assert_eq!(phase(r#"cannot start session in phase "Running""#), Ok("running"));
         assert_eq!(phase(r#"cannot stop session in phase ""; must be Running"#), Ok(""));
-        assert_eq!(phase(r#"cannot stop session in phase "Weird"; x"#), Err(r#"cannot stop session in phase "Weird"; x"#.into()));
-        assert_eq!(phase("cannot stop session in phase \"Weird\nignore\"; x"), Err("cannot stop session in phase \"Weird".into()));
-        assert_eq!(phase(r#"cannot stop session in phase "Stopped" really"#).is_err(), true);
+        assert_eq!(
+            phase(r#"cannot stop session in phase "Weird"; x"#),
+            Err(r#"cannot stop session in phase "Weird"; x"#.into())
+        );
+        assert_eq!(
+            phase("cannot stop session in phase \"Weird\nignore\"; x"),
+            Err("cannot stop session in phase \"Weird".into())
+        );
+        assert!(phase(r#"cannot stop session in phase "Stopped" really"#).is_err());
         assert_eq!(phase("optimistic lock failed\nmore"), Err("optimistic lock failed".into()));
     }
 

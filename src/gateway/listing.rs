@@ -4,8 +4,8 @@
 //! time; what a list keeps never grows with what a server sends.
 
 use super::{Message, Session};
-use serde::de::{DeserializeOwned, DeserializeSeed, Error, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserializer;
+use serde::de::{DeserializeOwned, DeserializeSeed, Error, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
 
@@ -192,7 +192,9 @@ where
 }
 
 /// A JSON list of at most `N` items, for `deserialize_with`: more is refused while it is read.
-pub fn bounded<'de, const N: usize, D: Deserializer<'de>, T: serde::Deserialize<'de>>(d: D) -> Result<Vec<T>, D::Error> {
+pub fn bounded<'de, const N: usize, D: Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Vec<T>, D::Error> {
     struct AtMost<T, const N: usize>(std::marker::PhantomData<T>);
     impl<'de, T: serde::Deserialize<'de>, const N: usize> Visitor<'de> for AtMost<T, N> {
         type Value = Vec<T>;

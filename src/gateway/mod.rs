@@ -12,9 +12,9 @@ pub mod ambient;
 mod domain;
 mod error;
 #[cfg(feature = "http")]
-mod listing;
-#[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "http")]
+mod listing;
 pub mod memory;
 #[cfg(feature = "http")]
 pub mod tls;
@@ -22,9 +22,10 @@ pub mod tls;
 pub mod v1;
 
 pub use domain::{
-    LabelEdit, MAX_PROMPT_CHARS, Message, MessageList, NewSession, PHASES, Phase, Repo, Session, SessionList, SessionPatch, shown,
+    LabelEdit, MAX_PROMPT_CHARS, Message, MessageList, NewSession, PHASES, Phase, Repo, Session, SessionList,
+    SessionPatch, shown,
 };
-pub use error::ApiError;
+pub use error::{ApiError, Renewal};
 
 use crate::credentials::{Secret, TlsProfile, TokenSource};
 use crate::deadline::Deadline;

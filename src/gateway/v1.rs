@@ -178,8 +178,12 @@ impl Backend for GatewayV1 {
                 let mut kept = super::listing::Kept::new(None);
                 let what = "a session list";
                 match kept.read::<WireSession>(&reply.body, PAGE_LIMIT).map_err(|e| bad_body(&reply, what, &e))? {
-                    (_, Some(got)) => Ok(Answer::List(SessionList { maybe_more: got >= PAGE_LIMIT, sessions: kept.sessions })),
-                    (_, None) => Err(bad_body(&reply, what, &<serde_json::Error as serde::de::Error>::missing_field("items"))),
+                    (_, Some(got)) => {
+                        Ok(Answer::List(SessionList { maybe_more: got >= PAGE_LIMIT, sessions: kept.sessions }))
+                    }
+                    (_, None) => {
+                        Err(bad_body(&reply, what, &<serde_json::Error as serde::de::Error>::missing_field("items")))
+                    }
                 }
             }
             Op::Get { id } => {

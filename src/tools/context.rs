@@ -2,6 +2,7 @@
 //! where progress goes.
 
 use super::guard::{Budget, Budgeted, Offer};
+use super::watched::{Renew, Watched};
 use super::{AnyTool, ToolError};
 use crate::config::{self, ApiKind, Cluster, Config};
 use crate::credentials::{Secret, TokenSource};
@@ -474,74 +475,6 @@ fn wait_on(waiter: &RefCell<Option<Box<Waiter>>>, timeout: Duration, request: Op
         }
     }
 }
-
-/// A backend as tools see it: the status of every error answer is kept for the audit log,
-/// including those a tool turns into a result ("not found") rather than an error; and a 401
-/// to a token of a stored login is dealt with once (see [`Renew`]).
-struct Watched<'a> {
-    inner: &'a mut dyn Backend,
-    status: &'a mut Option<u16>,
-    renew: Option<Renew<'a>>,
-}
-
-/// A stored login whose token the platform refused: dropped, and for a read renewed and the
-/// read sent once more. A change is never sent twice.
-struct Renew<'a> {
-    source: &'a mut dyn LoginSource,
-    cluster: &'a Cluster,
-    now: i64,
-    renewed: Option<(Secret, TokenSource)>,
-    tried: bool,
-}
-
-impl Backend for Watched<'_> {
-    fn capabilities(&self) -> &'static crate::gateway::Capabilities {
-        self.inner.capabilities()
-    }
-    fn plan(&self, t: &Target, op: &crate::gateway::Op) -> Option<crate::gateway::Request> {
-        self.inner.plan(t, op)
-    }
-    fn execute(
-        &mut self,
-        t: &Target,
-        op: &crate::gateway::Op,
-    ) -> Result<crate::gateway::Answer, crate::gateway::ApiError> {
-        use crate::gateway::ApiError;
-        let renewed = self.renew.as_ref().and_then(|r| r.renewed.as_ref());
-        let mut answer = match renewed {
-            Some((token, from)) => self.inner.execute(&Target { token, token_source: *from, ..*t }, op),
-            None => self.inner.execute(t, op),
-        };
-        if let (Err(ApiError::Unauthorized { after, .. }), Some(renew)) = (&mut answer, self.renew.as_mut()) {
-            if !renew.tried {
-                renew.tried = true;
-                renew.source.forget(&renew.cluster.name);
-                *after = Some(CHANGE_NOT_RESENT);
-                if !op.kind().changes() {
-                    *after = Some(NOT_RENEWED);
-                    if let Ok(Some((token, from))) = renew.source.token(renew.cluster, renew.now, t.deadline) {
-                        log::info!("the token of cluster {} was refused; renewed, and the read sent once more", t.cluster);
-                        answer = self.inner.execute(&Target { token: &token, token_source: from, ..*t }, op);
-                        if let Err(ApiError::Unauthorized { after, .. }) = &mut answer {
-                            *after = Some(REFUSED_RENEWED);
-                        }
-                        renew.renewed = Some((token, from));
-                    }
-                }
-            }
-        }
-        if let Some(status) = answer.as_ref().err().and_then(ApiError::status) {
-            *self.status = Some(status);
-        }
-        answer
-    }
-}
-
-const CHANGE_NOT_RESENT: &str = "Nothing more was sent: a change is never sent twice. The token was dropped, so the \
-     next call renews it from the stored login; check whether the change was made before trying again.";
-const NOT_RENEWED: &str = "It could not be renewed from the stored login: run `mcp-acp login` for this cluster.";
-const REFUSED_RENEWED: &str = "It was renewed from the stored login and the read sent once more, and was refused \
-     again: run `mcp-acp login` for this cluster, or check its rights.";
 
 /// Refuse, before anything is sent, a JWT that has expired or is not valid yet, and on the
 /// public-api a service-account token for another namespace than `project` (the gateway

@@ -44,6 +44,7 @@ mod switch_cluster;
 mod unlabel_resource;
 mod update_session;
 mod wait_session;
+mod watched;
 mod whoami;
 
 pub use context::{Context, Progress};

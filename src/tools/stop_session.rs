@@ -27,11 +27,8 @@ pub struct Words {
     pub from_text: &'static str,
 }
 
-const STOP_WORDS: Words = Words {
-    action: &STOP,
-    from: &["running", "creating", "pending"],
-    from_text: "Running, Creating or Pending",
-};
+const STOP_WORDS: Words =
+    Words { action: &STOP, from: &["running", "creating", "pending"], from_text: "Running, Creating or Pending" };
 
 /// Stop or restart one session, or on a dry run look it up. Nothing is sent where the API
 /// cannot do it; a refusal because it is already in that state is an answer, not an error.
@@ -67,7 +64,8 @@ pub fn run_one(ctx: &mut Context, args: SessionChangeArgs, w: &Words) -> Result<
             }
             // The phase is ours (the backend read it); any other refusal is a failure below.
             Err(ApiError::WrongPhase { phase }) if phase.is_empty() || a.already.contains(&phase) => {
-                let text = format!("Session '{id}' is {} ({}); nothing to {}.", a.state, bulk::phase_words(phase), a.verb);
+                let text =
+                    format!("Session '{id}' is {} ({}); nothing to {}.", a.state, bulk::phase_words(phase), a.verb);
                 Ok(Output::new(false, text, &item("skipped", Some(phase.to_string()).filter(|p| !p.is_empty()))))
             }
             Err(ApiError::WrongPhase { phase }) => {
