@@ -312,6 +312,7 @@ fn health(config: &Config, cluster: &Cluster) -> Result<(), Unhealthy> {
         project: &cluster.default_project,
         deadline: crate::deadline::Deadline::after(cluster.timeout),
         tls: &cluster.tls,
+        cancelled: &|| false,
     };
     match Transport::default().send(&t, "GET", "/health", None) {
         Ok(reply) if reply.status == 200 => Ok(()),

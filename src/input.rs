@@ -108,6 +108,8 @@ pub enum Wake {
 pub struct Inbox {
     lines: VecDeque<(Line, Vec<u8>)>,
     closed: bool,
+    /// The request being served was cancelled: every later look says so, until the next line.
+    cancelled: Option<Value>,
 }
 
 /// Most lines kept while a call waits; after that the input is left unread until it ends.
@@ -116,6 +118,7 @@ const MAX_KEPT: usize = 64;
 impl Inbox {
     /// The next line: a kept one first, else one read from `input`.
     pub fn next(&mut self, input: &mut impl Input, buf: &mut Vec<u8>) -> io::Result<Line> {
+        self.cancelled = None;
         if let Some((line, bytes)) = self.lines.pop_front() {
             *buf = bytes;
             return Ok(line);
@@ -127,15 +130,19 @@ impl Inbox {
     }
 
     /// Wait up to `timeout` while request `id` runs, keeping what arrives; stop early if the
-    /// client cancels `id` or goes away.
+    /// client cancels `id` or goes away. A zero `timeout` still looks at what has arrived.
     pub fn wait(&mut self, input: &mut impl Input, timeout: Duration, id: Option<&Value>) -> Wake {
         let deadline = Instant::now() + timeout;
         loop {
+            if id.is_some_and(|id| self.cancelled.as_ref() == Some(id)) {
+                return Wake::Cancelled;
+            }
             if self.closed {
                 return Wake::Closed;
             }
             let left = deadline.saturating_duration_since(Instant::now());
-            if left.is_zero() {
+            // A look (zero timeout) reads what is there; a wait ends at its time.
+            if left.is_zero() && !timeout.is_zero() {
                 return Wake::Elapsed;
             }
             if self.lines.len() >= MAX_KEPT {
@@ -143,12 +150,15 @@ impl Inbox {
                 return Wake::Elapsed;
             }
             if !input.wait(left) {
-                continue;
+                match left.is_zero() {
+                    true => return Wake::Elapsed,
+                    false => continue,
+                }
             }
             let mut buf = Vec::new();
             match jsonrpc::read_line(input, &mut buf, jsonrpc::MAX_LINE) {
                 Ok(Line::Eof) | Err(_) => self.closed = true,
-                Ok(Line::Complete) if id.is_some_and(|id| cancels(&buf, id)) => return Wake::Cancelled,
+                Ok(Line::Complete) if id.is_some_and(|id| cancels(&buf, id)) => self.cancelled = id.cloned(),
                 Ok(line) => self.lines.push_back((line, buf)),
             }
         }
@@ -182,6 +192,18 @@ mod tests {
         }
         // The ping and another request's cancellation were kept, in order; then the rest.
         assert_eq!(seen.iter().map(|m| m["id"].clone()).collect::<Vec<_>>(), [json!(9), Value::Null, json!(10)]);
+    }
+
+    #[test]
+    fn a_look_sees_a_cancellation_already_sent_and_remembers_it_until_the_next_line() {
+        let text = "{\"jsonrpc\":\"2.0\",\"id\":9,\"method\":\"ping\"}\n\
+                    {\"jsonrpc\":\"2.0\",\"method\":\"notifications/cancelled\",\"params\":{\"requestId\":7}}\n";
+        let mut input = text.as_bytes();
+        let mut inbox = Inbox::default();
+        assert_eq!(inbox.wait(&mut input, Duration::ZERO, Some(&json!(7))), Wake::Cancelled);
+        assert_eq!(inbox.wait(&mut input, Duration::ZERO, Some(&json!(7))), Wake::Cancelled);
+        assert!(matches!(inbox.next(&mut input, &mut Vec::new()), Ok(Line::Complete)));
+        assert_eq!(inbox.wait(&mut input, Duration::ZERO, Some(&json!(7))), Wake::Closed);
     }
 
     #[test]

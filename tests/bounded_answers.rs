@@ -140,23 +140,24 @@ fn a_batch_shares_one_answer_budget_and_what_is_past_it_is_not_run() {
 }
 
 #[test]
-fn a_list_of_30000_sessions_is_answered_a_page_at_a_time_within_the_budget() {
+fn a_list_of_20_sessions_is_answered_a_page_at_a_time_within_the_budget() {
     let (env, mut s) = started_with("2025-06-18", &[("ACP_MAX_ANSWER_TOKENS", "1000")]);
+    // The most the gateway lists (more is refused: tests/hostile_pages.rs).
     let session = |i: usize| format!(r#"{{"id":"s-{i}","status":"running","task":"{}"}}"#, "t".repeat(150));
-    let body = format!(r#"{{"items":[{}]}}"#, (0..30_000).map(session).collect::<Vec<_>>().join(","));
+    let body = format!(r#"{{"items":[{}]}}"#, (0..20).map(session).collect::<Vec<_>>().join(","));
     assert!(body.len() < 16 * MIB, "under the body cap: {}", body.len());
     env.gateway.push_fault(Fault::Status(200, body));
     let r = s.call_tool("acp_list_sessions", json!({"limit": 1000, "response_format": "detailed"}));
     assert!(!r.is_error, "{}", &r.text[..200.min(r.text.len())]);
     let answer = r.raw.to_string();
     assert!(answer.len() <= 4_000, "a {}-byte answer over a budget of 1,000 tokens", answer.len());
-    assert!(r.text.starts_with("Found 30000 session(s)"), "{}", r.text);
+    assert!(r.text.starts_with("Found 20 session(s)"), "{}", r.text);
     // The page shrank to fit; its last line says exactly how to go on.
     let shown = r.raw["structuredContent"]["sessions"].as_array().unwrap().len();
     assert!((1..20).contains(&shown), "{shown} shown");
     let next = format!(
         "{} more sessions: call acp_list_sessions with {{\"limit\":1000,\"offset\":{shown},\"response_format\":\"detailed\"}}",
-        30_000 - shown
+        20 - shown
     );
     assert!(r.text.trim_end().ends_with(&next), "{}", r.text);
     assert_eq!(r.raw["structuredContent"]["next"]["offset"], json!(shown));

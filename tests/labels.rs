@@ -439,8 +439,10 @@ fn stop_and_restart_by_label_act_on_the_matches_and_report_each() {
     env.api.clear_requests();
     let r = s.call_tool("acp_bulk_restart_sessions_by_label", json!({"labels": {"pool": "blue"}, "confirm": true}));
     assert!(r.text.starts_with("Restarted 1 of 2"), "{}", r.text);
+    // Stopping is not a phase a restart has nothing to do in: it failed, and says the phase.
     let outcomes: Vec<&Value> = sc(&r)["results"].as_array().unwrap().iter().map(|i| &i["outcome"]).collect();
-    assert_eq!(outcomes, [&json!("restarted"), &json!("skipped")]);
+    assert_eq!(outcomes, [&json!("restarted"), &json!("failed")]);
+    assert!(r.is_error && r.text.contains("the session is in phase stopping"), "{}", r.text);
     assert_eq!(env.api.session(&b).unwrap()["phase"], json!("Pending"));
     finish(s);
 }

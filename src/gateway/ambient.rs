@@ -10,10 +10,11 @@
 //! never runs, §12.10).
 
 use super::http::{Reply, Transport};
-use super::v1::{call, parse_json};
+use super::listing::{self, Kept};
+use super::v1::{bad_body, call, parse_json};
 use super::{
-    Answer, ApiError, Backend, Capabilities, IdSyntax, Message, NewSession, Op, OpKind, Repo, Request, Session,
-    SessionList, SessionPatch, Target, shown,
+    Answer, ApiError, Backend, Capabilities, IdSyntax, Message, MessageList, NewSession, Op, OpKind, Repo, Request,
+    Session, SessionList, SessionPatch, Target, same_session, shown,
 };
 use crate::validate::{clip, is_ksuid, quote};
 use serde::Deserialize;
@@ -207,6 +208,7 @@ impl Ambient {
     fn read(&mut self, t: &Target, id: &str) -> Result<Session, ApiError> {
         let reply = self.send(t, "GET", &format!("{ROOT}/sessions/{id}"), None)?;
         let session: Session = parse_json::<WireSession>(&reply, "a session")?.into();
+        same_session(id, &session)?;
         match session.project.as_deref() == Some(t.project) {
             true => Ok(session),
             false => {
@@ -217,36 +219,24 @@ impl Ambient {
     }
 
     fn list(&mut self, t: &Target) -> Result<SessionList, ApiError> {
-        #[derive(Deserialize)]
-        struct Page {
-            #[serde(default)]
-            total: usize,
-            #[serde(default)]
-            items: Vec<WireSession>,
-        }
-        let mut sessions = Vec::new();
+        let mut kept = Kept::new(Some(t.project));
         let mut total = 0;
         for number in 1..=MAX_PAGES {
             let reply = self.send(t, "GET", &list_path(t.project, number), None)?;
-            let page: Page = parse_json(&reply, "a session list")?;
-            let got = page.items.len();
-            total = page.total;
-            let (ours, others): (Vec<Session>, Vec<Session>) =
-                page.items.into_iter().map(Session::from).partition(|s| s.project.as_deref() == Some(t.project));
-            if !others.is_empty() {
-                log::warn!(
-                    "the list for project {} held {} session(s) of other projects; dropped",
-                    t.project,
-                    others.len()
-                );
-            }
-            sessions.extend(ours);
-            if got < PAGE_SIZE || page_end(number, got) >= total {
+            let (page_total, got) =
+                kept.read::<WireSession>(&reply.body, PAGE_SIZE).map_err(|e| bad_body(&reply, "a session list", &e))?;
+            let got = got.unwrap_or(0);
+            total = page_total.unwrap_or(0);
+            // A page that brings nothing new is a server repeating itself: read no further.
+            if got < PAGE_SIZE || page_end(number, got) >= total || kept.full || kept.new_on_page == 0 {
                 break;
             }
         }
-        let maybe_more = sessions.len() < total;
-        Ok(SessionList { sessions, maybe_more })
+        if kept.others > 0 {
+            log::warn!("the list for project {} held {} session(s) of other projects; dropped", t.project, kept.others);
+        }
+        let maybe_more = kept.full || kept.seen() < total;
+        Ok(SessionList { sessions: kept.sessions, maybe_more })
     }
 
     /// Every project's name (with authorization off, every caller sees every project, §12.9).
@@ -260,15 +250,17 @@ impl Ambient {
         struct Page {
             #[serde(default)]
             total: usize,
-            #[serde(default)]
+            #[serde(default, deserialize_with = "listing::bounded::<PAGE_SIZE, _, _>")]
             items: Vec<Project>,
         }
-        let mut names = Vec::new();
+        let (mut names, mut seen) = (Vec::new(), HashSet::new());
         for number in 1..=MAX_PAGES {
             let page: Page = parse_json(&self.send(t, "GET", &projects_path(number), None)?, "a project list")?;
             let got = page.items.len();
-            names.extend(page.items.into_iter().map(|p| p.name));
-            if got < PAGE_SIZE || page_end(number, got) >= page.total {
+            let before = names.len();
+            // Each name once, however often the pages repeat it.
+            names.extend(page.items.into_iter().map(|p| p.name).filter(|n| seen.insert(n.clone())));
+            if got < PAGE_SIZE || page_end(number, got) >= page.total || names.len() == before {
                 break;
             }
         }
@@ -375,8 +367,10 @@ impl Backend for Ambient {
             Op::Messages { id } => {
                 self.read(t, id)?;
                 let reply = self.send(t, "GET", &format!("{ROOT}/sessions/{id}/messages"), None)?;
-                let messages: Vec<WireMessage> = parse_json(&reply, "a list of messages")?;
-                Ok(Answer::Messages(messages.into_iter().map(Message::from).collect()))
+                let what = "a list of messages";
+                let (messages, total) =
+                    listing::newest_messages::<WireMessage>(&reply.body).map_err(|e| bad_body(&reply, what, &e))?;
+                Ok(Answer::Messages(MessageList { messages, total }))
             }
             Op::SendMessage { id, text } => {
                 self.read(t, id)?;
@@ -436,7 +430,9 @@ fn error_from(t: &Target, method: &'static str, path: &str, reply: &Reply) -> Ap
         },
     };
     match reply.status {
-        401 => ApiError::Unauthorized { message, source: t.token_source, cluster: t.cluster.to_string() },
+        401 => ApiError::Unauthorized { message, source: t.token_source, cluster: t.cluster.to_string(), after: None },
+        // The phase is read from the reason alone, never from the code appended to it.
+        409 => ApiError::conflict(&field("reason").unwrap_or(message)),
         status => ApiError::Status { status, message },
     }
 }
@@ -474,6 +470,7 @@ mod tests {
             project: "team-a",
             deadline: crate::deadline::Deadline::after(std::time::Duration::from_secs(1)),
             tls: &tls,
+            cancelled: &|| false,
         };
         let bare = NewSession::with_task("t");
         assert_eq!(create_body(&t, &bare), json!({"name": "", "project_id": "team-a", "prompt": "t"}));

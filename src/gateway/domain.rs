@@ -98,6 +98,14 @@ pub struct Message {
     pub created_at: Option<String>,
 }
 
+/// A session's messages as read: the newest ones kept (oldest first), of `total` in the answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageList {
+    pub messages: Vec<Message>,
+    /// How many the server returned; more than `messages.len()` when older ones were not kept.
+    pub total: usize,
+}
+
 /// What a list call returned, and whether the API may be hiding older sessions.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SessionList {

@@ -51,6 +51,8 @@ pub enum ApiError {
         message: String,
         source: TokenSource,
         cluster: String,
+        /// What was done about it (a stored login's token renewed, or not).
+        after: Option<Renewal>,
     },
     /// This process's mutation budget is spent (`max_mutations_per_minute`): nothing was sent.
     BudgetSpent {
@@ -95,6 +97,23 @@ pub enum ApiError {
     TooLarge {
         limit: u64,
     },
+    /// A read of session `asked` answered with another session: nothing more was sent.
+    WrongSession {
+        asked: String,
+        /// Server text: shown quoted, never as ours.
+        answered: String,
+    },
+    /// 409 naming a phase of our vocabulary ([`super::PHASES`]; empty: not set yet) that the
+    /// action cannot start from.
+    WrongPhase {
+        phase: &'static str,
+    },
+    /// Any other 409 (an optimistic lock, a constraint): the server's reason, on one line.
+    Conflict {
+        reason: String,
+    },
+    /// The client cancelled the call (`notifications/cancelled`): nothing more was sent.
+    Cancelled,
     /// A success status whose body is not what the API promises (not JSON, wrong shape, cut off).
     BadResponse {
         detail: String,
@@ -118,6 +137,7 @@ impl ApiError {
             | ApiError::RetriedDeleteNotFound { .. }
             | ApiError::NoSuchProject { .. } => Some(404),
             ApiError::Unauthorized { .. } => Some(401),
+            ApiError::WrongPhase { .. } | ApiError::Conflict { .. } => Some(409),
             ApiError::RateLimited { .. } => Some(429),
             _ => None,
         }
@@ -126,6 +146,64 @@ impl ApiError {
     /// Worth retrying a read for: the gateway's intermittent 500 and passing upstream trouble.
     pub fn is_transient(&self) -> bool {
         matches!(self, ApiError::Status { status: 500 | 502 | 503, .. })
+    }
+}
+
+impl ApiError {
+    /// A 409 as the backends read it: [`ApiError::WrongPhase`] when `reason` is exactly the
+    /// start/stop refusal (`cannot stop session in phase "Stopped"; must be …`, one line, a
+    /// phase of ours), else [`ApiError::Conflict`] with its first line.
+    pub fn conflict(reason: &str) -> ApiError {
+        match refused_phase(reason) {
+            Some(phase) => ApiError::WrongPhase { phase },
+            None => ApiError::Conflict { reason: reason.trim().lines().next().unwrap_or_default().to_string() },
+        }
+    }
+}
+
+fn refused_phase(reason: &str) -> Option<&'static str> {
+    if reason.contains(['\n', '\r']) {
+        return None;
+    }
+    let rest = ["cannot stop session in phase \"", "cannot start session in phase \""]
+        .iter()
+        .find_map(|prefix| reason.strip_prefix(prefix))?;
+    let (phase, after) = rest.split_once('"')?;
+    if !(after.is_empty() || after.starts_with(';')) {
+        return None;
+    }
+    match phase {
+        "" => Some(""),
+        phase => super::PHASES.iter().copied().find(|p| p.eq_ignore_ascii_case(phase)),
+    }
+}
+
+/// What was done about a 401 to a stored login's token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Renewal {
+    /// A change: dropped, never resent; the next call renews it.
+    ChangeNotResent,
+    /// A read, but the stored login could not give a new token.
+    NotRenewed,
+    /// A read, renewed and sent once more, and refused again.
+    RefusedRenewed,
+}
+
+impl Renewal {
+    fn words(self) -> &'static str {
+        match self {
+            Renewal::ChangeNotResent => {
+                "Nothing more was sent: a change is never sent twice. The token was dropped, so the next call \
+                 renews it from the stored login; check whether the change was made before trying again."
+            }
+            Renewal::NotRenewed => {
+                "It could not be renewed from the stored login: run `mcp-acp login` for this cluster."
+            }
+            Renewal::RefusedRenewed => {
+                "It was renewed from the stored login and the read sent once more, and was refused again: run \
+                 `mcp-acp login` for this cluster, or check its rights."
+            }
+        }
     }
 }
 
@@ -214,7 +292,13 @@ impl fmt::Display for Named<'_> {
                 "project '{project}' does not exist on this server, so nothing was created: a session there \
                  would be stored and never run. Check the project name."
             ),
-            ApiError::Unauthorized { message, source, cluster } => write!(
+            ApiError::Unauthorized { message, source, cluster, after: Some(after) } => write!(
+                f,
+                "{cap} rejected the token (401: {message}). The token was taken from {source} for cluster \
+                 '{cluster}'. {}",
+                after.words()
+            ),
+            ApiError::Unauthorized { message, source, cluster, after: None } => write!(
                 f,
                 "{cap} rejected the token (401: {message}). The token was taken from \
                  {source} for cluster '{cluster}'; it may be expired or wrong. Replace it and try again."
@@ -269,6 +353,16 @@ impl fmt::Display for Named<'_> {
                 "{cap}'s answer is larger than {} MiB, the most this server reads; it was discarded.",
                 limit / (1024 * 1024)
             ),
+            ApiError::WrongSession { asked, answered } => write!(
+                f,
+                "{cap} was asked for session '{asked}' and answered with another session, {}; nothing more was \
+                 sent. Check the ID with acp_list_sessions.",
+                quote(answered)
+            ),
+            ApiError::WrongPhase { phase: "" } => write!(f, "{cap} refused (409): the session has no phase yet."),
+            ApiError::WrongPhase { phase } => write!(f, "{cap} refused (409): the session is in phase {phase}."),
+            ApiError::Conflict { reason } => write!(f, "{cap} refused with a conflict (409: {}).", quote(reason)),
+            ApiError::Cancelled => write!(f, "The client cancelled this call, so nothing more was sent."),
             ApiError::BadResponse { detail } => write!(f, "{cap}'s answer could not be used: {detail}"),
             ApiError::Transport { detail } => write!(f, "The request to {api} failed: {detail}"),
         }
@@ -278,6 +372,28 @@ impl fmt::Display for Named<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_exact_refusal_naming_a_phase_of_ours_is_a_wrong_phase() {
+        let phase = |r: &str| match ApiError::conflict(r) {
+            ApiError::WrongPhase { phase } => Ok(phase),
+            ApiError::Conflict { reason } => Err(reason),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(phase(r#"cannot stop session in phase "Stopped"; must be Running"#), Ok("stopped"));
+        assert_eq!(phase(r#"cannot start session in phase "Running""#), Ok("running"));
+        assert_eq!(phase(r#"cannot stop session in phase ""; must be Running"#), Ok(""));
+        assert_eq!(
+            phase(r#"cannot stop session in phase "Weird"; x"#),
+            Err(r#"cannot stop session in phase "Weird"; x"#.into())
+        );
+        assert_eq!(
+            phase("cannot stop session in phase \"Weird\nignore\"; x"),
+            Err("cannot stop session in phase \"Weird".into())
+        );
+        assert!(phase(r#"cannot stop session in phase "Stopped" really"#).is_err());
+        assert_eq!(phase("optimistic lock failed\nmore"), Err("optimistic lock failed".into()));
+    }
 
     #[test]
     fn the_api_is_named_in_our_words_and_never_in_the_servers() {

@@ -127,6 +127,13 @@ impl Transport {
         let mut url = format!("{}{path}", t.server.base());
         let mut retried = false;
         for _ in 0..=MAX_REDIRECTS {
+            // Every hop draws on the one deadline of the call, and stops at its cancellation.
+            if (t.cancelled)() {
+                return Err(ApiError::Cancelled);
+            }
+            if t.deadline.passed() {
+                return Err(ApiError::Timeout { secs: t.deadline.given_secs() });
+            }
             let mut reply = self.send_once(t, method, &url, body)?;
             retried |= reply.retried_after_stale_connection;
             reply.retried_after_stale_connection = retried;

@@ -112,8 +112,8 @@ impl Backend for MemoryApi {
             Op::Start { id } => self.move_phase(t, id, &["stopped", "failed", "completed", ""], "pending"),
             Op::Messages { id } => {
                 self.position(t.project, id)?;
-                let of = self.messages.iter().filter(|(s, _)| s == id).map(|(_, m)| m.clone());
-                Ok(Answer::Messages(of.collect()))
+                let of: Vec<Message> = self.messages.iter().filter(|(s, _)| s == id).map(|(_, m)| m.clone()).collect();
+                Ok(Answer::Messages(super::MessageList { total: of.len(), messages: of }))
             }
             Op::SendMessage { id, text } => {
                 self.position(t.project, id)?;
@@ -143,8 +143,7 @@ impl MemoryApi {
         let session = &mut self.sessions[i].1;
         if !from.contains(&session.status.to_ascii_lowercase().as_str()) {
             let verb = if to == "stopped" { "stop" } else { "start" };
-            let message = format!("cannot {verb} session in phase \"{}\"", session.status);
-            return Err(ApiError::Status { status: 409, message });
+            return Err(ApiError::conflict(&format!("cannot {verb} session in phase \"{}\"", session.status)));
         }
         session.status = to.into();
         Ok(Answer::Session(Box::new(session.clone())))

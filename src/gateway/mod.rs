@@ -13,6 +13,8 @@ mod domain;
 mod error;
 #[cfg(feature = "http")]
 pub mod http;
+#[cfg(feature = "http")]
+mod listing;
 pub mod memory;
 #[cfg(feature = "http")]
 pub mod tls;
@@ -20,9 +22,10 @@ pub mod tls;
 pub mod v1;
 
 pub use domain::{
-    LabelEdit, MAX_PROMPT_CHARS, Message, NewSession, PHASES, Phase, Repo, Session, SessionList, SessionPatch, shown,
+    LabelEdit, MAX_PROMPT_CHARS, Message, MessageList, NewSession, PHASES, Phase, Repo, Session, SessionList,
+    SessionPatch, shown,
 };
-pub use error::ApiError;
+pub use error::{ApiError, Renewal};
 
 use crate::credentials::{Secret, TlsProfile, TokenSource};
 use crate::deadline::Deadline;
@@ -32,6 +35,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// Where a call goes and with which credentials.
+#[derive(Clone, Copy)]
 pub struct Target<'a> {
     pub cluster: &'a str,
     pub server: &'a ServerUrl,
@@ -44,6 +48,9 @@ pub struct Target<'a> {
     pub deadline: Deadline,
     /// The cluster's TLS settings: an extra CA file, a client certificate, pins.
     pub tls: &'a TlsProfile,
+    /// Has the client cancelled the call? Asked before every request; a cancelled call sends
+    /// nothing more.
+    pub cancelled: &'a dyn Fn() -> bool,
 }
 
 /// One thing a tool can ask of the platform. Borrowed, so building one costs nothing.
@@ -175,7 +182,7 @@ pub enum Answer {
         before: Box<Session>,
         after: Box<Session>,
     },
-    Messages(Vec<Message>),
+    Messages(MessageList),
     Sent(Message),
     Projects(Vec<String>),
 }
@@ -325,8 +332,8 @@ impl dyn Backend + '_ {
         }
     }
 
-    /// A session's messages, oldest first.
-    pub fn messages(&mut self, t: &Target, id: &str) -> Result<Vec<Message>, ApiError> {
+    /// A session's messages, oldest first (the newest of them, when there are very many).
+    pub fn messages(&mut self, t: &Target, id: &str) -> Result<MessageList, ApiError> {
         let op = Op::Messages { id };
         self.check(&op)?;
         match self.execute(t, &op)? {
@@ -391,6 +398,15 @@ impl dyn Backend + '_ {
             headers,
             body: request.body.unwrap_or(Value::Null),
         })
+    }
+}
+
+/// A read of `asked` must answer that session: another one is the API's error, and whatever the
+/// read was to decide (a delete, a stop) is not sent.
+fn same_session(asked: &str, got: &Session) -> Result<(), ApiError> {
+    match got.id == asked {
+        true => Ok(()),
+        false => Err(ApiError::WrongSession { asked: asked.to_string(), answered: got.id.clone() }),
     }
 }
 

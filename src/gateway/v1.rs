@@ -52,14 +52,14 @@ pub(super) fn call(
             e if e.is_transient() && read_retries > 0 => {
                 read_retries -= 1;
                 log::warn!("{method} {path}: {e}; retrying");
-                std::thread::sleep(RETRY_BACKOFF * (READ_RETRIES - read_retries));
+                pause(t, RETRY_BACKOFF * (READ_RETRIES - read_retries))?;
             }
             ApiError::RateLimited { retry_after: Some(after) } if !waited_for_rate_limit => {
                 match parse_go_duration(after).filter(|d| *d <= MAX_RATE_LIMIT_WAIT) {
                     Some(wait) => {
                         waited_for_rate_limit = true;
                         log::warn!("{method} {path}: rate limited; retrying after {wait:?}");
-                        std::thread::sleep(wait);
+                        pause(t, wait)?;
                     }
                     None => return Err(err),
                 }
@@ -67,6 +67,15 @@ pub(super) fn call(
             _ => return Err(err),
         }
     }
+}
+
+/// Wait before a retry, unless the wait would pass the call's deadline: then it is over.
+fn pause(t: &Target, wait: Duration) -> Result<(), ApiError> {
+    if wait >= t.deadline.left() {
+        return Err(ApiError::Timeout { secs: t.deadline.given_secs() });
+    }
+    std::thread::sleep(wait);
+    Ok(())
 }
 
 /// What this API serves (docs/public-api.md §1, §6, §7).
@@ -166,15 +175,22 @@ impl Backend for GatewayV1 {
             call(&mut self.http, t, request.method, &request.path, body.as_deref().map(str::as_bytes), error_from)?;
         match op {
             Op::List => {
-                #[derive(Deserialize)]
-                struct List {
-                    items: Vec<WireSession>,
+                let mut kept = super::listing::Kept::new(None);
+                let what = "a session list";
+                match kept.read::<WireSession>(&reply.body, PAGE_LIMIT).map_err(|e| bad_body(&reply, what, &e))? {
+                    (_, Some(got)) => {
+                        Ok(Answer::List(SessionList { maybe_more: got >= PAGE_LIMIT, sessions: kept.sessions }))
+                    }
+                    (_, None) => {
+                        Err(bad_body(&reply, what, &<serde_json::Error as serde::de::Error>::missing_field("items")))
+                    }
                 }
-                let list: List = parse_json(&reply, "a session list")?;
-                let sessions: Vec<Session> = list.items.into_iter().map(Session::from).collect();
-                Ok(Answer::List(SessionList { maybe_more: sessions.len() >= PAGE_LIMIT, sessions }))
             }
-            Op::Get { .. } => Ok(Answer::Session(Box::new(parse_json::<WireSession>(&reply, "a session")?.into()))),
+            Op::Get { id } => {
+                let session: Session = parse_json::<WireSession>(&reply, "a session")?.into();
+                super::same_session(id, &session)?;
+                Ok(Answer::Session(Box::new(session)))
+            }
             Op::Create { .. } => created_id(&reply).map(Answer::Created),
             Op::Delete { .. } => Ok(Answer::Deleted),
             _ => Err(ApiError::NotServed { api: CAPABILITIES.noun, what: op.kind().what() }),
@@ -206,14 +222,19 @@ fn created_id(reply: &Reply) -> Result<String, ApiError> {
 }
 
 pub(super) fn parse_json<T: for<'de> Deserialize<'de>>(reply: &Reply, what: &str) -> Result<T, ApiError> {
-    serde_json::from_slice(&reply.body).map_err(|e| ApiError::BadResponse {
+    serde_json::from_slice(&reply.body).map_err(|e| bad_body(reply, what, &e))
+}
+
+/// A success answer whose body is not `what`.
+pub(super) fn bad_body(reply: &Reply, what: &str, e: &serde_json::Error) -> ApiError {
+    ApiError::BadResponse {
         detail: format!(
             "status {} with a body that is not {what} ({}; content type {})",
             reply.status,
             clip(&e.to_string(), shown::ERROR), // serde quotes the offending value
             quote(&reply.content_type)
         ),
-    })
+    }
 }
 
 /// Read an error answer the way the gateway writes them (docs/public-api.md §8, §9).
@@ -229,7 +250,7 @@ fn error_from(t: &Target, method: &'static str, path: &str, reply: &Reply) -> Ap
         other => quote(other),
     });
     match reply.status {
-        401 => ApiError::Unauthorized { message, source: t.token_source, cluster: t.cluster.to_string() },
+        401 => ApiError::Unauthorized { message, source: t.token_source, cluster: t.cluster.to_string(), after: None },
         429 => ApiError::RateLimited { retry_after: field("retry_after") },
         status => ApiError::Status { status, message },
     }

@@ -35,6 +35,8 @@ pub struct Logins {
     pending: Vec<(String, DeviceLogin)>,
     /// The deadline of the tool call being served: renewal draws on it.
     deadline: Option<Deadline>,
+    /// Clusters whose stored access token the platform refused (401): renewed, not reused.
+    refused: Vec<String>,
 }
 
 /// Still good for more than [`RENEW_EARLY_SECS`] (a token without `exp` is taken as good).
@@ -68,7 +70,8 @@ impl Logins {
                 oidc.client_id
             )));
         }
-        if let Some(access) = login.access_token.as_deref().filter(|_| fresh(login.expires_at, now)) {
+        let refused = self.refused.contains(&cluster.name);
+        if let Some(access) = login.access_token.as_deref().filter(|_| fresh(login.expires_at, now) && !refused) {
             let access = Secret::new(access.to_string());
             return Ok(Some(self.keep(&cluster.name, &access, login.expires_at, TokenSource::StoredLogin)));
         }
@@ -89,6 +92,7 @@ impl Logins {
         };
         update(&mut login, &tokens);
         login.save(&path)?;
+        self.refused.retain(|c| *c != cluster.name);
         log::info!("renewed the access token of cluster {} from its stored login", cluster.name);
         Ok(Some(self.keep(&cluster.name, &tokens.access, tokens.expires_at, TokenSource::StoredLogin)))
     }
@@ -98,7 +102,8 @@ impl Logins {
         let path = acpctl_path()?;
         let Some(mut file) = Acpctl::load(&path)? else { return Ok(None) };
         let exp = |t: &str| crate::jwt::claims(t).and_then(|c| c.exp);
-        if let Some(access) = file.get("access_token").filter(|t| fresh(exp(t), now)) {
+        let refused = self.refused.contains(&cluster.name);
+        if let Some(access) = file.get("access_token").filter(|t| fresh(exp(t), now) && !refused) {
             let access = Secret::new(access.to_string());
             return Ok(Some(self.keep(&cluster.name, &access, exp(access.expose()), TokenSource::Acpctl)));
         }
@@ -113,6 +118,7 @@ impl Logins {
             flows::refresh(idp, ep, &client_id, &refresh, now)?
         };
         file.save_tokens(&tokens.access, tokens.refresh.as_ref())?;
+        self.refused.retain(|c| *c != cluster.name);
         Ok(Some(self.keep(&cluster.name, &tokens.access, tokens.expires_at, TokenSource::Acpctl)))
     }
 }
@@ -241,6 +247,7 @@ impl LoginSource for Logins {
 
     fn forget(&mut self, cluster: &str) {
         self.cache.retain(|c| c.cluster != cluster);
+        self.refused.push(cluster.to_string());
     }
 
     fn pending(&self, cluster: &str) -> bool {

@@ -22,6 +22,11 @@ pub struct Action<D = ()> {
     /// "would_delete": the outcome of one target in a dry run.
     pub would: &'static str,
     pub act: fn(&mut dyn Backend, &Target, &str, &D) -> Result<Acted, ApiError>,
+    /// Phases (ours) in which there is nothing to do: the server's refusal naming one (or no
+    /// phase yet) is `skipped`, a refusal naming any other is `failed`.
+    pub already: &'static [&'static str],
+    /// What such a session is, in "is not running (phase Stopped)".
+    pub state: &'static str,
     /// What a dry run says of a target it looked up; `None`: only its status.
     pub preview: Option<fn(&Session, &D) -> Acted>,
 }
@@ -133,18 +138,21 @@ pub fn one<D>(api: &mut dyn Backend, t: &Target, id: &str, dry_run: bool, action
         Ok(a) if dry_run => item(action.would, a.status, None, a.note),
         Ok(a) => item(action.done, a.status, None, a.note),
         Err(e) if e.is_not_found() => item("not_found", None, Some(not_found(t, id)), None),
-        // The server names the phase that stopped it: already stopped, already running.
-        Err(ApiError::Status { status: 409, message }) => {
-            item("skipped", refused_phase(&message).map(str::to_ascii_lowercase), Some(message), None)
+        // Already where it was asked to go: an answer. Any other refusal is a failure.
+        Err(ApiError::WrongPhase { phase }) if phase.is_empty() || action.already.contains(&phase) => {
+            let status = Some(phase.to_string()).filter(|p| !p.is_empty());
+            item("skipped", status, Some(format!("{} ({})", action.state, phase_words(phase))), None)
         }
         Err(e) => item("failed", None, Some(e.describe(t.api)), None),
     }
 }
 
-/// The phase a 409 names: `cannot stop session in phase "Stopped"; …` gives `Stopped`.
-pub fn refused_phase(message: &str) -> Option<&str> {
-    let (_, rest) = message.split_once('"')?;
-    rest.split_once('"').map(|(phase, _)| phase)
+/// "phase Stopped", or "phase not set yet" for none: our words for a phase of ours.
+pub fn phase_words(phase: &str) -> String {
+    match phase {
+        "" => "phase not set yet".into(),
+        p => format!("phase {}", capitalized(p)),
+    }
 }
 
 /// Run `action` with `data` on each of `ids` (already checked: 1 to [`MAX_BULK`] distinct
@@ -187,7 +195,13 @@ pub fn acted<D>(
         Ok::<_, ToolError>((t.cluster.to_string(), t.project.to_string()))
     })??;
     let mut results = Vec::with_capacity(ids.len());
+    let mut cancelled = false;
     for (i, id) in ids.iter().enumerate() {
+        // Between two sessions: a call the client cancelled touches no more of them.
+        if ctx.cancelled() {
+            cancelled = true;
+            break;
+        }
         let item = ctx.with_api(Some(&project), |api, t| one(api, t, id, dry_run, action, data))?;
         ctx.report_progress(i + 1, ids.len(), format!("{id}: {}", item.outcome));
         results.push(item);
@@ -206,8 +220,12 @@ pub fn acted<D>(
     for r in &results {
         let _ = writeln!(text, "{}", r.line(action));
     }
+    if cancelled {
+        let left: Vec<&str> = ids[results.len()..].iter().map(String::as_str).collect();
+        let _ = writeln!(text, "Cancelled by the client: nothing was sent for {}.", left.join(", "));
+    }
     let report = Report { cluster, project, dry_run, results };
-    Ok((report, text, failed > 0 && !dry_run))
+    Ok((report, text, (failed > 0 || cancelled) && !dry_run))
 }
 
 /// "deleted" → "Deleted".

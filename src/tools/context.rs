@@ -2,6 +2,7 @@
 //! where progress goes.
 
 use super::guard::{Budget, Budgeted, Offer};
+use super::watched::{Renew, Watched};
 use super::{AnyTool, ToolError};
 use crate::config::{self, ApiKind, Cluster, Config};
 use crate::credentials::{Secret, TokenSource};
@@ -11,7 +12,9 @@ use crate::jwt;
 use crate::login_source::{DeviceStep, LoginSource};
 use crate::validate::quote;
 use serde_json::Value;
+use std::cell::RefCell;
 use std::path::PathBuf;
+use std::time::Duration;
 
 pub use crate::input::Wake;
 
@@ -39,7 +42,8 @@ pub struct Context {
     /// Sends a notification to the client at once (set by the server loop).
     notifier: Option<Box<dyn FnMut(Value)>>,
     /// Waits while watching the input for a cancellation of `request` (set by the server loop).
-    waiter: Option<Box<Waiter>>,
+    /// In a cell so that a [`Target`] can ask "cancelled?" before each request.
+    waiter: RefCell<Option<Box<Waiter>>>,
     /// The id of the request being served.
     request: Option<Value>,
     /// Tokens given to acp_login, by cluster: in memory only, ahead of every other source.
@@ -62,6 +66,8 @@ pub struct Context {
     /// The time limit of the calls being served, when one is set; else each reach of a
     /// cluster gets its `timeout_seconds` afresh.
     deadline: Option<Deadline>,
+    /// A tool call is being served: its first reach of a cluster sets the one deadline of it.
+    in_call: bool,
 }
 
 fn system_now() -> i64 {
@@ -89,7 +95,7 @@ impl Context {
             now: system_now,
             progress: None,
             notifier: None,
-            waiter: None,
+            waiter: RefCell::new(None),
             request: None,
             logins: Vec::new(),
             banner: None,
@@ -101,6 +107,7 @@ impl Context {
             login_source: None,
             stored: Vec::new(),
             deadline: None,
+            in_call: false,
         }
     }
 
@@ -131,8 +138,10 @@ impl Context {
         if !from_store || cluster.token.is_some() || self.logins.iter().any(|(n, _)| n == name) {
             return Ok(());
         }
+        let timeout = cluster.timeout;
+        let deadline = self.deadline_for(timeout);
+        let cluster = self.config.as_ref().and_then(|c| c.cluster(name)).expect("found above");
         let Some(source) = self.login_source.as_mut() else { return Ok(()) };
-        let deadline = self.deadline.unwrap_or_else(|| Deadline::after(cluster.timeout));
         let got = source.token(cluster, now, deadline);
         self.stored.retain(|(n, _, _)| n != name);
         match got {
@@ -180,9 +189,31 @@ impl Context {
         self.deadline = deadline;
     }
 
-    /// The bound in force, else `timeout` from now.
-    fn deadline_or(&self, timeout: std::time::Duration) -> Deadline {
-        self.deadline.unwrap_or_else(|| Deadline::after(timeout))
+    /// The bound in force, else `timeout` from now (which, in a tool call, becomes the bound
+    /// of the rest of the call).
+    fn deadline_for(&mut self, timeout: Duration) -> Deadline {
+        let deadline = self.deadline.unwrap_or_else(|| Deadline::after(timeout));
+        if self.in_call {
+            self.deadline = Some(deadline);
+        }
+        deadline
+    }
+
+    /// A tool call begins: one deadline for all it sends, set when it first reaches a cluster.
+    /// Gives the bound to restore at its end.
+    pub(super) fn open_call(&mut self) -> Option<Deadline> {
+        self.in_call = true;
+        self.deadline
+    }
+
+    pub(super) fn close_call(&mut self, saved: Option<Deadline>) {
+        self.in_call = false;
+        self.deadline = saved;
+    }
+
+    /// Has the client cancelled the call being served? A look, not a wait.
+    pub(super) fn cancelled(&mut self) -> bool {
+        self.pause(Duration::ZERO) == Wake::Cancelled
     }
 
     pub fn set_progress(&mut self, progress: Option<Progress>) {
@@ -224,7 +255,7 @@ impl Context {
     }
 
     pub fn set_waiter(&mut self, waiter: Box<Waiter>) {
-        self.waiter = Some(waiter);
+        self.waiter = RefCell::new(Some(waiter));
     }
 
     pub fn set_request(&mut self, id: Option<Value>) {
@@ -255,14 +286,8 @@ impl Context {
     }
 
     /// Wait up to `timeout`, or less if the client cancels this call or goes away.
-    pub(super) fn pause(&mut self, timeout: std::time::Duration) -> Wake {
-        match &mut self.waiter {
-            Some(wait) => wait(timeout, self.request.as_ref()),
-            None => {
-                std::thread::sleep(timeout);
-                Wake::Elapsed
-            }
-        }
+    pub(super) fn pause(&mut self, timeout: Duration) -> Wake {
+        wait_on(&self.waiter, timeout, self.request.as_ref())
     }
 
     /// Tell the client how far a long call has got, if it asked to know.
@@ -397,7 +422,12 @@ impl Context {
                 self.notices.push(note);
             }
         }
-        let deadline = self.deadline_or(cluster.timeout);
+        let deadline = self.deadline.unwrap_or_else(|| Deadline::after(cluster.timeout));
+        if self.in_call {
+            self.deadline = Some(deadline);
+        }
+        let (waiter, request) = (&self.waiter, self.request.as_ref());
+        let cancelled = move || wait_on(waiter, Duration::ZERO, request) == Wake::Cancelled;
         let budget = self.budget.get_or_insert_with(|| Budget::new(config.guard.max_mutations_per_minute));
         let backend = match self.backends.iter_mut().find(|(kind, _)| kind.is_none_or(|k| k == cluster.api)) {
             Some((_, backend)) => backend.as_mut(),
@@ -412,35 +442,37 @@ impl Context {
             project,
             deadline,
             tls: &cluster.tls,
+            cancelled: &cancelled,
         };
-        Ok(f(&mut Watched { inner: &mut Budgeted { inner: backend, budget }, status: &mut self.last_status }, &target))
-    }
-}
-
-/// A backend as tools see it: the status of every error answer is kept for the audit log,
-/// including those a tool turns into a result ("not found") rather than an error.
-struct Watched<'a> {
-    inner: &'a mut dyn Backend,
-    status: &'a mut Option<u16>,
-}
-
-impl Backend for Watched<'_> {
-    fn capabilities(&self) -> &'static crate::gateway::Capabilities {
-        self.inner.capabilities()
-    }
-    fn plan(&self, t: &Target, op: &crate::gateway::Op) -> Option<crate::gateway::Request> {
-        self.inner.plan(t, op)
-    }
-    fn execute(
-        &mut self,
-        t: &Target,
-        op: &crate::gateway::Op,
-    ) -> Result<crate::gateway::Answer, crate::gateway::ApiError> {
-        let answer = self.inner.execute(t, op);
-        if let Some(status) = answer.as_ref().err().and_then(crate::gateway::ApiError::status) {
-            *self.status = Some(status);
+        let from_store = matches!(token_source, TokenSource::StoredLogin | TokenSource::Acpctl);
+        let renew = self.login_source.as_deref_mut().filter(|_| from_store).map(|source| Renew {
+            source,
+            cluster,
+            now: (self.now)(),
+            renewed: None,
+            tried: false,
+        });
+        let inner = &mut Budgeted { inner: backend, budget };
+        let mut watched = Watched { inner, status: &mut self.last_status, renew };
+        let result = f(&mut watched, &target);
+        // A token renewed after a 401 is the one the next calls use.
+        if let Some((token, from)) = watched.renew.and_then(|r| r.renewed) {
+            self.stored.retain(|(n, _, _)| n != name);
+            self.stored.push((name.to_string(), token, from));
         }
-        answer
+        Ok(result)
+    }
+}
+
+/// Wait on `waiter` (or sleep, without one) for up to `timeout`, watching for `request`'s
+/// cancellation.
+fn wait_on(waiter: &RefCell<Option<Box<Waiter>>>, timeout: Duration, request: Option<&Value>) -> Wake {
+    match waiter.try_borrow_mut().as_deref_mut() {
+        Ok(Some(wait)) => wait(timeout, request),
+        _ => {
+            std::thread::sleep(timeout);
+            Wake::Elapsed
+        }
     }
 }
 

@@ -14,6 +14,8 @@ pub const DELETE: Action = Action {
     would: "would_delete",
     act: |api, t, id, ()| api.delete(t, id).map(|()| Acted::default()),
     preview: None,
+    already: &[],
+    state: "",
 };
 
 pub struct DeleteSession;

@@ -86,7 +86,7 @@ impl Tool for GetSessionMetrics {
             let messages = api.capabilities().serves(OpKind::Messages).then(|| api.messages(t, id));
             let mut m = metrics(s, now);
             match messages {
-                Some(Ok(list)) => m.message_count = Some(list.len()),
+                Some(Ok(list)) => m.message_count = Some(list.total),
                 Some(Err(e)) => m.messages_error = Some(e.describe(t.api)),
                 None => {}
             }

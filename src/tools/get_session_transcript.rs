@@ -99,6 +99,7 @@ impl Tool for GetSessionTranscript {
             // A payload alone may take a quarter of the answer (it is in the text and the
             // structured content, escaped).
             let cap = (room(budget) / 4).max(500);
+            let (returned, messages) = (messages.total, messages.messages);
             let newest_first: Vec<Message> =
                 messages.into_iter().rev().map(|m| Message { payload: cut(&m.payload, cap, REST), ..m }).collect();
             let arguments = given([
@@ -108,11 +109,19 @@ impl Tool for GetSessionTranscript {
             ]);
             let offset = args.offset.unwrap_or(0) as usize;
             let total = newest_first.len();
-            Ok(fit(budget, total, offset, MAX_MESSAGES, |page| {
+            let mut out = fit(budget, total, offset, MAX_MESSAGES, |page| {
                 let mut shown: Vec<Message> = newest_first[page.range()].to_vec();
                 shown.reverse();
                 render(t, id, markdown, shown, page, &arguments)
-            }))
+            });
+            if returned > total {
+                out.text += &format!(
+                    "\nNote: the server returned {returned} messages; only the newest {total} were kept, so the \
+                     {} older ones cannot be shown.\n",
+                    returned - total
+                );
+            }
+            Ok(out)
         })?
     }
 }

@@ -15,6 +15,8 @@ pub const LABEL: Action<LabelEdit> = Action {
     would: "would_label",
     act: labels::edit_one,
     preview: Some(labels::preview),
+    already: &[],
+    state: "",
 };
 
 crate::tool_args! {

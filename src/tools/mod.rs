@@ -44,6 +44,7 @@ mod switch_cluster;
 mod unlabel_resource;
 mod update_session;
 mod wait_session;
+mod watched;
 mod whoami;
 
 pub use context::{Context, Progress};
@@ -248,6 +249,7 @@ pub fn call(ctx: &mut Context, tool: &dyn AnyTool, arguments: &Value) -> Output 
     // The audit log is opened before the tool acts: if it cannot be, the call is refused. A
     // tool this process does not offer, or a change on a read-only cluster, is refused (and
     // recorded as such) before its arguments are even read.
+    let saved = ctx.open_call();
     let (audit, result) = match record::begin(ctx, tool, arguments) {
         Ok(audit) => (
             audit,
@@ -260,6 +262,7 @@ pub fn call(ctx: &mut Context, tool: &dyn AnyTool, arguments: &Value) -> Output 
         ),
         Err(refused) => (None, Err(refused)),
     };
+    ctx.close_call(saved);
     let mut notes = ctx.take_notices();
     notes.extend(audit.and_then(|a| a.finish(ctx, &result)));
     let elapsed = started.elapsed().as_secs_f64();

@@ -15,12 +15,12 @@ pub const RESTART: Action = Action {
     would: "would_restart",
     act: |api, t, id, ()| api.start(t, id).map(|s| Acted::status(Some(s.status))),
     preview: None,
+    already: &["running", "creating", "pending"],
+    state: "already running",
 };
 
 const RESTART_WORDS: Words = Words {
     action: &RESTART,
-    state: "is already running",
-    already: &["running", "creating", "pending"],
     from: &["stopped", "failed", "completed", "pending"],
     from_text: "Stopped, Failed or Completed",
 };

@@ -14,33 +14,24 @@ pub const STOP: Action = Action {
     would: "would_stop",
     act: |api, t, id, ()| api.stop(t, id).map(|s| Acted::status(Some(s.status))),
     preview: None,
+    already: &["stopping", "stopped", "failed", "completed"],
+    state: "not running",
 };
 
 /// What a single stop or restart says when the session is already where it was asked to go.
 pub struct Words {
     pub action: &'static Action,
-    /// "is not running": the session's state when the server refuses (409) naming a phase of
-    /// `already` (or none).
-    pub state: &'static str,
-    /// The phases in which `state` is what a refusal means; in any other (Stopping, say) the
-    /// session is only not yet where it could be acted on.
-    pub already: &'static [&'static str],
     /// Statuses the server acts from; a dry run warns about any other.
     pub from: &'static [&'static str],
     /// "Running, Creating or Pending", for that warning.
     pub from_text: &'static str,
 }
 
-const STOP_WORDS: Words = Words {
-    action: &STOP,
-    state: "is not running",
-    already: &["stopped", "failed", "completed"],
-    from: &["running", "creating", "pending"],
-    from_text: "Running, Creating or Pending",
-};
+const STOP_WORDS: Words =
+    Words { action: &STOP, from: &["running", "creating", "pending"], from_text: "Running, Creating or Pending" };
 
 /// Stop or restart one session, or on a dry run look it up. Nothing is sent where the API
-/// cannot do it; a 409 (already in that state) is an answer, not an error.
+/// cannot do it; a refusal because it is already in that state is an answer, not an error.
 pub fn run_one(ctx: &mut Context, args: SessionChangeArgs, w: &Words) -> Result<Output, ToolError> {
     let (id, a) = (args.session.as_str(), w.action);
     ctx.with_api(args.project.as_deref(), |api, t| {
@@ -71,23 +62,21 @@ pub fn run_one(ctx: &mut Context, args: SessionChangeArgs, w: &Words) -> Result<
                 let text = format!("{} session '{id}' {place}{now}.", bulk::capitalized(a.done));
                 Ok(Output::new(false, text, &item(a.done, status)))
             }
-            Err(ApiError::Status { status: 409, message }) => {
-                let phase = bulk::refused_phase(&message);
-                let why = match phase {
-                    Some("") => "phase not set yet".to_string(),
-                    Some(p) => format!("phase {p}"),
-                    None => message.clone(),
-                };
-                let text = match phase.filter(|p| !p.is_empty() && !w.already.iter().any(|a| a.eq_ignore_ascii_case(p)))
-                {
-                    Some(p) => format!(
-                        "Session '{id}' is {p}: it can be {} only from {}; nothing was done. Check its phase \
-                         with acp_get_session (or wait with acp_wait_session) and try again.",
-                        a.done, w.from_text
-                    ),
-                    None => format!("Session '{id}' {} ({why}); nothing to {}.", w.state, a.verb),
-                };
-                Ok(Output::new(false, text, &item("skipped", phase.map(str::to_ascii_lowercase))))
+            // The phase is ours (the backend read it); any other refusal is a failure below.
+            Err(ApiError::WrongPhase { phase }) if phase.is_empty() || a.already.contains(&phase) => {
+                let text =
+                    format!("Session '{id}' is {} ({}); nothing to {}.", a.state, bulk::phase_words(phase), a.verb);
+                Ok(Output::new(false, text, &item("skipped", Some(phase.to_string()).filter(|p| !p.is_empty()))))
+            }
+            Err(ApiError::WrongPhase { phase }) => {
+                let text = format!(
+                    "Session '{id}' is {}: it can be {} only from {}; nothing was done. Check its phase with \
+                     acp_get_session (or wait with acp_wait_session) and try again.",
+                    bulk::capitalized(phase),
+                    a.done,
+                    w.from_text
+                );
+                Ok(Output::new(true, text, &item("failed", Some(phase.to_string()))))
             }
             Err(e) => failed(t, id, format!("Failed to {} session '{id}'", a.verb), e),
         }

@@ -289,7 +289,7 @@ fn stop_and_restart_report_the_new_status_and_a_refusal_is_an_answer() {
     assert!(!err && text.starts_with("Restarted session 's1' in project 'p'"), "{text}");
     assert_eq!(data["status"], json!("pending"));
     let (err, text, _) = run("acp_restart_session", json!({"session": "s1"}));
-    assert!(!err && text == "Session 's1' is already running (phase pending); nothing to restart.", "{text}");
+    assert!(!err && text == "Session 's1' is already running (phase Pending); nothing to restart.", "{text}");
     let (err, text, _) = run("acp_stop_session", json!({"session": "s1", "dry_run": true}));
     assert!(!err && text.contains("Would stop session 's1' (status: pending)"), "{text}");
     let (err, text, _) = run("acp_stop_session", json!({"session": "nope"}));

@@ -15,6 +15,8 @@ pub const UNLABEL: Action<LabelEdit> = Action {
     would: "would_unlabel",
     act: labels::edit_one,
     preview: Some(labels::preview),
+    already: &[],
+    state: "",
 };
 
 crate::tool_args! {

@@ -5,6 +5,7 @@ use super::context::Wake;
 use super::params::{Kind, PROJECT, Param, SESSION};
 use super::render::not_found;
 use super::{Context, Effect, Output, Tool, ToolError};
+use crate::deadline::Deadline;
 use crate::gateway::PHASES;
 use serde::Serialize;
 use serde_json::Value;
@@ -74,6 +75,8 @@ impl Tool for WaitSession {
         let timeout = Duration::from_secs(args.timeout_seconds.unwrap_or(DEFAULT_TIMEOUT) as u64);
         let id = args.session.as_str();
         let started = Instant::now();
+        // The wait's own timeout bounds the call: each poll gets what is left of it.
+        ctx.set_deadline(Some(Deadline::after(timeout)));
         let mut delay = FIRST_DELAY;
         let mut w = Waited {
             session: id.to_string(),
@@ -116,6 +119,8 @@ impl Tool for WaitSession {
             let message = format!("session {id} is {} after {} s", w.phase, started.elapsed().as_secs());
             ctx.report_progress(started.elapsed().as_secs() as usize, timeout.as_secs() as usize, message);
             match ctx.pause(delay.min(left)) {
+                // A poll at the very end would have no time left to be answered.
+                Wake::Elapsed if started.elapsed() >= timeout => break,
                 Wake::Elapsed => delay = (delay * 2).min(MAX_DELAY),
                 Wake::Cancelled => {
                     w.outcome = "cancelled";

@@ -38,6 +38,8 @@ pub enum Fault {
     RateLimited,
     /// This status with `Location: <string>` and an empty body.
     Redirect(u16, String),
+    /// The other fault, after this long (a slow server).
+    Delay(Duration, Box<Fault>),
 }
 
 /// Answers (or refuses to answer) one request according to `fault`.
@@ -96,6 +98,10 @@ pub fn apply(fault: Fault, ctx: &Ctx, w: &mut Conn, head_only: bool) -> Next {
         }
         Fault::Redirect(code, loc) => {
             send(w, &Response::new(code, None, Vec::new()).with_header("Location", &loc), head_only, close)
+        }
+        Fault::Delay(after, fault) => {
+            thread::sleep(after);
+            apply(*fault, ctx, w, head_only)
         }
     }
 }
