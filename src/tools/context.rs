@@ -62,6 +62,8 @@ pub struct Context {
     /// The time limit of the calls being served, when one is set; else each reach of a
     /// cluster gets its `timeout_seconds` afresh.
     deadline: Option<Deadline>,
+    /// The audit record of a call that acted, which the log did not take (see `record`).
+    pub(super) unwritten: Option<super::record::Unwritten>,
 }
 
 fn system_now() -> i64 {
@@ -101,6 +103,7 @@ impl Context {
             login_source: None,
             stored: Vec::new(),
             deadline: None,
+            unwritten: None,
         }
     }
 
