@@ -81,7 +81,10 @@ pub(super) fn begin(ctx: &mut Context, tool: &dyn AnyTool, arguments: &Value) ->
                     let torn = lost.torn || matches!(e, audit::AuditError::Short { .. });
                     ctx.unwritten = Some(Unwritten { record: lost.record, torn });
                     Err(ToolError::Refused(format!(
-                        "Refused: the audit log could not be written ({e}), and the record of an earlier change                          is still missing from it, so this call was not run and nothing was sent. Fix the log                          (free space on its disk, its size limit), then call again: the missing record is                          written first."
+                        "Refused: the audit log could not be written ({e}), and the record of an earlier change \
+                         is still missing from it, so this call was not run and nothing was sent. Fix the log \
+                         (free space on its disk, its size limit), then call again: the missing record is \
+                         written first."
                     )))
                 }
             },
@@ -130,7 +133,10 @@ impl Pending {
                 let torn = matches!(e, audit::AuditError::Short { .. });
                 ctx.unwritten = Some(Unwritten { record: self.record, torn });
                 Some(format!(
-                    "AUDIT RECORD MISSING: this call DID act (what is reported above happened), but its audit                      record could not be written ({e}). Every further change is refused until the log can be                      written again; fix it (free space on its disk, its size limit) and the missing record is                      written first."
+                    "AUDIT RECORD MISSING: this call DID act (what is reported above happened), but its audit \
+                     record could not be written ({e}). Every further change is refused until the log can be \
+                     written again; fix it (free space on its disk, its size limit) and the missing record is \
+                     written first."
                 ))
             }
         }
