@@ -266,6 +266,29 @@ mod tests {
     }
 
     #[test]
+    fn every_field_is_bounded_and_a_record_is_at_most_8_kib() {
+        let huge = "\u{1}".repeat(1_000_000);
+        let r = Record {
+            cluster: Some(huge.clone()),
+            server: Some(huge.clone()),
+            project: Some(huge.clone()),
+            sessions: vec!["\u{1}".repeat(1000); 1000],
+            reason: Some(huge.clone()),
+            subject: Some(huge.clone()),
+            prompt: Some(huge.clone()),
+            request_id: Some(Value::String(huge)),
+            ..record()
+        };
+        let line = r.line();
+        assert!(line.len() <= MAX_RECORD_BYTES && line.ends_with("}\n"), "{} bytes", line.len());
+        let back: Value = serde_json::from_str(&line).unwrap();
+        assert!(back["cluster"].as_str().unwrap().ends_with('…'), "{back}");
+        let digits: Value = serde_json::from_str(&"9".repeat(100)).unwrap();
+        assert_eq!(short_id(&digits, MAX_ID_CHARS), Value::String(format!("{}…", "9".repeat(63))));
+        assert_eq!(short_id(&Value::from(7), MAX_ID_CHARS), Value::from(7));
+    }
+
+    #[test]
     fn cut_counts_characters() {
         assert_eq!(cut("ééé", 2), "é…");
         assert_eq!(cut("abc", 3), "abc");

@@ -228,7 +228,8 @@ pub fn open_append(path: &Path, kind: FileKind, create: bool) -> Result<Option<(
     options.append(true).create(create);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let file = open_with(&mut options, &r.real).map_err(|e| fail(planted(&r.real, path, kind).unwrap_or(Problem::Io(e))))?;
+    let file =
+        open_with(&mut options, &r.real).map_err(|e| fail(planted(&r.real, path, kind).unwrap_or(Problem::Io(e))))?;
     let meta = file.metadata().map_err(|e| fail(Problem::Io(e)))?;
     regular(&meta).map_err(fail)?;
     unix::check_file(&meta, &r.real, &name, kind, Use::Append, &mut Vec::new()).map_err(fail)?;
@@ -240,9 +241,8 @@ pub fn open_append(path: &Path, kind: FileKind, create: bool) -> Result<Option<(
 /// directory that will hold it is ours; missing directories are made 0700 when `create`.
 pub fn place_to_replace(path: &Path, kind: FileKind, create: bool) -> Result<PathBuf, FileError> {
     let (r, name) = place(path, kind, Use::Replace, create)?;
-    match &r.meta {
-        Some(meta) => regular(meta).map_err(|problem| FileError { kind, name, problem })?,
-        None => {}
+    if let Some(meta) = &r.meta {
+        regular(meta).map_err(|problem| FileError { kind, name, problem })?;
     }
     Ok(r.real)
 }
@@ -429,7 +429,14 @@ mod unix {
         Problem::Untrusted(format!("{} is a symbolic link {owner}", link.display()))
     }
 
-    pub fn check_file(_: &Metadata, _: &Path, _: &str, _: FileKind, _: Use, _: &mut Vec<FileWarning>) -> Result<(), Problem> {
+    pub fn check_file(
+        _: &Metadata,
+        _: &Path,
+        _: &str,
+        _: FileKind,
+        _: Use,
+        _: &mut Vec<FileWarning>,
+    ) -> Result<(), Problem> {
         Ok(())
     }
 

@@ -347,7 +347,11 @@ fn a_record_lost_after_the_call_acted_is_said_and_blocks_changes_until_it_is_wri
     let log = env.dir.path().join("audit.jsonl");
     // Full up to the limit: opening it works, appending does not.
     let pad = format!("{{\"pad\":\"{}\"}}\n", "x".repeat(1013));
-    std::fs::write(&log, pad.repeat((LIMIT / pad.len() as u64) as usize) + &"\n".repeat((LIMIT % pad.len() as u64) as usize)).unwrap();
+    std::fs::write(
+        &log,
+        pad.repeat((LIMIT / pad.len() as u64) as usize) + &"\n".repeat((LIMIT % pad.len() as u64) as usize),
+    )
+    .unwrap();
     std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o600)).unwrap();
     assert_eq!(std::fs::metadata(&log).unwrap().len(), LIMIT);
     let mut cmd = bin_command();

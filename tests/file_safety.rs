@@ -212,6 +212,8 @@ fn login_refuses_a_tokens_directory_the_server_would_not_read_before_asking_the_
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let want = format!("its directory {} has mode 0777", tokens.display());
     assert!(text(&out).contains(&want) && text(&out).contains(&format!("chmod 700 {}", tokens.display())));
+    let report = run(top, top, &["check-config"], &[]);
+    assert!(report.status.code() == Some(2) && text(&report).contains(&want), "{}", text(&report));
     chmod(&tokens, 0o700);
     chmod(&top.join(".config"), 0o757);
     let out = run(top, top, &["login", "amb"], &[]);
@@ -231,7 +233,12 @@ fn login_refuses_a_tokens_directory_the_server_would_not_read_before_asking_the_
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("give --client-secret-file PATH") && text(&out).contains("ACP_OIDC_CLIENT_SECRET"));
     let missing = top.join("no-such-secret");
-    let out = run(top, top, &["login", "amb", "--client-credentials", "--client-secret-file", missing.to_str().unwrap()], &[]);
+    let out = run(
+        top,
+        top,
+        &["login", "amb", "--client-credentials", "--client-secret-file", missing.to_str().unwrap()],
+        &[],
+    );
     assert!(text(&out).contains("no such file"), "{}", text(&out));
     assert!(idp.requests().is_empty(), "the provider was asked: {:?}", idp.requests());
     assert!(!tokens.join("amb.json").exists());

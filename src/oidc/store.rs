@@ -79,9 +79,12 @@ pub fn acpctl_path() -> Result<PathBuf, OidcError> {
     Ok(dir.join("ambient/config.json"))
 }
 
+/// A JSON object as read, and the mode of its file.
+type Json = (Map<String, Value>, u32);
+
 /// Read a private JSON file, and its mode; `Ok(None)` when it is not there. Every token in it
 /// is registered for redaction before anything else happens to it.
-fn read_json(path: &Path) -> Result<Option<(Map<String, Value>, u32)>, OidcError> {
+fn read_json(path: &Path) -> Result<Option<Json>, OidcError> {
     let file = match secure_file::read_private(path, FileKind::Tokens) {
         Ok(Some(f)) => f,
         Ok(None) => return Ok(None),

@@ -195,8 +195,8 @@ pub fn check_directories(
             true => format!("its directory {shown}"),
             false => format!("the directory {shown} above it"),
         };
-        let meta = std::fs::symlink_metadata(dir)
-            .map_err(|e| Problem::Untrusted(format!("cannot inspect {place} ({e})")))?;
+        let meta =
+            std::fs::symlink_metadata(dir).map_err(|e| Problem::Untrusted(format!("cannot inspect {place} ({e})")))?;
         if let Some(owner) = owner_problem(&meta) {
             return Err(Problem::Untrusted(format!(
                 "{place} is {owner}, so that user can replace the file and could {threat}. \
