@@ -214,6 +214,12 @@ fn login_refuses_a_tokens_directory_the_server_would_not_read_before_asking_the_
     assert!(text(&out).contains(&want) && text(&out).contains(&format!("chmod 700 {}", tokens.display())));
     let report = run(top, top, &["check-config"], &[]);
     assert!(report.status.code() == Some(2) && text(&report).contains(&want), "{}", text(&report));
+    // The same for acp_login's device flow in the server.
+    let mut s = env.spawn();
+    let r = s.call_tool("acp_login", json!({"cluster": "amb"}));
+    assert!(r.is_error && r.text.starts_with("Cannot start the login for cluster amb: Refusing"), "{}", r.text);
+    assert!(r.text.contains(&want), "{}", r.text);
+    finish(s);
     chmod(&tokens, 0o700);
     chmod(&top.join(".config"), 0o757);
     let out = run(top, top, &["login", "amb"], &[]);

@@ -297,11 +297,11 @@ impl LoginSource for Logins {
             started,
         };
         let Some(i) = self.pending.iter().position(|(c, _)| c == name) else {
-            let (idp, ep) = self
-                .idp(&oidc.issuer)
-                .map_err(|e| LoginFailed(format!("Cannot start the login for cluster {name}: {e}.")))?;
-            let login = DeviceLogin::start(idp, ep, &oidc.client_id, &oidc.scopes)
-                .map_err(|e| LoginFailed(format!("Cannot start the login for cluster {name}: {e}.")))?;
+            let cannot = |e: OidcError| LoginFailed(format!("Cannot start the login for cluster {name}: {e}."));
+            // A login that could not be stored is not started: the provider is not asked.
+            super::store::check_place(&store_path(name).map_err(cannot)?).map_err(cannot)?;
+            let (idp, ep) = self.idp(&oidc.issuer).map_err(cannot)?;
+            let login = DeviceLogin::start(idp, ep, &oidc.client_id, &oidc.scopes).map_err(cannot)?;
             let step = waiting(&login, true);
             self.pending.push((name.clone(), login));
             return Ok(step);
