@@ -131,12 +131,15 @@ impl Pending {
             Err(e) => {
                 log::error!("audit_write_failed error={e}");
                 let torn = matches!(e, audit::AuditError::Short { .. });
+                let what = match (self.record.outcome, self.record.dry_run) {
+                    (Outcome::Ok, false) => "this call DID act (what is reported above happened)",
+                    _ => "what is reported above is what happened",
+                };
                 ctx.unwritten = Some(Unwritten { record: self.record, torn });
                 Some(format!(
-                    "AUDIT RECORD MISSING: this call DID act (what is reported above happened), but its audit \
-                     record could not be written ({e}). Every further change is refused until the log can be \
-                     written again; fix it (free space on its disk, its size limit) and the missing record is \
-                     written first."
+                    "AUDIT RECORD MISSING: {what}, but its audit record could not be written ({e}). Every \
+                     further change is refused until the log can be written again; fix it (free space on its \
+                     disk, its size limit) and the missing record is written first."
                 ))
             }
         }
