@@ -2,10 +2,11 @@
 //! every read too, with `audit_reads: true`), appended to a private file.
 //!
 //! The file is opened (created 0600, its directory 0700 if we make it) with `O_APPEND` and
-//! judged by clusters.yaml's rules ([`secure_file::check_opened`]) *before* the call acts, and
-//! the record is written after it, with one `write`. So a log that cannot be written refuses
-//! the call before anything is sent (a log that silently stops is worse than none); only a
-//! write that fails after the call acted (a full disk) is left, and the result says so. We
+//! judged by the rules of files we write ([`secure_file::open_append`]) *before* the call
+//! acts, and the record is written after it, with one `write`. So a log that cannot be written
+//! refuses the call before anything is sent (a log that silently stops is worse than none); a
+//! write that fails after the call acted (a full disk) is said in the result, and every later
+//! audited call is refused until that record can be written ([`crate::tools`]'s record). We
 //! never truncate or rotate it; it is reopened for each call, so a rotation by logrotate or
 //! a SIEM shipper is followed. Nothing here ever sees a token: `subject` is what a JWT names.
 
@@ -21,8 +22,14 @@ use std::path::{Path, PathBuf};
 pub const ENV: &str = "ACP_AUDIT_LOG";
 /// Most characters of a prompt a record keeps.
 pub const MAX_PROMPT_CHARS: usize = 200;
-/// Most characters of a `reason`, and of any string taken from a call's arguments.
+/// Most characters of a `reason`, and of any other string in a record.
 pub const MAX_TEXT_CHARS: usize = 200;
+/// Most session ids a record lists: a bulk call takes 3, but refused arguments may name thousands.
+pub const MAX_SESSIONS: usize = 50;
+/// Most characters of a request id (a number counted by its digits).
+pub const MAX_ID_CHARS: usize = 64;
+/// Most bytes of one record, newline included, whatever went into it.
+pub const MAX_RECORD_BYTES: usize = 8 * 1024;
 
 /// How a call ended, for the record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -69,12 +76,50 @@ pub struct Record {
 
 impl Record {
     /// The record as one line: JSON, newline-terminated, with every known secret removed
-    /// (nothing should hold one; this makes sure).
+    /// (nothing should hold one; this makes sure), and at most [`MAX_RECORD_BYTES`]: every
+    /// field is cut to its bound, and if escapes still make it too long, cut shorter.
     pub fn line(&self) -> String {
-        let json = serde_json::to_string(self).unwrap_or_else(|_| "{}".into());
-        let mut line = crate::redact::redact_json(&json).into_owned();
-        line.push('\n');
-        line
+        let mut r = self.clone();
+        let mut max = MAX_TEXT_CHARS;
+        r.bound(max, MAX_PROMPT_CHARS, MAX_SESSIONS);
+        loop {
+            let json = serde_json::to_string(&r).unwrap_or_else(|_| "{}".into());
+            let mut line = crate::redact::redact_json(&json).into_owned();
+            line.push('\n');
+            if line.len() <= MAX_RECORD_BYTES || max == 0 {
+                return line;
+            }
+            max /= 4;
+            r.bound(max, max, max);
+        }
+    }
+
+    /// Every string at most `text` characters (the prompt `prompt`), at most `sessions` ids.
+    fn bound(&mut self, text: usize, prompt: usize, sessions: usize) {
+        let strings = [&mut self.cluster, &mut self.server, &mut self.project, &mut self.reason, &mut self.subject];
+        for s in strings.into_iter().flatten() {
+            *s = cut(s, text);
+        }
+        if let Some(p) = &mut self.prompt {
+            *p = cut(p, prompt);
+        }
+        self.sessions.truncate(sessions);
+        self.sessions.iter_mut().for_each(|s| *s = cut(s, text));
+        self.request_id = self.request_id.as_ref().map(|id| short_id(id, text.min(MAX_ID_CHARS)));
+    }
+}
+
+/// A request id as it came if it has at most `max` characters; else its text cut, as a string
+/// (a number of a million digits is a valid id).
+pub fn short_id(id: &Value, max: usize) -> Value {
+    let text = match id {
+        Value::String(s) => s.clone(),
+        Value::Null => return Value::Null,
+        other => other.to_string(),
+    };
+    match text.chars().nth(max) {
+        None => id.clone(),
+        Some(_) => Value::String(cut(&text, max)),
     }
 }
 
@@ -113,66 +158,25 @@ pub struct AuditLog {
 }
 
 impl AuditLog {
-    /// Open `path` for appending: created 0600 if missing (its directory 0700 if that is
-    /// missing too), refused if it or a directory above it can be written by another user,
-    /// or if it is not a regular file. A symlink is judged by where it leads.
+    /// Open `path` for appending: created 0600 if missing (its directories 0700 if missing
+    /// too), refused if it or a directory on its way can be written by another user, if a
+    /// symbolic link on its way is another user's, or if it is not a regular file of ours.
     pub fn open(path: &Path) -> Result<AuditLog, AuditError> {
-        let canon = Self::place(path, true)?;
-        let io_err = |action, error| AuditError::Io { path: path.to_path_buf(), action, error };
-        let file = open_append(&canon).map_err(|e| io_err("open it for appending", e))?;
-        secure_file::check_opened(&file, &canon, FileKind::AuditLog).map_err(AuditError::File)?;
-        Ok(AuditLog { path: canon, file })
+        match secure_file::open_append(path, FileKind::AuditLog, true) {
+            Ok(Some((file, path))) => Ok(AuditLog { path, file }),
+            Ok(None) => Err(AuditError::Io {
+                path: path.to_path_buf(),
+                action: "open it",
+                error: io::ErrorKind::NotFound.into(),
+            }),
+            Err(e) => Err(AuditError::File(e)),
+        }
     }
 
     /// What [`AuditLog::open`] would say of `path`, creating nothing (for `check-config`): an
     /// existing log is opened for appending, as the server will, without writing to it.
     pub fn check(path: &Path) -> Result<(), AuditError> {
-        match Self::place(path, false)? {
-            canon if canon.exists() => Self::open(&canon).map(|_| ()),
-            _ => Ok(()),
-        }
-    }
-
-    /// Where the log is (resolved), once its directories are judged safe; a missing directory
-    /// is made (0700) when `create`, and otherwise the nearest one that exists is judged.
-    fn place(path: &Path, create: bool) -> Result<PathBuf, AuditError> {
-        let io_err = |action, error| AuditError::Io { path: path.to_path_buf(), action, error };
-        let Some(file_name) = path.file_name() else {
-            let error = io::Error::new(io::ErrorKind::InvalidInput, "the path names no file");
-            return Err(io_err("open it", error));
-        };
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        if !dir.exists() {
-            // Judged before anything is made: the first directory that exists must be safe.
-            let existing = dir.ancestors().find(|d| d.exists()).unwrap_or(Path::new("."));
-            let existing = std::fs::canonicalize(existing).map_err(|e| io_err("resolve its directory", e))?;
-            secure_file::check_place(&existing.join(file_name), FileKind::AuditLog).map_err(AuditError::File)?;
-            if !create {
-                return Ok(dir.join(file_name));
-            }
-            make_private_dir(dir).map_err(|e| io_err("create its directory", e))?;
-        }
-        let canon = match std::fs::canonicalize(path) {
-            Ok(c) => c,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                std::fs::canonicalize(dir).map_err(|e| io_err("resolve its directory", e))?.join(file_name)
-            }
-            Err(e) => return Err(io_err("resolve it", e)),
-        };
-        // Not even opened unless regular (or missing): opening a device can have side effects.
-        if let Ok(meta) = std::fs::metadata(&canon) {
-            if !meta.is_file() {
-                let error = io::Error::new(io::ErrorKind::InvalidInput, "it is not a regular file");
-                return Err(io_err("use it", error));
-            }
-        }
-        if !canon.exists() {
-            secure_file::check_place(&canon, FileKind::AuditLog).map_err(AuditError::File)?;
-        }
-        Ok(canon)
+        secure_file::open_append(path, FileKind::AuditLog, false).map(|_| ()).map_err(AuditError::File)
     }
 
     /// Where the log really is (symlinks resolved).
@@ -182,8 +186,12 @@ impl AuditLog {
 
     /// Append `record` with one `write`: with `O_APPEND` a record is never interleaved with
     /// another writer's, and a short write is reported rather than completed by a second one.
-    pub fn append(&mut self, record: &Record) -> Result<(), AuditError> {
-        let line = record.line();
+    /// `after_torn`: an earlier write of it was short, so it starts on a line of its own.
+    pub fn append(&mut self, record: &Record, after_torn: bool) -> Result<(), AuditError> {
+        let line = match after_torn {
+            true => format!("\n{}", record.line()),
+            false => record.line(),
+        };
         let path = || self.path.clone();
         match self.file.write(line.as_bytes()) {
             Ok(n) if n == line.len() => Ok(()),
@@ -191,26 +199,6 @@ impl AuditLog {
             Err(error) => Err(AuditError::Io { path: path(), action: "write the record", error }),
         }
     }
-}
-
-fn open_append(path: &Path) -> io::Result<File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.append(true).create(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        // O_NOFOLLOW: a symlink put in place after we resolved the path is not followed.
-        options.mode(0o600).custom_flags(secure_file::OPEN_FLAGS);
-    }
-    options.open(path)
-}
-
-fn make_private_dir(dir: &Path) -> io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
 }
 
 /// `2026-01-02T03:04:05.678Z` for a time since the epoch.
@@ -278,6 +266,29 @@ mod tests {
     }
 
     #[test]
+    fn every_field_is_bounded_and_a_record_is_at_most_8_kib() {
+        let huge = "\u{1}".repeat(1_000_000);
+        let r = Record {
+            cluster: Some(huge.clone()),
+            server: Some(huge.clone()),
+            project: Some(huge.clone()),
+            sessions: vec!["\u{1}".repeat(1000); 1000],
+            reason: Some(huge.clone()),
+            subject: Some(huge.clone()),
+            prompt: Some(huge.clone()),
+            request_id: Some(Value::String(huge)),
+            ..record()
+        };
+        let line = r.line();
+        assert!(line.len() <= MAX_RECORD_BYTES && line.ends_with("}\n"), "{} bytes", line.len());
+        let back: Value = serde_json::from_str(&line).unwrap();
+        assert!(back["cluster"].as_str().unwrap().ends_with('…'), "{back}");
+        let digits: Value = serde_json::from_str(&"9".repeat(100)).unwrap();
+        assert_eq!(short_id(&digits, MAX_ID_CHARS), Value::String(format!("{}…", "9".repeat(63))));
+        assert_eq!(short_id(&Value::from(7), MAX_ID_CHARS), Value::from(7));
+    }
+
+    #[test]
     fn cut_counts_characters() {
         assert_eq!(cut("ééé", 2), "é…");
         assert_eq!(cut("abc", 3), "abc");
@@ -292,7 +303,7 @@ mod tests {
         let path = top.path().join("logs/audit.jsonl");
         for _ in 0..2 {
             let mut log = AuditLog::open(&path).unwrap();
-            log.append(&record()).unwrap();
+            log.append(&record(), false).unwrap();
         }
         let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!((mode(&path), mode(path.parent().unwrap())), (0o600, 0o700));

@@ -217,6 +217,11 @@ fn stored_login_line(cluster: &Cluster, env_fallback: bool, report: &mut Report)
         Some(_) => crate::oidc::Acpctl::load(&path).map(|a| a.is_some()),
         None => crate::oidc::StoredLogin::load(&path).map(|l| l.is_some_and(|l| l.refresh().is_some())),
     };
+    // With no login yet, where `mcp-acp login` would store one must be sound too.
+    let found = match (found, cluster.token_from) {
+        (Ok(false), None) => crate::oidc::check_store_place(&path).map(|()| false),
+        (found, _) => found,
+    };
     match found {
         Ok(true) => format!("from {what} ({})", path.display()),
         Ok(false) => {

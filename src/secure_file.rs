@@ -1,11 +1,15 @@
 //! Reading a file we take orders from (clusters.yaml, a cluster's `ca_cert`) only if no
-//! other user could have written or replaced it; and the same rules for the audit log we write.
+//! other user could have written or replaced it; and writing one (the audit log, a stored
+//! login, its lock) only where no other user could have put something in our way.
 //!
 //! The checks are OpenSSH's `StrictModes` for `authorized_keys`, made on what is actually
-//! read: the path is resolved (symlinks followed), every directory from `/` down must be
-//! owned by root or by us and writable by nobody else (unless sticky, like /tmp), and the
-//! file is opened first and then judged by `fstat` on the open descriptor, so what was
-//! checked is what is read. Only regular files, and at most [`MAX_CONFIG_BYTES`] of them.
+//! used: the path is walked one component at a time with `lstat`, following only symbolic
+//! links that we or root own (another user's link, planted in /tmp, is refused: it would
+//! choose the file for us); every directory passed through must be owned by root or by us and
+//! writable by nobody else (unless sticky, like /tmp); and the file is opened with
+//! `O_NOFOLLOW` and then judged by `fstat` on the open descriptor, so what was checked is what
+//! is used. Only regular files; a file we write must be our own; at most [`MAX_CONFIG_BYTES`]
+//! is read.
 
 use std::fmt;
 use std::fs::{File, Metadata};
@@ -40,6 +44,8 @@ pub enum FileKind {
 pub struct Checked {
     pub text: String,
     pub warnings: Vec<FileWarning>,
+    /// Its permission bits (kept when the file is written back).
+    pub mode: u32,
 }
 
 /// Why a file was not read. `Display` is the message for the user: it names the file and the fix.
@@ -168,26 +174,26 @@ impl fmt::Display for FileWarning {
     }
 }
 
+/// What is done with a file: a file we write must be ours (not only root's), and one we
+/// replace is made anew in its directory, which must be ours too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Use {
+    Read,
+    /// Opened to append to (the audit log, a lock file), created 0600 if missing.
+    Append,
+    /// Written as a new file beside it, then renamed over it (a stored login).
+    Replace,
+}
+
 /// Read the file at `path` (relative to the current directory) if it is safe to trust.
 /// `Ok(None)`: it, or a directory on its way, does not exist. Errors name the file and the fix.
 pub fn read_private(path: &Path, kind: FileKind) -> Result<Option<Checked>, FileError> {
-    let given = path.display().to_string();
-    let canon = match std::fs::canonicalize(path) {
-        Ok(c) => c,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(FileError { kind, name: given, problem: Problem::Io(e) }),
-    };
-    // Name the file as the user wrote it, and where it really is when that differs
-    // (a symlink, a relative path): a refusal may be about the real location.
-    let name = match canon.as_path() == path {
-        true => given,
-        false => format!("{given} (resolved to {})", canon.display()),
-    };
+    let (r, name) = walk(path, kind)?;
     let fail = |problem| FileError { kind, name: name.clone(), problem };
     // Not even opened unless regular: opening a device can have side effects.
-    let before = std::fs::metadata(&canon).map_err(|e| fail(Problem::Io(e)))?;
-    regular(&before).map_err(fail)?;
-    let file = match open(&canon) {
+    let Some(before) = &r.meta else { return Ok(None) };
+    regular(before).map_err(fail)?;
+    let file = match open(&r.real) {
         Ok(f) => f,
         Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(fail(Problem::Io(e))),
@@ -195,44 +201,112 @@ pub fn read_private(path: &Path, kind: FileKind) -> Result<Option<Checked>, File
     // From here on, only the open file's own metadata counts: it cannot be swapped.
     let meta = file.metadata().map_err(|e| fail(Problem::Io(e)))?;
     regular(&meta).map_err(fail)?;
-    #[cfg(unix)]
-    let warnings = unix::check(&meta, &canon, &name, kind).map_err(fail)?;
-    #[cfg(not(unix))]
-    let warnings = Vec::new();
+    let mut warnings = Vec::new();
+    unix::check_file(&meta, &r.real, &name, kind, Use::Read, &mut warnings).map_err(fail)?;
+    unix::check_directories(&r, kind, Use::Read, &mut warnings).map_err(fail)?;
     if meta.len() > MAX_CONFIG_BYTES {
         return Err(fail(Problem::TooLarge(meta.len())));
     }
     let text = read_bounded(file).map_err(fail)?;
-    Ok(Some(Checked { text, warnings }))
+    Ok(Some(Checked { text, warnings, mode: mode_of(&meta) }))
 }
 
-/// Judge a file already opened by us at `canon` (resolved; the audit log, opened for append)
-/// by the rules of [`read_private`]: a regular file, ours or root's, that nobody else can
-/// write, below directories nobody else can write. Judged on the open descriptor, like a read.
-pub fn check_opened(file: &File, canon: &Path, kind: FileKind) -> Result<Vec<FileWarning>, FileError> {
-    let name = canon.display().to_string();
+/// Open `path` to append to it (`O_APPEND|O_NOFOLLOW`, created 0600 when `create`, its missing
+/// directories 0700): every link on the way ours or root's, every directory safe, and the open
+/// file a regular one of ours that nobody else can write, judged by `fstat`. `Ok(None)`: it is
+/// not there and `create` is false. Also the real path, for messages.
+pub fn open_append(path: &Path, kind: FileKind, create: bool) -> Result<Option<(File, PathBuf)>, FileError> {
+    let (r, name) = place(path, kind, Use::Append, create)?;
     let fail = |problem| FileError { kind, name: name.clone(), problem };
+    match &r.meta {
+        // Not even opened unless regular: opening a device can have side effects.
+        Some(meta) => regular(meta).map_err(fail)?,
+        None if !create => return Ok(None),
+        None => {}
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.append(true).create(create);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let file =
+        open_with(&mut options, &r.real).map_err(|e| fail(planted(&r.real, path, kind).unwrap_or(Problem::Io(e))))?;
     let meta = file.metadata().map_err(|e| fail(Problem::Io(e)))?;
     regular(&meta).map_err(fail)?;
-    #[cfg(unix)]
-    let warnings = unix::check(&meta, canon, &name, kind).map_err(fail)?;
-    #[cfg(not(unix))]
-    let warnings = Vec::new();
-    Ok(warnings)
+    unix::check_file(&meta, &r.real, &name, kind, Use::Append, &mut Vec::new()).map_err(fail)?;
+    Ok(Some((file, r.real)))
 }
 
-/// Judge the directories a file we are about to create at `canon` (resolved) would sit in, by
-/// the rules of [`read_private`]: nothing is created where another user could replace it.
-pub fn check_place(canon: &Path, kind: FileKind) -> Result<(), FileError> {
+/// Where the file we are about to replace at `path` really is (a link of ours is written
+/// through, not replaced), once every link and directory on the way is judged safe and the
+/// directory that will hold it is ours; missing directories are made 0700 when `create`.
+pub fn place_to_replace(path: &Path, kind: FileKind, create: bool) -> Result<PathBuf, FileError> {
+    let (r, name) = place(path, kind, Use::Replace, create)?;
+    if let Some(meta) = &r.meta {
+        regular(meta).map_err(|problem| FileError { kind, name, problem })?;
+    }
+    Ok(r.real)
+}
+
+/// Hold an exclusive lock on `file` (released when it is closed), waiting at most `wait` for
+/// another process that holds it. `Ok(false)`: it was not let go in time.
+pub fn lock(file: &File, wait: std::time::Duration) -> io::Result<bool> {
+    unix::lock(file, wait)
+}
+
+/// The file's permission bits.
+fn mode_of(meta: &Metadata) -> u32 {
     #[cfg(unix)]
-    unix::check_directories(canon, kind, &mut Vec::new()).map_err(|problem| FileError {
-        kind,
-        name: canon.display().to_string(),
-        problem,
-    })?;
+    return std::os::unix::fs::PermissionsExt::mode(&meta.permissions()) & 0o777;
     #[cfg(not(unix))]
-    let _ = (canon, kind);
-    Ok(())
+    return if meta.permissions().readonly() { 0o400 } else { 0o600 };
+}
+
+/// `path` walked, and how to name it: as written, and where it really is when that differs.
+fn walk(path: &Path, kind: FileKind) -> Result<(unix::Resolved, String), FileError> {
+    let given = path.display().to_string();
+    let r = unix::resolve(path, kind).map_err(|problem| FileError { kind, name: given.clone(), problem })?;
+    let name = match r.real.as_path() == path {
+        true => given,
+        false => format!("{given} (resolved to {})", r.real.display()),
+    };
+    Ok((r, name))
+}
+
+/// [`walk`] for a file we write, its directories judged; missing ones made 0700 when `create`,
+/// then walked and judged again (a link planted meanwhile is caught).
+fn place(path: &Path, kind: FileKind, usage: Use, create: bool) -> Result<(unix::Resolved, String), FileError> {
+    let judged = |r: &unix::Resolved, name: &String| {
+        unix::check_directories(r, kind, usage, &mut Vec::new()).map_err(|problem| FileError {
+            kind,
+            name: name.clone(),
+            problem,
+        })
+    };
+    let (r, name) = walk(path, kind)?;
+    judged(&r, &name)?;
+    let Some(dir) = r.real.parent().filter(|d| create && !d.exists()) else { return Ok((r, name)) };
+    make_private_dir(dir).map_err(|e| FileError { kind, name: name.clone(), problem: Problem::Io(e) })?;
+    let (r, name) = walk(path, kind)?;
+    judged(&r, &name)?;
+    Ok((r, name))
+}
+
+fn make_private_dir(dir: &Path) -> io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Why an open of `real` failed when a symbolic link was put there after the walk.
+fn planted(real: &Path, given: &Path, kind: FileKind) -> Option<Problem> {
+    let meta = std::fs::symlink_metadata(real).ok().filter(|m| m.file_type().is_symlink())?;
+    #[cfg(unix)]
+    let owner = format!("owned by uid {}", std::os::unix::fs::MetadataExt::uid(&meta));
+    #[cfg(not(unix))]
+    let owner = String::from("put there while it was being opened");
+    Some(unix::link_problem(real, given, &owner, kind))
 }
 
 /// At most [`MAX_CONFIG_BYTES`], even from a file that grows while it is read; UTF-8 only.
@@ -319,114 +393,59 @@ pub(crate) const OPEN_FLAGS: i32 = 0o4000 | 0o100000 | 0o400;
 pub(crate) const OPEN_FLAGS: i32 = 0;
 
 fn open(path: &Path) -> io::Result<File> {
-    let mut options = std::fs::OpenOptions::new();
-    options.read(true);
+    open_with(std::fs::OpenOptions::new().read(true), path)
+}
+
+/// Open with [`OPEN_FLAGS`] added: never through a last-moment symlink, never blocking.
+fn open_with(options: &mut std::fs::OpenOptions, path: &Path) -> io::Result<File> {
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, OPEN_FLAGS);
+    std::os::unix::fs::OpenOptionsExt::custom_flags(options, OPEN_FLAGS);
     #[cfg(not(unix))]
     let _ = OPEN_FLAGS;
     options.open(path)
 }
 
 #[cfg(unix)]
+mod unix;
+
+/// Elsewhere: the path as given, and no owners or modes to judge.
+#[cfg(not(unix))]
 mod unix {
-    use super::{FileKind, FileWarning, Problem};
-    use std::fs::Metadata;
-    use std::os::unix::fs::MetadataExt;
+    use super::{FileKind, FileWarning, Problem, Use};
+    use std::fs::{File, Metadata};
     use std::path::{Path, PathBuf};
 
-    unsafe extern "C" {
-        /// POSIX; cannot fail.
-        safe fn geteuid() -> u32;
+    pub struct Resolved {
+        pub real: PathBuf,
+        pub meta: Option<Metadata>,
     }
 
-    /// Owned by root or by us: anyone else could rewrite it, or chmod it back after we look.
-    fn owner_problem(meta: &Metadata) -> Option<String> {
-        let (uid, me) = (meta.uid(), geteuid());
-        (uid != 0 && uid != me).then(|| format!("owned by uid {uid}, not by you (uid {me}) or root"))
+    pub fn resolve(path: &Path, _: FileKind) -> Result<Resolved, Problem> {
+        let real = std::path::absolute(path).map_err(Problem::Io)?;
+        Ok(Resolved { meta: std::fs::symlink_metadata(&real).ok(), real })
     }
 
-    /// The file (`meta`: from the open descriptor), then the directories above it.
-    pub fn check(meta: &Metadata, canon: &Path, name: &str, kind: FileKind) -> Result<Vec<FileWarning>, Problem> {
-        let mut warnings = Vec::new();
-        check_file(meta, canon, name, kind, &mut warnings)?;
-        check_directories(canon, kind, &mut warnings)?;
-        Ok(warnings)
+    pub fn link_problem(link: &Path, _: &Path, owner: &str, _: FileKind) -> Problem {
+        Problem::Untrusted(format!("{} is a symbolic link {owner}", link.display()))
     }
 
-    fn check_file(
-        meta: &Metadata,
-        canon: &Path,
-        name: &str,
-        kind: FileKind,
-        warnings: &mut Vec<FileWarning>,
+    pub fn check_file(
+        _: &Metadata,
+        _: &Path,
+        _: &str,
+        _: FileKind,
+        _: Use,
+        _: &mut Vec<FileWarning>,
     ) -> Result<(), Problem> {
-        let threat = kind.threat();
-        let real = canon.display();
-        if let Some(owner) = owner_problem(meta) {
-            return Err(Problem::Untrusted(format!(
-                "it is {owner}, so that user can rewrite it and could {threat}. Fix it with: chown {} {real}",
-                geteuid()
-            )));
-        }
-        let mode = meta.mode() & 0o777;
-        if mode & 0o022 != 0 {
-            return Err(Problem::Untrusted(format!(
-                "its mode is {mode:04o}, so users other than you can write it and could {threat}. \
-                 Fix it with: chmod 600 {real}"
-            )));
-        }
-        if kind == FileKind::PrivateKey && mode & 0o044 != 0 {
-            return Err(Problem::Untrusted(format!(
-                "its mode is {mode:04o}, so users other than you can read the private key and act as you. \
-                 Fix it with: chmod 600 {real}"
-            )));
-        }
-        if kind.secret() && mode & 0o044 != 0 {
-            warnings.push(FileWarning::Readable { name: name.to_string(), mode, real: canon.to_path_buf() });
-        }
         Ok(())
     }
 
-    /// Every directory from `/` down to the file's: whoever can write one of them can rename
-    /// what is below it and so replace the file. The sticky bit (as on /tmp) stops them from
-    /// renaming or removing entries they do not own.
-    pub fn check_directories(canon: &Path, kind: FileKind, warnings: &mut Vec<FileWarning>) -> Result<(), Problem> {
-        let threat = kind.threat();
-        let Some(parent) = canon.parent() else { return Ok(()) };
-        let mut chain: Vec<PathBuf> = parent.ancestors().map(Path::to_path_buf).collect();
-        chain.reverse();
-        for dir in &chain {
-            let shown = dir.display();
-            let is_parent = dir.as_path() == parent;
-            let place = match is_parent {
-                true => format!("its directory {shown}"),
-                false => format!("the directory {shown} above it"),
-            };
-            let meta = std::fs::symlink_metadata(dir)
-                .map_err(|e| Problem::Untrusted(format!("cannot inspect {place} ({e})")))?;
-            if let Some(owner) = owner_problem(&meta) {
-                return Err(Problem::Untrusted(format!(
-                    "{place} is {owner}, so that user can replace the file and could {threat}. \
-                     Fix it with: chown {} {shown} (or move the file elsewhere)",
-                    geteuid()
-                )));
-            }
-            let mode = meta.mode() & 0o7777;
-            if mode & 0o022 != 0 && mode & 0o1000 == 0 {
-                // The directory holding the tokens should be private anyway; elsewhere removing
-                // the write bits is enough (`chmod 700` on, say, a home directory is not wanted).
-                let fix = if is_parent && kind.secret() { "700" } else { "go-w" };
-                return Err(Problem::Untrusted(format!(
-                    "{place} has mode {mode:04o}, so other users can replace the file and {threat}. \
-                     Fix it with: chmod {fix} {shown}"
-                )));
-            }
-            if is_parent && kind.secret() && mode & 0o077 != 0 {
-                warnings.push(FileWarning::OpenDirectory { dir: dir.clone(), mode: mode & 0o777 });
-            }
-        }
+    pub fn check_directories(_: &Resolved, _: FileKind, _: Use, _: &mut Vec<FileWarning>) -> Result<(), Problem> {
         Ok(())
+    }
+
+    pub fn lock(_: &File, _: std::time::Duration) -> std::io::Result<bool> {
+        Ok(true)
     }
 }
 

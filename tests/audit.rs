@@ -297,3 +297,106 @@ fn every_guardrail_refusal_is_recorded_as_refused_with_its_reason() {
     }
     assert_eq!(env.gateway.session_ids("team-a"), ["s2"], "only the allowed delete ran");
 }
+
+/// Every field is bounded, so a record is at most 8 KiB whatever a call carried: a numeric
+/// JSON-RPC id of a million digits (valid JSON, within the 4 MiB line cap), 60 session ids of
+/// 200 characters that each take 6 bytes escaped.
+#[test]
+fn a_record_is_at_most_8_kib_whatever_the_call_carried() {
+    let env = gateway_env("audit_log: audit.jsonl\n");
+    let log = env.dir.path().join("audit.jsonl");
+    let mut s = env.spawn();
+    s.initialize();
+    let digits = "7".repeat(1_000_000);
+    s.send_line(&format!(
+        r#"{{"jsonrpc":"2.0","id":{digits},"method":"tools/call","params":{{"name":"acp_delete_session","arguments":{{"session":"s1","dry_run":true}}}}}}"#
+    ));
+    let answer = s.recv();
+    assert_eq!(answer["result"]["isError"], json!(false), "{}", &answer.to_string()[..300]);
+    let wide: Vec<String> = (0..60).map(|i| format!("{i}{}", "\u{1}".repeat(199))).collect();
+    let r = s.call_tool("acp_bulk_delete_sessions", json!({"sessions": wide, "confirm": true}));
+    assert!(r.is_error, "{}", r.text);
+    finish(s);
+    let text = std::fs::read_to_string(&log).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{}", &text[..text.len().min(500)]);
+    for line in &lines {
+        assert!(line.len() < 8 * 1024, "a record of {} bytes", line.len());
+    }
+    let r = records(&log);
+    let id = r[0]["request_id"].as_str().expect("a long id is kept as a cut string");
+    assert!(id.chars().count() == 64 && id.starts_with("7777") && id.ends_with('…'), "{id}");
+    assert_eq!((&r[0]["sessions"], &r[0]["dry_run"]), (&json!(["s1"]), &json!(true)));
+    let sessions = r[1]["sessions"].as_array().unwrap();
+    assert!(!sessions.is_empty() && sessions[0].as_str().unwrap().starts_with('0'), "{}", r[1]);
+    assert_eq!(r[1]["outcome"], json!("refused"));
+}
+
+/// A record that cannot be written after its call acted (the file system refuses more bytes:
+/// here a file size limit, as a full disk would) is said in the result; every later change is
+/// refused, with nothing sent, until the log takes that record; reads go on.
+#[test]
+fn a_record_lost_after_the_call_acted_is_said_and_blocks_changes_until_it_is_written() {
+    use std::os::unix::process::CommandExt;
+    const LIMIT: u64 = 64 * 1024;
+    unsafe extern "C" {
+        fn setrlimit(resource: i32, limit: *const [u64; 2]) -> i32;
+        fn signal(signum: i32, handler: usize) -> usize;
+    }
+    let env = gateway_env("audit_log: audit.jsonl\n");
+    let log = env.dir.path().join("audit.jsonl");
+    // Full up to the limit: opening it works, appending does not.
+    let pad = format!("{{\"pad\":\"{}\"}}\n", "x".repeat(1013));
+    std::fs::write(
+        &log,
+        pad.repeat((LIMIT / pad.len() as u64) as usize) + &"\n".repeat((LIMIT % pad.len() as u64) as usize),
+    )
+    .unwrap();
+    std::fs::set_permissions(&log, std::fs::Permissions::from_mode(0o600)).unwrap();
+    assert_eq!(std::fs::metadata(&log).unwrap().len(), LIMIT);
+    let mut cmd = bin_command();
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", env.dir.path())
+        .env("ACP_CLUSTER_CONFIG", env.config_path())
+        .current_dir(env.dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    // SAFETY: only async-signal-safe calls between fork and exec: RLIMIT_FSIZE (1) at the
+    // limit, SIGXFSZ (25) ignored so that a write past it fails with EFBIG instead of killing.
+    unsafe {
+        cmd.pre_exec(|| {
+            let limit = [LIMIT, LIMIT];
+            if setrlimit(1, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            signal(25, 1);
+            Ok(())
+        });
+    }
+    let mut s = Server::start(cmd);
+    s.initialize();
+    let r = s.call_tool("acp_delete_session", json!({"session": "s1"}));
+    assert!(r.text.contains("AUDIT RECORD MISSING: this call DID act"), "{}", r.text);
+    assert!(r.text.contains("Every further change is refused until the log can be written again"), "{}", r.text);
+    assert_eq!(env.gateway.session_ids("team-a"), ["s2", "s3"], "the delete happened");
+    let sent = env.gateway.request_count();
+    for args in [json!({"session": "s2"}), json!({"session": "s2", "dry_run": true})] {
+        let r = s.call_tool("acp_delete_session", args);
+        assert!(r.is_error, "{}", r.text);
+        assert!(r.text.starts_with("Refused: the audit log could not be written"), "{}", r.text);
+        assert!(r.text.contains("nothing was sent") && r.text.contains("the missing record is written first"));
+    }
+    assert_eq!(env.gateway.request_count(), sent, "nothing was sent");
+    assert!(!s.call_tool("acp_list_sessions", json!({})).is_error, "reads are not audited and go on");
+    // Rotated away (as logrotate would): the new log takes the missing record, then this one.
+    std::fs::rename(&log, env.dir.path().join("audit.jsonl.1")).unwrap();
+    let r = s.call_tool("acp_delete_session", json!({"session": "s2"}));
+    assert!(!r.is_error && !r.text.contains("AUDIT"), "{}", r.text);
+    finish(s);
+    let r = records(&log);
+    let got: Vec<(Value, Value)> = r.iter().map(|x| (x["sessions"].clone(), x["outcome"].clone())).collect();
+    assert_eq!(got, [(json!(["s1"]), json!("ok")), (json!(["s2"]), json!("ok"))]);
+    assert_eq!(env.gateway.session_ids("team-a"), ["s3"]);
+}

@@ -132,6 +132,14 @@ fn login(cluster: &Cluster, mode: Mode) -> Result<(), LoginFailed> {
         )));
     };
     let failed = |e: OidcError| LoginFailed(format!("login to cluster {name} failed: {e}"));
+    // Everything that can be known here is checked before the identity provider is asked: a
+    // login that could not be stored, or read back by the server, is not worth having.
+    let path = store_path(name).map_err(failed)?;
+    store::check_place(&path).map_err(|e| LoginFailed(format!("cannot log in to cluster {name}: {e}")))?;
+    let secret = match &mode {
+        Mode::ClientCredentials(file) => Some(client_secret(file.as_deref()).map_err(failed)?),
+        _ => None,
+    };
     let mut logins = Logins::default();
     let (idp, ep) = logins.idp(&oidc.issuer).map_err(failed)?;
     eprintln!("Logging in to cluster {name} at {} (client {}).", oidc.issuer, oidc.client_id);
@@ -172,10 +180,9 @@ fn login(cluster: &Cluster, mode: Mode) -> Result<(), LoginFailed> {
                 .map_err(failed)?
         }
         Mode::ClientCredentials(file) => {
-            let secret = client_secret(file.as_deref()).map_err(failed)?;
+            let Some(secret) = secret else { return Err(failed(OidcError::Setup("no client secret".into()))) };
             let tokens =
                 flows::client_credentials(idp, ep, &oidc.client_id, &secret, &oidc.scopes, now()).map_err(failed)?;
-            let path = store_path(name).map_err(failed)?;
             let mut login = StoredLogin {
                 issuer: oidc.issuer.base(),
                 client_id: oidc.client_id.clone(),
@@ -185,7 +192,7 @@ fn login(cluster: &Cluster, mode: Mode) -> Result<(), LoginFailed> {
                 expires_at: None,
             };
             super::provider::update(&mut login, &tokens);
-            login.save(&path).map_err(failed)?;
+            super::provider::save_new(&path, &login).map_err(failed)?;
             let from = match &file {
                 Some(f) => format!("the secret file {}", f.display()),
                 None => format!("{SECRET_ENV} (set it for the server too)"),

@@ -18,7 +18,7 @@ mod store;
 pub use client::{Endpoints, Idp};
 pub use flows::{DeviceLogin, DeviceStart, Tokens};
 pub use provider::Logins;
-pub use store::{Acpctl, Grant, StoredLogin, acpctl_path, store_path};
+pub use store::{Acpctl, Grant, StoredLogin, acpctl_path, check_place as check_store_place, store_path};
 
 use crate::credentials::Secret;
 use crate::validate::clip;

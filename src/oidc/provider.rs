@@ -3,7 +3,7 @@
 //! atomically; and acp_login's device flow, one poll per call.
 
 use super::flows::{self, DeviceLogin, Tokens};
-use super::store::{Acpctl, Grant, StoredLogin, acpctl_path, store_path};
+use super::store::{Acpctl, Grant, LoginLock, StoredLogin, acpctl_path, store_path};
 use super::{Endpoints, Idp, OidcError, RENEW_EARLY_SECS};
 use crate::config::{Cluster, Oidc};
 use crate::credentials::{Secret, TokenSource};
@@ -57,22 +57,43 @@ impl Logins {
         access.clone()
     }
 
-    /// Our stored login for `cluster`, renewed if needed.
+    /// How long to wait for another process renewing the same login: what is left of the call.
+    fn lock_wait(&self) -> Duration {
+        self.deadline.map_or(IDP_TIMEOUT, |d| d.left())
+    }
+
+    /// Our stored login for `cluster`, renewed if needed. The renewal holds the login's lock
+    /// and reads the file again under it: a login another process renewed meanwhile is used as
+    /// it is, and its refresh token (already spent) is not spent again.
     fn stored(&mut self, cluster: &Cluster, oidc: &Oidc, now: i64) -> Result<Option<Secret>, OidcError> {
         let path = store_path(&cluster.name)?;
-        let Some(mut login) = StoredLogin::load(&path)? else { return Ok(None) };
-        if login.issuer != oidc.issuer.base() || login.client_id != oidc.client_id {
-            return Err(OidcError::Setup(format!(
-                "it was made with issuer {} and client {}, but clusters.yaml now says issuer {} and client {}",
-                login.issuer,
-                login.client_id,
-                oidc.issuer.base(),
-                oidc.client_id
-            )));
-        }
+        let load = |path: &Path| -> Result<Option<StoredLogin>, OidcError> {
+            let Some(login) = StoredLogin::load(path)? else { return Ok(None) };
+            if login.issuer != oidc.issuer.base() || login.client_id != oidc.client_id {
+                return Err(OidcError::Setup(format!(
+                    "it was made with issuer {} and client {}, but clusters.yaml now says issuer {} and client {}",
+                    login.issuer,
+                    login.client_id,
+                    oidc.issuer.base(),
+                    oidc.client_id
+                )));
+            }
+            Ok(Some(login))
+        };
+        // A token the platform refused (401) is renewed, not reused.
         let refused = self.refused.contains(&cluster.name);
-        if let Some(access) = login.access_token.as_deref().filter(|_| fresh(login.expires_at, now) && !refused) {
-            let access = Secret::new(access.to_string());
+        let usable = |login: &StoredLogin| {
+            let good = fresh(login.expires_at, now) && !refused;
+            login.access_token.as_deref().filter(|_| good).map(|a| Secret::new(a.to_string()))
+        };
+        let Some(login) = load(&path)? else { return Ok(None) };
+        if let Some(access) = usable(&login) {
+            return Ok(Some(self.keep(&cluster.name, &access, login.expires_at, TokenSource::StoredLogin)));
+        }
+        let _lock = LoginLock::take(&path, self.lock_wait())?;
+        let Some(mut login) = load(&path)? else { return Ok(None) };
+        if let Some(access) = usable(&login) {
+            log::info!("the stored login of cluster {} was renewed by another process", cluster.name);
             return Ok(Some(self.keep(&cluster.name, &access, login.expires_at, TokenSource::StoredLogin)));
         }
         let tokens = {
@@ -97,14 +118,23 @@ impl Logins {
         Ok(Some(self.keep(&cluster.name, &tokens.access, tokens.expires_at, TokenSource::StoredLogin)))
     }
 
-    /// acpctl's stored login, renewed if needed and written back into its file.
+    /// acpctl's stored login, renewed if needed (under the same lock, its file read again
+    /// under it) and written back into its file.
     fn acpctl(&mut self, cluster: &Cluster, now: i64) -> Result<Option<Secret>, OidcError> {
         let path = acpctl_path()?;
-        let Some(mut file) = Acpctl::load(&path)? else { return Ok(None) };
         let exp = |t: &str| crate::jwt::claims(t).and_then(|c| c.exp);
         let refused = self.refused.contains(&cluster.name);
-        if let Some(access) = file.get("access_token").filter(|t| fresh(exp(t), now) && !refused) {
-            let access = Secret::new(access.to_string());
+        let usable =
+            |file: &Acpctl| file.get("access_token").filter(|t| fresh(exp(t), now) && !refused).map(str::to_string);
+        let Some(file) = Acpctl::load(&path)? else { return Ok(None) };
+        if let Some(access) = usable(&file) {
+            let access = Secret::new(access);
+            return Ok(Some(self.keep(&cluster.name, &access, exp(access.expose()), TokenSource::Acpctl)));
+        }
+        let _lock = LoginLock::take(&path, self.lock_wait())?;
+        let Some(file) = Acpctl::load(&path)? else { return Ok(None) };
+        if let Some(access) = usable(&file) {
+            let access = Secret::new(access);
             return Ok(Some(self.keep(&cluster.name, &access, exp(access.expose()), TokenSource::Acpctl)));
         }
         let missing = |key: &str| OidcError::Setup(format!("{} has no {key} to renew the login with", path.display()));
@@ -169,8 +199,15 @@ pub fn save_interactive(cluster: &str, oidc: &Oidc, tokens: &Tokens) -> Result<P
             "the identity provider gave no refresh token: the login for {cluster} ends when its access token does"
         );
     }
-    login.save(&path)?;
+    save_new(&path, &login)?;
     Ok(path)
+}
+
+/// Store a new login under its lock: a server renewing the old one meanwhile does not write
+/// the old one back over it.
+pub fn save_new(path: &Path, login: &StoredLogin) -> Result<(), OidcError> {
+    let _lock = LoginLock::take(path, IDP_TIMEOUT)?;
+    login.save(path)
 }
 
 /// The client secret: from `file` (held to the private-file rules), else `$ACP_OIDC_CLIENT_SECRET`.
@@ -270,11 +307,11 @@ impl LoginSource for Logins {
             started,
         };
         let Some(i) = self.pending.iter().position(|(c, _)| c == name) else {
-            let (idp, ep) = self
-                .idp(&oidc.issuer)
-                .map_err(|e| LoginFailed(format!("Cannot start the login for cluster {name}: {e}.")))?;
-            let login = DeviceLogin::start(idp, ep, &oidc.client_id, &oidc.scopes)
-                .map_err(|e| LoginFailed(format!("Cannot start the login for cluster {name}: {e}.")))?;
+            let cannot = |e: OidcError| LoginFailed(format!("Cannot start the login for cluster {name}: {e}."));
+            // A login that could not be stored is not started: the provider is not asked.
+            super::store::check_place(&store_path(name).map_err(cannot)?).map_err(cannot)?;
+            let (idp, ep) = self.idp(&oidc.issuer).map_err(cannot)?;
+            let login = DeviceLogin::start(idp, ep, &oidc.client_id, &oidc.scopes).map_err(cannot)?;
             let step = waiting(&login, true);
             self.pending.push((name.clone(), login));
             return Ok(step);

@@ -3,15 +3,19 @@
 //! `access_token`, `refresh_token`, `issuer_url`, `client_id`). Both are read under
 //! clusters.yaml's permission rules and replaced atomically (a temporary file in the same
 //! directory, then a rename), ours 0600 in a 0700 directory, acpctl's keeping its mode and
-//! every key we do not touch.
+//! every key we do not touch; a symbolic link of ours is written through, another user's is
+//! refused ([`secure_file::place_to_replace`]). Renewal holds [`LoginLock`], so that two
+//! processes never spend one refresh token.
 
 use super::OidcError;
 use crate::credentials::Secret;
 use crate::secure_file::{self, FileKind};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// How a stored login was made, which decides how it is renewed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,9 +79,12 @@ pub fn acpctl_path() -> Result<PathBuf, OidcError> {
     Ok(dir.join("ambient/config.json"))
 }
 
-/// Read a private JSON file; `Ok(None)` when it is not there. Every token in it is
-/// registered for redaction before anything else happens to it.
-fn read_json(path: &Path) -> Result<Option<Map<String, Value>>, OidcError> {
+/// A JSON object as read, and the mode of its file.
+type Json = (Map<String, Value>, u32);
+
+/// Read a private JSON file, and its mode; `Ok(None)` when it is not there. Every token in it
+/// is registered for redaction before anything else happens to it.
+fn read_json(path: &Path) -> Result<Option<Json>, OidcError> {
     let file = match secure_file::read_private(path, FileKind::Tokens) {
         Ok(Some(f)) => f,
         Ok(None) => return Ok(None),
@@ -91,7 +98,7 @@ fn read_json(path: &Path) -> Result<Option<Map<String, Value>>, OidcError> {
                     crate::redact::register(v);
                 }
             }
-            Ok(Some(map))
+            Ok(Some((map, file.mode)))
         }
         _ => Err(OidcError::File(format!(
             "{} is not a JSON object; delete it (mcp-acp logout) and log in again",
@@ -103,13 +110,53 @@ fn read_json(path: &Path) -> Result<Option<Map<String, Value>>, OidcError> {
 fn write_json(path: &Path, map: &Map<String, Value>, mode: u32) -> Result<(), OidcError> {
     let mut text = serde_json::to_string_pretty(map).unwrap_or_default();
     text.push('\n');
-    write_atomic(path, text.as_bytes(), mode)
-        .map_err(|e| OidcError::File(format!("cannot write {} ({e})", path.display())))
+    let real = secure_file::place_to_replace(path, FileKind::Tokens, true).map_err(file_error)?;
+    write_atomic(&real, text.as_bytes(), mode)
+        .map_err(|e| OidcError::File(format!("cannot write {} ({e})", real.display())))
+}
+
+fn file_error(e: secure_file::FileError) -> OidcError {
+    OidcError::File(e.to_string())
+}
+
+/// Whether a login can be stored at `path` by the rules the server reads it with (no
+/// directory on its way others can write, no link of theirs), and in a directory of ours;
+/// nothing is made. For `mcp-acp login`, before the identity provider is asked.
+pub fn check_place(path: &Path) -> Result<(), OidcError> {
+    secure_file::place_to_replace(path, FileKind::Tokens, false).map(|_| ()).map_err(file_error)
+}
+
+/// An exclusive lock on a stored login, held while it is read, renewed and written (and while
+/// a new one is stored): `.<name>.lock` beside the file (0600), `flock`ed, released on drop.
+pub struct LoginLock {
+    _file: File,
+}
+
+impl LoginLock {
+    /// Wait at most `wait` for another process renewing the same login.
+    pub fn take(path: &Path, wait: Duration) -> Result<LoginLock, OidcError> {
+        let real = secure_file::place_to_replace(path, FileKind::Tokens, true).map_err(file_error)?;
+        let name = real.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let lock = real.with_file_name(format!(".{name}.lock"));
+        let cannot = |e: io::Error| OidcError::File(format!("cannot lock {} ({e})", lock.display()));
+        let file = match secure_file::open_append(&lock, FileKind::Tokens, true).map_err(file_error)? {
+            Some((file, _)) => file,
+            None => return Err(cannot(io::ErrorKind::NotFound.into())),
+        };
+        match secure_file::lock(&file, wait).map_err(cannot)? {
+            true => Ok(LoginLock { _file: file }),
+            false => Err(OidcError::File(format!(
+                "another mcp-acp process has been renewing this login for over {} s (it holds {}); try again",
+                wait.as_secs().max(1),
+                lock.display()
+            ))),
+        }
+    }
 }
 
 impl StoredLogin {
     pub fn load(path: &Path) -> Result<Option<StoredLogin>, OidcError> {
-        let Some(map) = read_json(path)? else { return Ok(None) };
+        let Some((map, _)) = read_json(path)? else { return Ok(None) };
         serde_json::from_value(Value::Object(map)).map(Some).map_err(|e| {
             OidcError::File(format!(
                 "{} is not a stored login ({e}); run mcp-acp logout and log in again",
@@ -118,7 +165,8 @@ impl StoredLogin {
         })
     }
 
-    /// Replace the file atomically, 0600 (its directory 0700 if it is created).
+    /// Replace the file atomically, 0600 (its directory 0700 if it is created). Callers hold
+    /// its [`LoginLock`].
     pub fn save(&self, path: &Path) -> Result<(), OidcError> {
         match serde_json::to_value(self) {
             Ok(Value::Object(map)) => write_json(path, &map, 0o600),
@@ -131,56 +179,42 @@ impl StoredLogin {
     }
 }
 
-/// acpctl's stored login: its file as read (every key kept for writing back) and its mode.
+/// acpctl's stored login: its file as read (every key kept for writing back).
 pub struct Acpctl {
     pub path: PathBuf,
     map: Map<String, Value>,
-    mode: u32,
 }
 
 impl Acpctl {
     pub fn load(path: &Path) -> Result<Option<Acpctl>, OidcError> {
-        let Some(map) = read_json(path)? else { return Ok(None) };
-        #[cfg(unix)]
-        let mode = std::os::unix::fs::PermissionsExt::mode(
-            &std::fs::metadata(path).map_err(|e| OidcError::File(format!("{}: {e}", path.display())))?.permissions(),
-        ) & 0o777;
-        #[cfg(not(unix))]
-        let mode = 0o600;
-        Ok(Some(Acpctl { path: path.to_path_buf(), map, mode }))
+        let Some((map, _)) = read_json(path)? else { return Ok(None) };
+        Ok(Some(Acpctl { path: path.to_path_buf(), map }))
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
         self.map.get(key).and_then(Value::as_str).filter(|s| !s.is_empty())
     }
 
-    /// Write the new tokens back, every other key and the file's mode kept.
-    pub fn save_tokens(&mut self, access: &Secret, refresh: Option<&Secret>) -> Result<(), OidcError> {
-        self.map.insert("access_token".into(), Value::String(access.expose().to_string()));
+    /// Write the new tokens back (under the login's [`LoginLock`]): the file is read again,
+    /// so that a change acpctl made meanwhile is kept, and only the two token keys change; its
+    /// mode is kept. A file acpctl removed meanwhile (a logout) is left removed.
+    pub fn save_tokens(&self, access: &Secret, refresh: Option<&Secret>) -> Result<(), OidcError> {
+        let Some((mut map, mode)) = read_json(&self.path)? else { return Ok(()) };
+        map.insert("access_token".into(), Value::String(access.expose().to_string()));
         if let Some(r) = refresh {
-            self.map.insert("refresh_token".into(), Value::String(r.expose().to_string()));
+            map.insert("refresh_token".into(), Value::String(r.expose().to_string()));
         }
-        write_json(&self.path, &self.map, self.mode)
+        write_json(&self.path, &map, mode)
     }
 }
 
-/// Replace the file at `path` with `bytes` atomically: written to a new temporary file in the
-/// same directory (created with `mode`, never following a symlink), flushed to disk, then
-/// renamed over `path`, so a reader sees the old file or the new one, never half of one.
-/// The directory is created 0700 when missing.
-pub(super) fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+/// Replace the file at `path` (resolved and judged: [`secure_file::place_to_replace`]) with
+/// `bytes` atomically: written to a new temporary file in the same directory (`O_EXCL`, so
+/// never through a symlink; exactly `mode`), flushed to disk, then renamed over `path`, so a
+/// reader sees the old file or the new one, never half of one.
+fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     use std::io::Write;
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => Path::new("."),
-    };
-    if !dir.exists() {
-        let mut builder = std::fs::DirBuilder::new();
-        builder.recursive(true);
-        #[cfg(unix)]
-        std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-        builder.create(dir)?;
-    }
+    let dir = path.parent().unwrap_or(Path::new("/"));
     let name = path.file_name().ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"))?;
     let nanos =
         std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
@@ -192,6 +226,9 @@ pub(super) fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<(
     #[cfg(not(unix))]
     let _ = mode;
     let written = options.open(&temp).and_then(|mut f| {
+        // Exactly `mode`, whatever the umask.
+        #[cfg(unix)]
+        f.set_permissions(std::os::unix::fs::PermissionsExt::from_mode(mode))?;
         f.write_all(bytes)?;
         f.sync_all()
     });
@@ -204,9 +241,11 @@ pub(super) fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<(
     }
 }
 
-/// Delete the stored login of `cluster`; false if there was none.
+/// Delete the stored login of `cluster` (where it really is: the links on its way are
+/// judged as for a write); false if there was none.
 pub fn remove(path: &Path) -> Result<bool, OidcError> {
-    match std::fs::remove_file(path) {
+    let real = secure_file::place_to_replace(path, FileKind::Tokens, false).map_err(file_error)?;
+    match std::fs::remove_file(&real) {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(OidcError::File(format!("cannot delete {} ({e})", path.display()))),
@@ -248,7 +287,7 @@ mod tests {
         let acp = dir.path().join("config.json");
         std::fs::write(&acp, r#"{"api_url":"https://x","refresh_token":"old-refresh-123456","project":"p"}"#).unwrap();
         std::fs::set_permissions(&acp, std::fs::Permissions::from_mode(0o600)).unwrap();
-        let mut a = Acpctl::load(&acp).unwrap().unwrap();
+        let a = Acpctl::load(&acp).unwrap().unwrap();
         a.save_tokens(&Secret::new("new-access-1234567".into()), Some(&Secret::new("new-refresh-1234567".into())))
             .unwrap();
         let v: Value = serde_json::from_str(&std::fs::read_to_string(&acp).unwrap()).unwrap();

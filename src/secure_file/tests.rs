@@ -201,3 +201,79 @@ fn the_file_must_be_ours_or_roots() {
     chown(&sub, Some(0), Some(0)).unwrap();
     assert!(read_private(&f, FileKind::Config).unwrap().is_some());
 }
+
+#[cfg(unix)]
+#[test]
+fn the_walk_follows_our_links_and_dots_as_the_kernel_does_and_stops_on_a_loop() {
+    let top = private_dir();
+    let base = std::fs::canonicalize(top.path()).unwrap();
+    std::fs::create_dir_all(base.join("a/b")).unwrap();
+    private_write(&base.join("a/b/f.yaml"), b"x: 1\n");
+    std::os::unix::fs::symlink("a/b", base.join("rel")).unwrap();
+    std::os::unix::fs::symlink(base.join("rel"), base.join("abs")).unwrap();
+    for path in ["abs/f.yaml", "rel/../b/./f.yaml", "a/../abs/f.yaml"] {
+        let r = unix::resolve(&base.join(path), FileKind::Config).unwrap();
+        assert_eq!(r.real, base.join("a/b/f.yaml"), "{path}");
+        assert!(r.meta.is_some_and(|m| m.is_file()), "{path}");
+    }
+    let r = unix::resolve(&base.join("rel/missing/x.json"), FileKind::Tokens).unwrap();
+    assert_eq!((r.real, r.meta.is_none()), (base.join("a/b/missing/x.json"), true));
+    std::os::unix::fs::symlink("loop", base.join("loop")).unwrap();
+    let e = read_private(&base.join("loop"), FileKind::Config).unwrap_err().to_string();
+    assert!(e.contains("too many levels of symbolic links"), "{e}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_file_opened_to_append_is_made_private_with_its_directories_and_must_be_ours() {
+    use std::os::unix::fs::PermissionsExt;
+    let top = private_dir();
+    let path = top.path().join("x/y/log.jsonl");
+    assert!(open_append(&path, FileKind::AuditLog, false).unwrap().is_none(), "nothing made without create");
+    assert!(!top.path().join("x").exists());
+    let (_, real) = open_append(&path, FileKind::AuditLog, true).unwrap().unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!((real, mode(&path), mode(&top.path().join("x/y"))), (path.clone(), 0o600, 0o700));
+    set_mode(&top.path().join("x"), 0o777);
+    let e = open_append(&path, FileKind::AuditLog, true).unwrap_err().to_string();
+    assert!(e.contains("the directory") && e.contains("above it has mode 0777"), "{e}");
+    set_mode(&top.path().join("x"), 0o700);
+    let e = place_to_replace(&top.path().join("x/y/log.jsonl/z"), FileKind::Tokens, false).unwrap_err();
+    assert!(e.to_string().contains("Not a directory"), "{e}");
+}
+
+#[cfg(unix)]
+#[test]
+fn another_users_link_is_refused_for_reading_and_writing_and_root_owned_places_only_for_root() {
+    use std::os::unix::fs::{MetadataExt, chown, lchown, symlink};
+    let top = private_dir();
+    if std::fs::metadata(top.path()).unwrap().uid() != 0 {
+        println!("skipped: not root, so no link can be given to another user");
+        return;
+    }
+    let sticky = top.path().join("t");
+    std::fs::create_dir(&sticky).unwrap();
+    set_mode(&sticky, 0o1777);
+    let mine = top.path().join("mine.yaml");
+    private_write(&mine, b"clusters: {}\n");
+    let link = sticky.join("c.yaml");
+    symlink(&mine, &link).unwrap();
+    assert!(read_private(&link, FileKind::Config).unwrap().is_some(), "root's link is followed");
+    lchown(&link, Some(65534), Some(65534)).unwrap();
+    let want = "it is a symbolic link owned by uid 65534, not by you (uid 0) or root";
+    for e in [
+        read_private(&link, FileKind::Config).unwrap_err(),
+        open_append(&link, FileKind::AuditLog, true).unwrap_err(),
+        place_to_replace(&link, FileKind::Tokens, true).unwrap_err(),
+    ] {
+        let e = e.to_string();
+        assert!(e.contains(want) && e.contains(&format!("Fix it with: rm {}", link.display())), "{e}");
+    }
+    assert_eq!(std::fs::read_to_string(&mine).unwrap(), "clusters: {}\n");
+    let theirs = top.path().join("theirs");
+    std::fs::create_dir(&theirs).unwrap();
+    set_mode(&theirs, 0o755);
+    chown(&theirs, Some(65534), Some(65534)).unwrap();
+    let e = place_to_replace(&theirs.join("x.json"), FileKind::Tokens, false).unwrap_err().to_string();
+    assert!(e.contains("is owned by uid 65534, not by you (uid 0) or root"), "{e}");
+}

@@ -68,6 +68,8 @@ pub struct Context {
     deadline: Option<Deadline>,
     /// A tool call is being served: its first reach of a cluster sets the one deadline of it.
     in_call: bool,
+    /// The audit record of a call that acted, which the log did not take (see `record`).
+    pub(super) unwritten: Option<super::record::Unwritten>,
 }
 
 fn system_now() -> i64 {
@@ -108,6 +110,7 @@ impl Context {
             stored: Vec::new(),
             deadline: None,
             in_call: false,
+            unwritten: None,
         }
     }
 

@@ -1,6 +1,8 @@
 //! What a tool call tells the audit log ([`crate::audit`]): which cluster, project and
 //! sessions it named, whose token it carried, and how it ended. [`super::call`] calls
-//! [`begin`] before the tool runs and [`Pending::finish`] after.
+//! [`begin`] before the tool runs and [`Pending::finish`] after. A record that could not be
+//! written after its call acted is kept ([`Unwritten`]): every later audited call writes it
+//! first, and is refused, with nothing sent, while that fails.
 
 use super::{AnyTool, Context, Output, ToolError};
 use crate::audit::{self, AuditLog, Outcome, Record};
@@ -12,8 +14,14 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 const SESSION_ARGS: &[&str] = &["session", "sessions", "name", "source_session"];
 /// Arguments that carry a prompt (create, create from template, send).
 const PROMPT_ARGS: &[&str] = &["initial_prompt", "prompt", "message"];
-/// Most session ids a record lists: a bulk call takes 3, but refused arguments may name thousands.
-const MAX_SESSIONS: usize = 50;
+use audit::MAX_SESSIONS;
+
+/// The record of a call that acted, which the log did not take.
+pub(super) struct Unwritten {
+    record: Record,
+    /// Part of it was written: the rest of that line is garbage, so it goes on a new one.
+    torn: bool,
+}
 
 /// An audited call under way: the log, already open and checked, and the record so far.
 pub(super) struct Pending {
@@ -54,7 +62,7 @@ pub(super) fn begin(ctx: &mut Context, tool: &dyn AnyTool, arguments: &Value) ->
         status: None,
         duration_ms: 0,
         subject: None, // known once the call has its token (`finish`)
-        request_id: ctx.request_id().map(short_id),
+        request_id: ctx.request_id().map(|id| audit::short_id(id, audit::MAX_ID_CHARS)),
         prompt: PROMPT_ARGS
             .iter()
             .find_map(|key| arguments.get(*key)?.as_str())
@@ -62,7 +70,25 @@ pub(super) fn begin(ctx: &mut Context, tool: &dyn AnyTool, arguments: &Value) ->
         cluster,
     };
     match AuditLog::open(&path) {
-        Ok(log) => Ok(Some(Pending { log, record, started })),
+        Ok(mut log) => match ctx.unwritten.take() {
+            None => Ok(Some(Pending { log, record, started })),
+            Some(lost) => match log.append(&lost.record, lost.torn) {
+                Ok(()) => {
+                    log::warn!("audit_record_written_late tool={}", lost.record.tool);
+                    Ok(Some(Pending { log, record, started }))
+                }
+                Err(e) => {
+                    let torn = lost.torn || matches!(e, audit::AuditError::Short { .. });
+                    ctx.unwritten = Some(Unwritten { record: lost.record, torn });
+                    Err(ToolError::Refused(format!(
+                        "Refused: the audit log could not be written ({e}), and the record of an earlier change \
+                         is still missing from it, so this call was not run and nothing was sent. Fix the log \
+                         (free space on its disk, its size limit), then call again: the missing record is \
+                         written first."
+                    )))
+                }
+            },
+        },
         Err(e) => Err(ToolError::Refused(format!(
             "Refused: this call must be recorded in the audit log, which cannot be written, so nothing was \
              sent. {e}. Fix the file or its directory, or turn the audit log off (audit_log in clusters.yaml, \
@@ -100,12 +126,20 @@ impl Pending {
             r.sessions = result.as_ref().ok().map(matched).unwrap_or_default();
         }
         r.duration_ms = u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX);
-        match self.log.append(&self.record) {
+        match self.log.append(&self.record, false) {
             Ok(()) => None,
             Err(e) => {
                 log::error!("audit_write_failed error={e}");
+                let torn = matches!(e, audit::AuditError::Short { .. });
+                let what = match (self.record.outcome, self.record.dry_run) {
+                    (Outcome::Ok, false) => "this call DID act (what is reported above happened)",
+                    _ => "what is reported above is what happened",
+                };
+                ctx.unwritten = Some(Unwritten { record: self.record, torn });
                 Some(format!(
-                    "Warning: the audit record of this call could not be written ({e}). What is reported above did happen."
+                    "AUDIT RECORD MISSING: {what}, but its audit record could not be written ({e}). Every \
+                     further change is refused until the log can be written again; fix it (free space on its \
+                     disk, its size limit) and the missing record is written first."
                 ))
             }
         }
@@ -134,13 +168,5 @@ fn matched(out: &Output) -> Vec<String> {
             ids.iter().filter_map(Value::as_str).take(MAX_SESSIONS).map(str::to_string).collect()
         }
         _ => vec![],
-    }
-}
-
-/// A request id as it came, unless it is a string too long to be worth keeping whole.
-fn short_id(id: &Value) -> Value {
-    match id {
-        Value::String(s) => Value::String(audit::cut(s, audit::MAX_TEXT_CHARS)),
-        other => other.clone(),
     }
 }

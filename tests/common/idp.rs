@@ -53,6 +53,8 @@ struct State {
     on_issue: Option<OnIssue>,
     /// Refresh grants answer this error instead (e.g. `invalid_grant`).
     refresh_error: Option<String>,
+    /// How long the token endpoint takes before it looks at a request (see `slow_tokens`).
+    token_delay: std::time::Duration,
 }
 
 type Shared = Arc<Mutex<State>>;
@@ -194,6 +196,7 @@ fn oauth_error(status: u16, error: &str) -> Response {
 
 fn handle(sh: &Shared, req: &Request, ctx: &Ctx, w: &mut Conn) -> Next {
     let (path, query) = req.target.split_once('?').unwrap_or((&req.target, ""));
+    slow_token_endpoint(sh, path);
     let mut fields = form(query);
     fields.extend(form(&String::from_utf8_lossy(&req.body)));
     let resp = {
@@ -357,4 +360,21 @@ fn issue(st: &mut State, subject: &str, base: &str, keep: Option<String>) -> Res
                "expires_in": st.access_ttl, "refresh_expires_in": 1800, "scope": "openid"})
         .to_string(),
     )
+}
+
+// A slow token endpoint, so that two clients renewing at once both ask before either has its
+// answer (the race a lock must prevent).
+
+impl FakeIdp {
+    /// The token endpoint waits `delay` before it reads each request (other routes do not).
+    pub fn slow_tokens(&self, delay: std::time::Duration) {
+        lock(&self.shared).token_delay = delay;
+    }
+}
+
+fn slow_token_endpoint(sh: &Shared, path: &str) {
+    if path.ends_with("/protocol/openid-connect/token") {
+        let delay = lock(sh).token_delay;
+        std::thread::sleep(delay);
+    }
 }
