@@ -5,10 +5,10 @@
 use crate::audit::AuditLog;
 use crate::config::{self, Cluster, Config, Diagnostic, Severity};
 use crate::credentials::{Secret, TokenSource};
+use crate::deadline::Deadline;
 use crate::gateway::http::Transport;
 use crate::gateway::{Backend, Target};
 use crate::jwt;
-use crate::deadline::Deadline;
 use crate::tools::{Context, ToolError, check_cluster};
 use crate::validate::format_rfc3339;
 use serde::Serialize;

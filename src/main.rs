@@ -48,9 +48,7 @@ fn main() -> ExitCode {
         serve(ctx)
     };
     match args.first().map(String::as_str) {
-        None => {
-            serving(mcp_acp::doctor::server_context(config::config_path()))
-        }
+        None => serving(mcp_acp::doctor::server_context(config::config_path())),
         Some("login" | "logout") => {
             init_logging();
             mcp_acp::oidc::cli::run(&args)

@@ -108,7 +108,9 @@ fn a_callback_without_this_logins_state_is_refused_and_the_login_waits_for_the_r
             .unwrap();
     assert_eq!(stored["refresh_token"].as_str(), idp.issued_refresh().last().map(String::as_str));
     // Nothing more is accepted: the listener is gone with the login.
-    assert!(std::net::TcpStream::connect(callback.strip_prefix("http://").unwrap().split('/').next().unwrap()).is_err());
+    assert!(
+        std::net::TcpStream::connect(callback.strip_prefix("http://").unwrap().split('/').next().unwrap()).is_err()
+    );
 }
 
 #[test]
