@@ -316,38 +316,44 @@ fn map_tls(e: &rustls::Error, t: &Target) -> ApiError {
     let rustls::Error::AlertReceived(alert) = e else {
         return ApiError::Tls { server, detail: e.to_string() };
     };
-    let detail = match (alert, &t.tls.client_cert) {
-        (Alert::CertificateRequired, None) => cert_asked(&format!("TLS alert {alert:?}"), t),
-        (
-            Alert::CertificateRequired
-            | Alert::BadCertificate
-            | Alert::UnsupportedCertificate
-            | Alert::CertificateRevoked
-            | Alert::CertificateExpired
-            | Alert::CertificateUnknown
-            | Alert::UnknownCA
-            | Alert::AccessDenied,
-            Some(cert),
-        ) => format!(
-            "the server refused the client certificate {} (TLS alert {alert:?}); check that a CA it \
-             trusts issued it and that it has not expired",
-            cert.display()
-        ),
-        _ => return ApiError::Tls { server, detail: e.to_string() },
-    };
-    ApiError::ClientCert { server, detail }
+    let about_ours = matches!(
+        (alert, &t.tls.client_cert),
+        (Alert::CertificateRequired, _)
+            | (
+                Alert::BadCertificate
+                    | Alert::UnsupportedCertificate
+                    | Alert::CertificateRevoked
+                    | Alert::CertificateExpired
+                    | Alert::CertificateUnknown
+                    | Alert::UnknownCA
+                    | Alert::AccessDenied,
+                Some(_),
+            )
+    );
+    match about_ours {
+        true => ApiError::ClientCert { server, detail: cert_refused(&format!("TLS alert {alert:?}"), t) },
+        false => ApiError::Tls { server, detail: e.to_string() },
+    }
 }
 
 /// What a plain-HTTP answer to our TLS hello looks like to rustls.
 const NOT_TLS: &str = "the server speaks plain HTTP (not TLS) on that port: use http:// in `server`, or the TLS port";
 
-/// The server asked for a client certificate, and the cluster configures none.
-fn cert_asked(how: &str, t: &Target) -> String {
-    format!(
-        "the server asks for a client certificate and none is configured ({how}); set `client_cert` and \
-         `client_key` for cluster '{}' in clusters.yaml",
-        t.cluster
-    )
+/// The server asked for a client certificate, then refused the connection (`how`): it wants
+/// one and the cluster configures none, or it does not take the one configured.
+fn cert_refused(how: &str, t: &Target) -> String {
+    match &t.tls.client_cert {
+        None => format!(
+            "the server asks for a client certificate and none is configured ({how}); set `client_cert` and \
+             `client_key` for cluster '{}' in clusters.yaml",
+            t.cluster
+        ),
+        Some(cert) => format!(
+            "the server refused the client certificate {} ({how}); check that a CA it trusts issued it and \
+             that it has not expired",
+            cert.display()
+        ),
+    }
 }
 
 fn map_io(io: io::Error, t: &Target) -> ApiError {
@@ -356,7 +362,7 @@ fn map_io(io: io::Error, t: &Target) -> ApiError {
         return map_tls(e, t);
     }
     if let Some(asked) = io.get_ref().and_then(|inner| inner.downcast_ref::<tls::CertificateAsked>()) {
-        return ApiError::ClientCert { server, detail: cert_asked(&asked.how, t) };
+        return ApiError::ClientCert { server, detail: cert_refused(&asked.how, t) };
     }
     // std reports a failed getaddrinfo as an uncategorised io::Error with this text.
     if io.to_string().starts_with("failed to lookup address information") {

@@ -297,46 +297,49 @@ impl<In: Transport> Connector<In> for TlsConnector {
         let host = details.uri.authority().map(|a| a.host()).unwrap_or_default();
         let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
         let name = ServerName::try_from(host).map_err(|_| ureq::Error::Tls("invalid server name for TLS"))?.to_owned();
-        // Without a client certificate of ours, a resolver that notes whether the server asks
-        // for one: the failure that follows is then named for what it is (with TLS 1.2 the
-        // server just aborts the handshake, which otherwise reads as "broken pipe").
-        let asked = Arc::new(Asked::default());
-        let config = match self.0.client_auth_cert_resolver.has_certs() {
-            true => self.0.clone(),
-            false => {
-                let mut own = (*self.0).clone();
-                own.client_auth_cert_resolver = asked.clone();
-                Arc::new(own)
-            }
-        };
+        // The cluster's resolver (its client certificate, or none), noting whether the server
+        // asks for one: a failure that follows is then named for what it is (with TLS 1.2 a
+        // server may just drop the handshake, which otherwise reads as "broken pipe").
+        let asked = Arc::new(Asked { flag: AtomicBool::new(false), inner: self.0.client_auth_cert_resolver.clone() });
+        let mut config = (*self.0).clone();
+        config.client_auth_cert_resolver = asked.clone();
+        let config = Arc::new(config);
         let mut conn = ClientConnection::new(config, name)?;
         let mut sock = TransportAdapter::new(transport.boxed(), details.current_time.clone());
         // The handshake gets what is left of the call's deadline (counted from here).
         sock.set_timeout(details.timeout);
-        let was_asked = || asked.0.load(Ordering::Relaxed);
+        let was_asked = || asked.flag.load(Ordering::Relaxed);
         conn.complete_io(&mut sock).map_err(|e| refused_unless_certified(e, was_asked()))?;
         let buffers = LazyBuffers::new(details.config.input_buffer_size(), details.config.output_buffer_size());
         Ok(Some(Either::B(TlsTransport { buffers, stream: StreamOwned { conn, sock }, asked: was_asked() })))
     }
 }
 
-/// Whether the server asked for a client certificate (we have none to give).
-#[derive(Debug, Default)]
-struct Asked(AtomicBool);
+/// A cluster's client-certificate resolver that notes whether the server asked.
+#[derive(Debug)]
+struct Asked {
+    flag: AtomicBool,
+    inner: Arc<dyn ResolvesClientCert>,
+}
 
 impl ResolvesClientCert for Asked {
-    fn resolve(&self, _: &[&[u8]], _: &[SignatureScheme]) -> Option<Arc<rustls::sign::CertifiedKey>> {
-        self.0.store(true, Ordering::Relaxed);
-        None
+    fn resolve(&self, hints: &[&[u8]], schemes: &[SignatureScheme]) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        self.flag.store(true, Ordering::Relaxed);
+        self.inner.resolve(hints, schemes)
+    }
+
+    fn only_raw_public_keys(&self) -> bool {
+        self.inner.only_raw_public_keys()
     }
 
     fn has_certs(&self) -> bool {
-        false
+        self.inner.has_certs()
     }
 }
 
-/// The server asked for a client certificate, none is configured, and then it ended the
-/// connection: what that most likely means. Travels inside an `io::Error` to [`super::http`].
+/// The server asked for a client certificate, and then ended the connection before it
+/// answered: it wants one we do not have, or refuses ours. Travels inside an `io::Error` to
+/// [`super::http`], which says which.
 #[derive(Debug)]
 pub struct CertificateAsked {
     /// How the server ended it (an alert, a close).
@@ -345,14 +348,14 @@ pub struct CertificateAsked {
 
 impl fmt::Display for CertificateAsked {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "the server asks for a client certificate and then ended the connection ({})", self.how)
+        write!(f, "the server asked for a client certificate, then ended the connection ({})", self.how)
     }
 }
 
 impl std::error::Error for CertificateAsked {}
 
 /// `e`, or, if the server asked for a client certificate and then sent an alert or dropped
-/// the connection, [`CertificateAsked`]. Our own refusals (the server's certificate, a pin)
+/// the connection before answering, [`CertificateAsked`]. Our own refusals (the server's certificate, a pin)
 /// and timeouts stay what they are.
 fn refused_unless_certified(e: io::Error, asked: bool) -> ureq::Error {
     let theirs = match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
@@ -377,8 +380,8 @@ fn refused_unless_certified(e: io::Error, asked: bool) -> ureq::Error {
 pub struct TlsTransport {
     buffers: LazyBuffers,
     stream: StreamOwned<ClientConnection, TransportAdapter>,
-    /// The server asked for a client certificate we do not have, and has not answered yet
-    /// (with TLS 1.3 it refuses after the handshake; a server that only asks answers).
+    /// The server asked for a client certificate and has not answered yet (with TLS 1.3 it
+    /// refuses one after the handshake; a server that only asks answers).
     asked: bool,
 }
 
