@@ -7,7 +7,7 @@ use crate::config::{self, Cluster, Config, Diagnostic, Severity};
 use crate::credentials::{Secret, TokenSource};
 use crate::deadline::Deadline;
 use crate::gateway::http::Transport;
-use crate::gateway::{Backend, Target};
+use crate::gateway::{ApiError, Backend, Target};
 use crate::jwt;
 use crate::tools::{Context, ToolError, check_cluster};
 use crate::validate::format_rfc3339;
@@ -54,6 +54,9 @@ struct ClusterReport {
     token: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     online: Option<String>,
+    /// Its token check found no token to use (told already; --online does not tell it again).
+    #[serde(skip)]
+    no_token: bool,
 }
 
 #[derive(Serialize)]
@@ -127,8 +130,10 @@ pub fn run(args: &[String]) -> ExitCode {
         check_audit_log(config, &mut report);
         let now = now();
         for cluster in &config.clusters {
+            let errors = report.errors;
             let token = token_line(config, cluster, now, &mut report);
             report.clusters.push(ClusterReport {
+                no_token: report.errors > errors,
                 name: cluster.name.clone(),
                 api: cluster.api.name(),
                 server: cluster.server.base(),
@@ -312,6 +317,8 @@ fn online(config: &Config, path: &std::path::Path, report: &mut Report) {
         }
         if unreachable {
             seen.push("authenticated read skipped: /health failed".to_string());
+        } else if report.clusters[i].no_token {
+            seen.push("authenticated read skipped: no token to read with".to_string());
         } else if deadline.passed() {
             seen.push(format!("authenticated read {}", out_of_time()));
         } else {
@@ -368,6 +375,7 @@ fn health(transport: &mut Transport, cluster: &Cluster, deadline: Deadline) -> R
             cluster.server.base()
         ))),
         Ok(reply) => Err(Unhealthy(format!("the gateway answered {}", reply.status))),
+        Err(ApiError::Timeout { secs }) => Err(Unhealthy(format!("the gateway did not answer within {secs} s"))),
         Err(e) => Err(Unhealthy(e.describe(t.api))),
     }
 }
