@@ -5,10 +5,11 @@
 use crate::audit::AuditLog;
 use crate::config::{self, Cluster, Config, Diagnostic, Severity};
 use crate::credentials::{Secret, TokenSource};
+use crate::deadline::Deadline;
 use crate::gateway::http::Transport;
-use crate::gateway::{Backend, Target};
+use crate::gateway::{ApiError, Backend, Target};
 use crate::jwt;
-use crate::tools::{Context, check_cluster};
+use crate::tools::{Context, ToolError, check_cluster};
 use crate::validate::format_rfc3339;
 use serde::Serialize;
 use std::path::PathBuf;
@@ -53,6 +54,9 @@ struct ClusterReport {
     token: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     online: Option<String>,
+    /// Its token check found no token to use (told already; --online does not tell it again).
+    #[serde(skip)]
+    no_token: bool,
 }
 
 #[derive(Serialize)]
@@ -126,8 +130,10 @@ pub fn run(args: &[String]) -> ExitCode {
         check_audit_log(config, &mut report);
         let now = now();
         for cluster in &config.clusters {
+            let errors = report.errors;
             let token = token_line(config, cluster, now, &mut report);
             report.clusters.push(ClusterReport {
+                no_token: report.errors > errors,
                 name: cluster.name.clone(),
                 api: cluster.api.name(),
                 server: cluster.server.base(),
@@ -256,41 +262,88 @@ fn check_audit_log(config: &Config, report: &mut Report) {
     }
 }
 
-/// Reach each cluster: the gateway's /health (the ambient API's health route is not exposed),
-/// then one authenticated read through the server's own backends.
-fn online(config: &Config, path: &std::path::Path, report: &mut Report) {
+/// The server's context: a backend per API kind and the stored logins it gets tokens from.
+/// The server and `check-config --online` both start from this one, so that the check gets
+/// its tokens exactly as the server does.
+pub fn server_context(config_path: PathBuf) -> Context {
     let mut ctx = Context::with_backends(
-        path.to_path_buf(),
+        config_path,
         vec![
             (config::ApiKind::PublicApi, Box::new(crate::gateway::v1::GatewayV1::default()) as Box<dyn Backend>),
             (config::ApiKind::Ambient, Box::new(crate::gateway::ambient::Ambient::default())),
         ],
     );
+    ctx.set_login_source(Box::new(crate::oidc::Logins::default()));
+    ctx
+}
+
+/// Reach each cluster: the gateway's /health (the ambient API's health route is not exposed),
+/// OIDC discovery, then one authenticated read through the server's own context. One time
+/// limit per cluster (`timeout_seconds`) covers all three. A cause is told once: what it
+/// makes impossible is said to be skipped, not failed again.
+fn online(config: &Config, path: &std::path::Path, report: &mut Report) {
+    let mut ctx = server_context(path.to_path_buf());
+    let mut transport = Transport::default();
     for (i, cluster) in config.clusters.iter().enumerate() {
+        let name = Some(cluster.name.as_str());
+        let deadline = Deadline::after(cluster.timeout);
+        let out_of_time = || format!("skipped: the cluster's timeout_seconds ({} s) ran out", deadline.given_secs());
         let mut seen = vec![];
+        let mut unreachable = false;
         if cluster.api == config::ApiKind::PublicApi {
-            match health(config, cluster) {
+            match health(&mut transport, cluster, deadline) {
                 Ok(()) => seen.push("/health ok".to_string()),
                 Err(e) => {
-                    report.add(Severity::Error, Some(&cluster.name), format!("/health: {e}"));
+                    report.add(Severity::Error, name, format!("/health: {e}"));
                     seen.push("/health failed".to_string());
+                    unreachable = true;
                 }
             }
         }
+        let mut no_idp = false;
         if let Some(oidc) = &cluster.oidc {
-            match crate::oidc::Idp::new(&oidc.issuer, cluster.timeout).discover() {
-                Ok(_) => seen.push("OIDC discovery ok".to_string()),
-                Err(e) => {
-                    report.add(Severity::Error, Some(&cluster.name), format!("oidc.issuer: {e}"));
-                    seen.push("OIDC discovery failed".to_string());
+            no_idp = true;
+            if deadline.passed() {
+                seen.push(format!("OIDC discovery {}", out_of_time()));
+            } else {
+                let mut idp = crate::oidc::Idp::new(&oidc.issuer, cluster.timeout);
+                idp.set_deadline(Some(deadline));
+                match idp.discover() {
+                    Ok(_) => {
+                        seen.push("OIDC discovery ok".to_string());
+                        no_idp = false;
+                    }
+                    Err(e) => {
+                        report.add(Severity::Error, name, format!("oidc.issuer: {e}"));
+                        seen.push("OIDC discovery failed".to_string());
+                    }
                 }
             }
         }
-        match check_cluster(&mut ctx, &cluster.name, "") {
-            Ok(what) => seen.push(format!("authenticated read ok: {what}")),
-            Err(e) => {
-                report.add(Severity::Error, Some(&cluster.name), e.to_string());
-                seen.push("authenticated read failed".to_string());
+        if unreachable {
+            seen.push("authenticated read skipped: /health failed".to_string());
+        } else if report.clusters[i].no_token {
+            seen.push("authenticated read skipped: no token to read with".to_string());
+        } else if deadline.passed() {
+            seen.push(format!("authenticated read {}", out_of_time()));
+        } else {
+            ctx.set_deadline(Some(deadline));
+            let read = check_cluster(&mut ctx, &cluster.name, "");
+            ctx.set_deadline(None);
+            match read {
+                Ok(what) => seen.push(format!("authenticated read ok: {what}")),
+                // The stored login could not be renewed for the reason discovery gave.
+                Err(ToolError::Refused(_)) if no_idp => {
+                    seen.push("authenticated read skipped: no token without the identity provider".to_string())
+                }
+                Err(e) => {
+                    let why = match e {
+                        ToolError::Api(_, e, _, api) => e.describe(api),
+                        other => other.to_string(),
+                    };
+                    report.add(Severity::Error, name, format!("authenticated read: {why}"));
+                    seen.push("authenticated read failed".to_string());
+                }
             }
         }
         report.clusters[i].online = Some(seen.join("; "));
@@ -306,22 +359,29 @@ impl std::fmt::Display for Unhealthy {
     }
 }
 
-fn health(config: &Config, cluster: &Cluster) -> Result<(), Unhealthy> {
-    let (token, token_source) = config.token_for(cluster).map_err(|e| Unhealthy(e.to_string()))?;
+/// `/health`, which needs no token: none is sent (nor asked of a stored login).
+fn health(transport: &mut Transport, cluster: &Cluster, deadline: Deadline) -> Result<(), Unhealthy> {
+    let none = Secret::new(String::new());
     let t = Target {
         cluster: &cluster.name,
         server: &cluster.server,
-        token,
-        token_source,
+        token: &none,
+        token_source: TokenSource::ConfigFile,
         api: "the gateway",
         project: &cluster.default_project,
-        deadline: crate::deadline::Deadline::after(cluster.timeout),
+        deadline,
         tls: &cluster.tls,
         cancelled: &|| false,
     };
-    match Transport::default().send(&t, "GET", "/health", None) {
+    match transport.probe(&t, "/health") {
         Ok(reply) if reply.status == 200 => Ok(()),
+        Ok(reply) if reply.status == 404 => Err(Unhealthy(format!(
+            "the server answered 404 for {}/health: it is not the public-api gateway, or `server` lacks the \
+             gateway's path prefix",
+            cluster.server.base()
+        ))),
         Ok(reply) => Err(Unhealthy(format!("the gateway answered {}", reply.status))),
+        Err(ApiError::Timeout { secs }) => Err(Unhealthy(format!("the gateway did not answer within {secs} s"))),
         Err(e) => Err(Unhealthy(e.describe(t.api))),
     }
 }

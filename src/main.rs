@@ -1,8 +1,5 @@
 //! The `mcp-acp` binary: arguments, logging, then the stdio loop.
 
-use mcp_acp::config::ApiKind;
-use mcp_acp::gateway::ambient::Ambient;
-use mcp_acp::gateway::v1::GatewayV1;
 use mcp_acp::server::{self, Server};
 use mcp_acp::tools::Context;
 use mcp_acp::{config, logging, redact};
@@ -51,17 +48,7 @@ fn main() -> ExitCode {
         serve(ctx)
     };
     match args.first().map(String::as_str) {
-        None => {
-            let mut ctx = Context::with_backends(
-                config::config_path(),
-                vec![
-                    (ApiKind::PublicApi, Box::new(GatewayV1::default())),
-                    (ApiKind::Ambient, Box::new(Ambient::default())),
-                ],
-            );
-            ctx.set_login_source(Box::new(mcp_acp::oidc::Logins::default()));
-            serving(ctx)
-        }
+        None => serving(mcp_acp::doctor::server_context(config::config_path())),
         Some("login" | "logout") => {
             init_logging();
             mcp_acp::oidc::cli::run(&args)

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::tls::{Ca, ServerCert, server_config_requiring_client};
+use common::tls::{Ca, ServerCert, server_config_asking_client, server_config_requiring_client};
 use common::*;
 use serde_json::json;
 use std::fs;
@@ -97,7 +97,7 @@ fn a_server_that_demands_a_client_certificate_gets_client_cert_and_key() {
     assert!(r.is_error, "{}", r.text);
     assert!(r.text.contains(&format!("TLS connection to {} failed: ", gw.url())), "{}", r.text);
     assert!(
-        r.text.contains("the server demands a client certificate")
+        r.text.contains("the server asks for a client certificate and none is configured")
             && r.text.contains("set `client_cert` and `client_key` for cluster 'none' in clusters.yaml"),
         "{}",
         r.text
@@ -117,6 +117,115 @@ fn a_server_that_demands_a_client_certificate_gets_client_cert_and_key() {
     let f = s.close();
     assert!(!f.stderr.contains("PRIVATE KEY"), "key material in the log: {}", f.stderr);
     assert_no_token_leak(&f.stderr);
+}
+
+#[test]
+fn a_server_that_asks_for_a_client_certificate_says_so_with_tls_1_2_and_1_3() {
+    let env = TestEnv::new();
+    let (server_ca, client_ca) = (Ca::new("Server CA"), Ca::new("Client CA"));
+    let dir = env.dir.path();
+    write_mode(&dir.join("ca.pem"), &server_ca.pem(), 0o600);
+    let me = client_ca.issue_client("mcp-acp");
+    write_mode(&dir.join("me.crt"), &me.chain_pem, 0o644);
+    write_mode(&dir.join("me.key"), &me.key_pem, 0o600);
+    let stranger = Ca::new("Some other CA").issue_client("mcp-acp");
+    write_mode(&dir.join("other.crt"), &stranger.chain_pem, 0o644);
+    write_mode(&dir.join("other.key"), &stranger.key_pem, 0o600);
+    let cert = server_ca.issue(HOSTS);
+    let serve = |versions, optional| {
+        gateway(server_config_asking_client(&cert.chain_pem, &cert.key_pem, &client_ca, versions, optional))
+    };
+    let (tls12, tls13) = (&[&rustls::version::TLS12][..], &[&rustls::version::TLS13][..]);
+    let identity = |c: &str, k: &str| format!("    client_cert: {c}\n    client_key: {k}\n");
+    for (versions, label) in [(tls12, "TLS 1.2"), (tls13, "TLS 1.3")] {
+        let (demands, asks) = (serve(versions, false), serve(versions, true));
+        let abrupt =
+            abrupt_server(server_config_asking_client(&cert.chain_pem, &cert.key_pem, &client_ca, versions, false));
+        env.write_config(&config(&[
+            cluster("none", &demands.url(), ""),
+            cluster("abrupt", &abrupt, ""),
+            cluster("abrupt-stranger", &abrupt, &identity("other.crt", "other.key")),
+            cluster("stranger", &demands.url(), &identity("other.crt", "other.key")),
+            cluster("mtls", &demands.url(), &identity("me.crt", "me.key")),
+            cluster("optional", &asks.url(), ""),
+        ]));
+        let mut s = start(&env);
+        // A server that ends the handshake without an alert (with TLS 1.2 this read "Broken pipe").
+        switch(&mut s, "abrupt");
+        let r = list(&mut s);
+        assert!(
+            r.is_error
+                && r.text.contains("the server asks for a client certificate and none is configured (")
+                && r.text.contains("set `client_cert` and `client_key` for cluster 'abrupt'"),
+            "{label}: {}",
+            r.text
+        );
+        switch(&mut s, "abrupt-stranger");
+        let r = list(&mut s);
+        let named = format!("the server refused the client certificate {} (", dir.join("other.crt").display());
+        assert!(r.is_error && r.text.contains(&named), "{label}: {}", r.text);
+        switch(&mut s, "none");
+        for _ in 0..2 {
+            let r = list(&mut s);
+            assert!(r.is_error, "{label}: {}", r.text);
+            assert!(
+                r.text.contains("the server asks for a client certificate and none is configured")
+                    && r.text.contains("set `client_cert` and `client_key` for cluster 'none' in clusters.yaml"),
+                "{label}: {}",
+                r.text
+            );
+            assert!(!r.text.to_lowercase().contains("broken pipe"), "{label}: {}", r.text);
+        }
+        switch(&mut s, "stranger");
+        let r = list(&mut s);
+        let named = format!("the server refused the client certificate {}", dir.join("other.crt").display());
+        assert!(r.is_error && r.text.contains(&named), "{label}: {}", r.text);
+        assert_eq!(demands.request_count(), 0, "{label}: a request got through without an accepted certificate");
+        switch(&mut s, "mtls");
+        let r = list(&mut s);
+        assert!(!r.is_error, "{label}: {}", r.text);
+        // A server that only asks takes the connection without one, every time (pooled too).
+        switch(&mut s, "optional");
+        for _ in 0..2 {
+            let r = list(&mut s);
+            assert!(!r.is_error, "{label}: {}", r.text);
+        }
+        assert_eq!((demands.request_count(), asks.request_count()), (1, 2), "{label}");
+        finish(s);
+    }
+}
+
+/// A TLS server that closes the connection, without an alert, when a handshake fails (as
+/// some servers do when a client brings no certificate); it never answers a request.
+fn abrupt_server(config: std::sync::Arc<rustls::ServerConfig>) -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("https://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    std::thread::spawn(move || {
+        for mut tcp in listener.incoming().flatten() {
+            let _ = tcp.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+            let mut conn = rustls::ServerConnection::new(config.clone()).unwrap();
+            while conn.is_handshaking() {
+                if conn.wants_write() {
+                    if conn.write_tls(&mut tcp).is_err() {
+                        break;
+                    }
+                    continue;
+                }
+                // On an error the alert rustls queued is never written.
+                if !matches!(conn.read_tls(&mut tcp), Ok(n) if n > 0) || conn.process_new_packets().is_err() {
+                    break;
+                }
+            }
+            // With TLS 1.3 the client's certificate comes after its handshake is over.
+            let mut buf = [0u8; 4096];
+            while !conn.is_handshaking() && matches!(conn.read_tls(&mut tcp), Ok(n) if n > 0) {
+                if conn.process_new_packets().is_err() || std::io::Read::read(&mut conn.reader(), &mut buf).is_ok() {
+                    break;
+                }
+            }
+        }
+    });
+    url
 }
 
 #[test]

@@ -271,7 +271,7 @@ fn a_refresh_that_fails_or_an_idp_that_is_down_says_so_and_what_to_run() {
     let (code, err) = cli(&env, &["login", "amb"], &[]);
     assert_eq!(code, Some(1));
     assert!(err.contains("login to cluster amb failed: the identity provider at http://127.0.0.1:"), "{err}");
-    assert!(err.contains("could not be reached (connection refused)"), "{err}");
+    assert!(err.contains("could not be reached (connection refused: nothing listens on that port)"), "{err}");
 }
 
 #[test]

@@ -134,7 +134,7 @@ impl Transport {
             if t.deadline.passed() {
                 return Err(ApiError::Timeout { secs: t.deadline.given_secs() });
             }
-            let mut reply = self.send_once(t, method, &url, body)?;
+            let mut reply = self.send_once(t, method, &url, body, true)?;
             retried |= reply.retried_after_stale_connection;
             reply.retried_after_stale_connection = retried;
             if !matches!(reply.status, 301 | 302 | 303 | 307 | 308) {
@@ -152,6 +152,7 @@ impl Transport {
         method: &'static str,
         url: &str,
         body: Option<&[u8]>,
+        bearer: bool,
     ) -> Result<Reply, ApiError> {
         log::debug!("{method} {url} (project {})", t.project);
         let agent = self.agent(t)?;
@@ -165,7 +166,7 @@ impl Transport {
             if left.is_zero() {
                 return Err(ApiError::Timeout { secs: t.deadline.given_secs() });
             }
-            let e = match attempt(agent, t, method, url, body, left, fresh || retried) {
+            let e = match attempt(agent, t, (method, url, bearer), body, left, fresh || retried) {
                 Ok(response) => break response,
                 Err(e) => e,
             };
@@ -199,18 +200,16 @@ const STALE_RETRY: &str = "retrying once on a new connection";
 fn attempt(
     agent: &Agent,
     t: &Target,
-    method: &'static str,
-    url: &str,
+    (method, url, bearer): (&'static str, &str, bool),
     body: Option<&[u8]>,
     timeout: Duration,
     fresh: bool,
 ) -> Result<http::Response<ureq::Body>, ureq::Error> {
-    let builder = Request::builder()
-        .method(method)
-        .uri(url)
-        .header("Authorization", format!("Bearer {}", t.token.expose()))
-        .header("X-Ambient-Project", t.project)
-        .header("Accept", "application/json");
+    let mut builder = Request::builder().method(method).uri(url);
+    if bearer {
+        builder = builder.header("Authorization", format!("Bearer {}", t.token.expose()));
+    }
+    let builder = builder.header("X-Ambient-Project", t.project).header("Accept", "application/json");
     match body {
         Some(b) => builder
             .header("Content-Type", "application/json")
@@ -326,39 +325,59 @@ fn map_tls(e: &rustls::Error, t: &Target) -> ApiError {
         let detail = format!("certificate pin mismatch for cluster '{}': {mismatch}", t.cluster);
         return ApiError::Pinned { server, detail };
     }
+    if let rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) = e {
+        return ApiError::Connect { server, detail: NOT_TLS.into() };
+    }
     let rustls::Error::AlertReceived(alert) = e else {
         return ApiError::Tls { server, detail: e.to_string() };
     };
-    let cluster = t.cluster;
-    let detail = match (alert, &t.tls.client_cert) {
-        (Alert::CertificateRequired, None) => format!(
-            "the server demands a client certificate (TLS alert {alert:?}); set `client_cert` and \
-             `client_key` for cluster '{cluster}' in clusters.yaml"
+    let about_ours = matches!(
+        (alert, &t.tls.client_cert),
+        (Alert::CertificateRequired, _)
+            | (
+                Alert::BadCertificate
+                    | Alert::UnsupportedCertificate
+                    | Alert::CertificateRevoked
+                    | Alert::CertificateExpired
+                    | Alert::CertificateUnknown
+                    | Alert::UnknownCA
+                    | Alert::AccessDenied,
+                Some(_),
+            )
+    );
+    match about_ours {
+        true => ApiError::ClientCert { server, detail: cert_refused(&format!("TLS alert {alert:?}"), t) },
+        false => ApiError::Tls { server, detail: e.to_string() },
+    }
+}
+
+/// What a plain-HTTP answer to our TLS hello looks like to rustls.
+const NOT_TLS: &str = "the server speaks plain HTTP (not TLS) on that port: use http:// in `server`, or the TLS port";
+
+/// The server asked for a client certificate, then refused the connection (`how`): it wants
+/// one and the cluster configures none, or it does not take the one configured.
+fn cert_refused(how: &str, t: &Target) -> String {
+    match &t.tls.client_cert {
+        None => format!(
+            "the server asks for a client certificate and none is configured ({how}); set `client_cert` and \
+             `client_key` for cluster '{}' in clusters.yaml",
+            t.cluster
         ),
-        (
-            Alert::CertificateRequired
-            | Alert::BadCertificate
-            | Alert::UnsupportedCertificate
-            | Alert::CertificateRevoked
-            | Alert::CertificateExpired
-            | Alert::CertificateUnknown
-            | Alert::UnknownCA
-            | Alert::AccessDenied,
-            Some(cert),
-        ) => format!(
-            "the server refused the client certificate {} (TLS alert {alert:?}); check that a CA it \
-             trusts issued it and that it has not expired",
+        Some(cert) => format!(
+            "the server refused the client certificate {} ({how}); check that a CA it trusts issued it and \
+             that it has not expired",
             cert.display()
         ),
-        _ => return ApiError::Tls { server, detail: e.to_string() },
-    };
-    ApiError::ClientCert { server, detail }
+    }
 }
 
 fn map_io(io: io::Error, t: &Target) -> ApiError {
     let (server, timeout_secs) = (t.server.base(), t.deadline.given_secs());
     if let Some(e) = io.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
         return map_tls(e, t);
+    }
+    if let Some(asked) = io.get_ref().and_then(|inner| inner.downcast_ref::<tls::CertificateAsked>()) {
+        return ApiError::ClientCert { server, detail: cert_refused(&asked.how, t) };
     }
     // std reports a failed getaddrinfo as an uncategorised io::Error with this text.
     if io.to_string().starts_with("failed to lookup address information") {
@@ -371,6 +390,14 @@ fn map_io(io: io::Error, t: &Target) -> ApiError {
             ApiError::Transport { detail: format!("the gateway closed the connection before a complete answer ({io})") }
         }
         _ => ApiError::Transport { detail: io.to_string() },
+    }
+}
+
+impl Transport {
+    /// GET `path` on the target's server without its token (`t.token` is not sent), nor
+    /// following a redirect: a probe such as `/health` needs none, and asks for none.
+    pub fn probe(&mut self, t: &Target, path: &str) -> Result<Reply, ApiError> {
+        self.send_once(t, "GET", &format!("{}{path}", t.server.base()), None, false)
     }
 }
 

@@ -6,16 +6,17 @@
 use crate::credentials::TlsProfile;
 use crate::secure_file::{self, FileError, FileKind};
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::client::{ClientConfig, WebPkiServerVerifier};
+use rustls::client::{ClientConfig, ResolvesClientCert, WebPkiServerVerifier};
 use rustls::crypto::WebPkiSupportedAlgorithms;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 use rustls::{CertificateError, ClientConnection, DigitallySignedStruct, RootCertStore, SignatureScheme, StreamOwned};
 use std::cell::RefCell;
 use std::fmt;
-use std::io::{Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use ureq::unversioned::transport::{
     Buffers, ConnectionDetails, Connector, Either, LazyBuffers, NextTimeout, Transport, TransportAdapter,
 };
@@ -296,13 +297,82 @@ impl<In: Transport> Connector<In> for TlsConnector {
         let host = details.uri.authority().map(|a| a.host()).unwrap_or_default();
         let host = host.strip_prefix('[').and_then(|h| h.strip_suffix(']')).unwrap_or(host);
         let name = ServerName::try_from(host).map_err(|_| ureq::Error::Tls("invalid server name for TLS"))?.to_owned();
-        let mut conn = ClientConnection::new(self.0.clone(), name)?;
+        // The cluster's resolver (its client certificate, or none), noting whether the server
+        // asks for one: a failure that follows is then named for what it is (with TLS 1.2 a
+        // server may just drop the handshake, which otherwise reads as "broken pipe").
+        let asked = Arc::new(Asked { flag: AtomicBool::new(false), inner: self.0.client_auth_cert_resolver.clone() });
+        let mut config = (*self.0).clone();
+        config.client_auth_cert_resolver = asked.clone();
+        let config = Arc::new(config);
+        let mut conn = ClientConnection::new(config, name)?;
         let mut sock = TransportAdapter::new(transport.boxed(), details.current_time.clone());
         // The handshake gets what is left of the call's deadline (counted from here).
         sock.set_timeout(details.timeout);
-        conn.complete_io(&mut sock)?;
+        let was_asked = || asked.flag.load(Ordering::Relaxed);
+        conn.complete_io(&mut sock).map_err(|e| refused_unless_certified(e, was_asked()))?;
         let buffers = LazyBuffers::new(details.config.input_buffer_size(), details.config.output_buffer_size());
-        Ok(Some(Either::B(TlsTransport { buffers, stream: StreamOwned { conn, sock } })))
+        Ok(Some(Either::B(TlsTransport { buffers, stream: StreamOwned { conn, sock }, asked: was_asked() })))
+    }
+}
+
+/// A cluster's client-certificate resolver that notes whether the server asked.
+#[derive(Debug)]
+struct Asked {
+    flag: AtomicBool,
+    inner: Arc<dyn ResolvesClientCert>,
+}
+
+impl ResolvesClientCert for Asked {
+    fn resolve(&self, hints: &[&[u8]], schemes: &[SignatureScheme]) -> Option<Arc<rustls::sign::CertifiedKey>> {
+        self.flag.store(true, Ordering::Relaxed);
+        self.inner.resolve(hints, schemes)
+    }
+
+    fn only_raw_public_keys(&self) -> bool {
+        self.inner.only_raw_public_keys()
+    }
+
+    fn has_certs(&self) -> bool {
+        self.inner.has_certs()
+    }
+}
+
+/// The server asked for a client certificate, and then ended the connection before it
+/// answered: it wants one we do not have, or refuses ours. Travels inside an `io::Error` to
+/// [`super::http`], which says which.
+#[derive(Debug)]
+pub struct CertificateAsked {
+    /// How the server ended it (an alert, a close).
+    pub how: String,
+}
+
+impl fmt::Display for CertificateAsked {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "the server asked for a client certificate, then ended the connection ({})", self.how)
+    }
+}
+
+impl std::error::Error for CertificateAsked {}
+
+/// `e`, or, if the server asked for a client certificate and then sent an alert or dropped
+/// the connection before answering, [`CertificateAsked`]. Our own refusals (the server's certificate, a pin)
+/// and timeouts stay what they are.
+fn refused_unless_certified(e: io::Error, asked: bool) -> ureq::Error {
+    let theirs = match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+        Some(rustls::Error::AlertReceived(alert)) => Some(format!("TLS alert {alert:?}")),
+        Some(_) => None,
+        None => matches!(
+            e.kind(),
+            io::ErrorKind::BrokenPipe
+                | io::ErrorKind::ConnectionReset
+                | io::ErrorKind::ConnectionAborted
+                | io::ErrorKind::UnexpectedEof
+        )
+        .then(|| e.to_string()),
+    };
+    match theirs.filter(|_| asked) {
+        Some(how) => ureq::Error::Io(io::Error::other(CertificateAsked { how })),
+        None => e.into(),
     }
 }
 
@@ -310,6 +380,9 @@ impl<In: Transport> Connector<In> for TlsConnector {
 pub struct TlsTransport {
     buffers: LazyBuffers,
     stream: StreamOwned<ClientConnection, TransportAdapter>,
+    /// The server asked for a client certificate and has not answered yet (with TLS 1.3 it
+    /// refuses one after the handshake; a server that only asks answers).
+    asked: bool,
 }
 
 impl fmt::Debug for TlsTransport {
@@ -326,15 +399,16 @@ impl Transport for TlsTransport {
     fn transmit_output(&mut self, amount: usize, timeout: NextTimeout) -> Result<(), ureq::Error> {
         self.stream.get_mut().set_timeout(timeout);
         let output = &self.buffers.output()[..amount];
-        self.stream.write_all(output)?;
+        self.stream.write_all(output).map_err(|e| refused_unless_certified(e, self.asked))?;
         Ok(())
     }
 
     fn await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
         self.stream.get_mut().set_timeout(timeout);
         let input = self.buffers.input_append_buf();
-        let amount = self.stream.read(input)?;
+        let amount = self.stream.read(input).map_err(|e| refused_unless_certified(e, self.asked))?;
         self.buffers.input_appended(amount);
+        self.asked &= amount == 0;
         Ok(amount > 0)
     }
 

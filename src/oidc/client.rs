@@ -59,6 +59,12 @@ impl Idp {
     pub fn discover(&self) -> Result<Endpoints, OidcError> {
         let url = format!("{}/.well-known/openid-configuration", self.issuer.base());
         let (status, doc) = self.call("GET", &url, None, None)?;
+        if status == 404 {
+            return Err(OidcError::Setup(format!(
+                "the identity provider has no discovery document at {url} (HTTP 404): check `oidc.issuer` in \
+                 clusters.yaml; it must be the exact issuer URL (for Keycloak, https://<host>/realms/<realm>)"
+            )));
+        }
         if status != 200 {
             return Err(error_of(&url, status, &doc));
         }
@@ -215,12 +221,30 @@ pub(super) fn error_of(url: &str, status: u16, body: &Value) -> OidcError {
     }
 }
 
+/// A failure named for what it is: no such host, nothing listening, a TLS failure (which),
+/// or plain HTTP where TLS was expected.
 fn describe(e: ureq::Error, left: Duration) -> String {
+    const NO_HOST: &str = "host not found: check the host name in `oidc.issuer` and this host's DNS";
+    let tls = |e: &rustls::Error| match e {
+        rustls::Error::InvalidMessage(rustls::InvalidMessage::InvalidContentType) => {
+            "it speaks plain HTTP (not TLS) on that port: use http:// in `oidc.issuer`, or the TLS port".to_string()
+        }
+        other => format!("TLS failure: {}", validate::clip(&other.to_string(), 200)),
+    };
     match e {
         ureq::Error::Timeout(_) => format!("no answer within {} s", left.as_secs().max(1)),
-        ureq::Error::HostNotFound => "host not found".into(),
+        ureq::Error::HostNotFound => NO_HOST.into(),
         ureq::Error::ConnectionFailed => "connection failed".into(),
-        ureq::Error::Io(io) if io.kind() == std::io::ErrorKind::ConnectionRefused => "connection refused".into(),
+        ureq::Error::Rustls(e) => tls(&e),
+        ureq::Error::Io(io) => match io.get_ref().and_then(|i| i.downcast_ref::<rustls::Error>()) {
+            Some(e) => tls(e),
+            None if io.kind() == std::io::ErrorKind::ConnectionRefused => {
+                "connection refused: nothing listens on that port".into()
+            }
+            // std's words for a failed getaddrinfo.
+            None if io.to_string().starts_with("failed to lookup address information") => NO_HOST.into(),
+            None => validate::clip(&io.to_string(), 300),
+        },
         other => validate::clip(&other.to_string(), 300),
     }
 }

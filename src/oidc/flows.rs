@@ -2,7 +2,7 @@
 //! authorization code (with [`super::pkce`]). Each answer's tokens become [`Secret`]s at once.
 
 use super::client::{Endpoints, Idp, error_of};
-use super::{OidcError, secret};
+use super::{MAX_LIFETIME_SECS, OidcError, secret};
 use crate::credentials::Secret;
 use crate::validate::clip;
 use serde_json::Value;
@@ -41,8 +41,39 @@ fn tokens(url: &str, status: u16, body: &Value, now: i64) -> Result<Tokens, Oidc
         _ => None,
     };
     let exp = crate::jwt::claims(access.expose()).and_then(|c| c.exp);
-    let expires_in = body.get("expires_in").and_then(Value::as_i64).filter(|s| *s > 0);
-    Ok(Tokens { access, refresh, expires_at: exp.or(expires_in.map(|s| now + s)) })
+    let expires_at = expiry(exp, body.get("expires_in"), now)
+        .map_err(|at| OidcError::BadAnswer { url: url.into(), detail: expired_already(at, now) })?;
+    Ok(Tokens { access, refresh, expires_at })
+}
+
+/// When a new access token expires, from the provider's word, which is not trusted blindly:
+/// the JWT's `exp`, else `expires_in` (a number, or a string of digits as some providers send
+/// it). Either is held to at most [`MAX_LIFETIME_SECS`] from now, so that a huge one can
+/// neither overflow nor keep a token past a day without renewing it. A missing, zero,
+/// negative or unreadable `expires_in` of an opaque token is unknown (`None`): the token is
+/// used until the platform refuses it, and then renewed. `Err(exp)`: the JWT has expired
+/// already (a wrong clock here or there); using it would mean renewing on every call.
+pub(super) fn expiry(exp: Option<i64>, expires_in: Option<&Value>, now: i64) -> Result<Option<i64>, i64> {
+    let latest = now.saturating_add(MAX_LIFETIME_SECS);
+    if let Some(exp) = exp {
+        return if exp <= now { Err(exp) } else { Ok(Some(exp.min(latest))) };
+    }
+    let secs = match expires_in {
+        Some(Value::String(s)) => s.trim().parse::<f64>().ok(),
+        Some(v) => v.as_f64(),
+        None => None,
+    };
+    // f64 → i64 saturates; NaN and ≤ 0 are unknown.
+    Ok(secs.filter(|s| *s >= 1.0).map(|s| now.saturating_add((s as i64).min(MAX_LIFETIME_SECS))))
+}
+
+fn expired_already(at: i64, now: i64) -> String {
+    format!(
+        "the access token it issued expired already ({} s ago, at {}); check the clocks of this machine and of \
+         the identity provider",
+        now.saturating_sub(at),
+        crate::validate::format_rfc3339(at)
+    )
 }
 
 fn scope(scopes: &[String]) -> String {
@@ -193,5 +224,35 @@ impl DeviceLogin {
             }
             Err(e) => Err(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_lifetime_is_held_to_a_day_and_an_unknown_one_stays_unknown() {
+        let now = 1_700_000_000;
+        let day = now + MAX_LIFETIME_SECS;
+        let e = |exp, v: Value| expiry(exp, Some(&v), now);
+        assert_eq!(e(None, json!(300)), Ok(Some(now + 300)));
+        assert_eq!(e(None, json!("300")), Ok(Some(now + 300)));
+        assert_eq!(e(None, json!(i64::MAX)), Ok(Some(day)));
+        assert_eq!(e(None, json!(u64::MAX)), Ok(Some(day)));
+        assert_eq!(e(None, json!(1e300)), Ok(Some(day)));
+        for unknown in [json!(0), json!(-5), json!(i64::MIN), json!(0.5), json!("soon"), json!(null), json!([1])] {
+            assert_eq!(e(None, unknown.clone()), Ok(None), "{unknown}");
+        }
+        assert_eq!(expiry(None, None, now), Ok(None));
+        assert_eq!(expiry(None, None, i64::MAX), Ok(None));
+        assert_eq!(expiry(None, Some(&json!(60)), i64::MAX - 1), Ok(Some(i64::MAX)));
+        // A JWT's exp wins over expires_in, and is held to the same bounds.
+        assert_eq!(e(Some(now + 120), json!(9999)), Ok(Some(now + 120)));
+        assert_eq!(e(Some(i64::MAX), json!(60)), Ok(Some(day)));
+        assert_eq!(e(Some(now), json!(60)), Err(now));
+        assert_eq!(e(Some(i64::MIN), json!(60)), Err(i64::MIN));
+        assert!(expired_already(i64::MIN, now).contains("s ago"));
     }
 }

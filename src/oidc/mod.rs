@@ -26,6 +26,9 @@ use std::fmt;
 
 /// Renew an access token this many seconds before its `exp`.
 pub const RENEW_EARLY_SECS: i64 = 60;
+/// The longest an access token is used before it is renewed, whatever the provider says:
+/// providers issue them for minutes to hours; a day bounds a hostile or broken answer.
+pub const MAX_LIFETIME_SECS: i64 = 24 * 3600;
 
 /// What went wrong talking to the identity provider or with a stored login. `Display` says
 /// what happened; callers add which cluster and what to run.

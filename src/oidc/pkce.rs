@@ -86,7 +86,9 @@ impl BrowserLogin {
         }
     }
 
-    /// One request to the listener: `None` if it is not the callback (a favicon, a probe).
+    /// One request to the listener: `None` if it is not the answer to this login (a favicon, a
+    /// probe, or a callback without our `state`: another local user's code must not log us in
+    /// as them), and the wait goes on. With our `state`, the provider's answer ends the login.
     fn answer(&self, mut stream: TcpStream) -> Option<Result<Secret, OidcError>> {
         let _ = stream.set_nonblocking(false);
         let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
@@ -98,34 +100,47 @@ impl BrowserLogin {
             header.clear();
         }
         let target = line.split(' ').nth(1).unwrap_or_default();
-        let Some(query) = target.strip_prefix("/callback?") else {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        if path != "/callback" {
             let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
             return None;
-        };
+        }
         let field = |k: &str| {
             query.split('&').find_map(|p| p.strip_prefix(k).and_then(|v| v.strip_prefix('='))).map(percent_decode)
         };
-        let result = match (field("state"), field("code"), field("error")) {
-            (Some(s), _, _) if s != self.state => {
-                Err(OidcError::Setup("the browser came back with another state".into()))
-            }
-            (_, _, Some(e)) => {
+        if !field("state").is_some_and(|s| same(s.as_bytes(), self.state.as_bytes())) {
+            log::warn!("refused a request to the login's callback without this login's state (not from our browser)");
+            reply(&mut stream, "400 Bad Request", "This is not the answer to the login under way (wrong or no state).");
+            return None;
+        }
+        let result = match (field("code"), field("error")) {
+            (_, Some(e)) => {
                 Err(OidcError::Oauth { status: 400, error: crate::validate::clip(&e, 80), description: None })
             }
-            (_, Some(code), None) if !code.is_empty() => Ok(Secret::new(code)),
+            (Some(code), None) if !code.is_empty() => Ok(Secret::new(code)),
             _ => Err(OidcError::Setup("the browser came back without a code".into())),
         };
         let body = match &result {
             Ok(_) => "Logged in to mcp-acp. You can close this tab.",
             Err(_) => "The login failed; see the terminal.",
         };
-        let _ = write!(
-            stream,
-            "HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        );
+        reply(&mut stream, "200 OK", body);
         Some(result)
     }
+}
+
+fn reply(stream: &mut TcpStream, status: &str, body: &str) {
+    let _ = write!(
+        stream,
+        "HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+}
+
+/// Equal, in a time that does not depend on where they differ (the state is what a guess
+/// would be measured against).
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 fn percent_decode(s: &str) -> String {
@@ -165,5 +180,6 @@ mod tests {
         assert_eq!(random(32).unwrap().len(), 32);
         assert_ne!(random(16).unwrap(), random(16).unwrap());
         assert_eq!(percent_decode("a%2Fb+c%zz"), "a/b c%zz");
+        assert!(same(b"abc", b"abc") && !same(b"abc", b"abd") && !same(b"abc", b"ab") && !same(b"", b"a"));
     }
 }

@@ -4,7 +4,7 @@
 
 use super::flows::{self, DeviceLogin, Tokens};
 use super::store::{Acpctl, Grant, LoginLock, StoredLogin, acpctl_path, store_path};
-use super::{Endpoints, Idp, OidcError, RENEW_EARLY_SECS};
+use super::{Endpoints, Idp, MAX_LIFETIME_SECS, OidcError, RENEW_EARLY_SECS};
 use crate::config::{Cluster, Oidc};
 use crate::credentials::{Secret, TokenSource};
 use crate::deadline::Deadline;
@@ -41,7 +41,7 @@ pub struct Logins {
 
 /// Still good for more than [`RENEW_EARLY_SECS`] (a token without `exp` is taken as good).
 pub fn fresh(expires_at: Option<i64>, now: i64) -> bool {
-    expires_at.is_none_or(|exp| exp - RENEW_EARLY_SECS > now)
+    expires_at.is_none_or(|e| e.saturating_sub(RENEW_EARLY_SECS) > now && e.saturating_sub(now) <= MAX_LIFETIME_SECS)
 }
 
 impl Logins {

@@ -158,3 +158,32 @@ fn client_verifier(
         .build()
         .expect("client verifier")
 }
+
+/// A server that speaks only `versions` and asks every client for a certificate issued by
+/// `client_ca`: it refuses a client without one, unless `optional` (then it only asks).
+pub fn server_config_asking_client(
+    cert_chain_pem: &str,
+    key_pem: &str,
+    client_ca: &Ca,
+    versions: &[&'static rustls::SupportedProtocolVersion],
+    optional: bool,
+) -> Arc<rustls::ServerConfig> {
+    let chain: Vec<CertificateDer<'static>> =
+        CertificateDer::pem_slice_iter(cert_chain_pem.as_bytes()).collect::<Result<_, _>>().expect("chain PEM");
+    let key = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).expect("private key PEM");
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(client_ca.cert.der().clone()).expect("client CA");
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone());
+    let verifier = match optional {
+        true => verifier.allow_unauthenticated(),
+        false => verifier,
+    };
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(versions)
+        .expect("TLS versions")
+        .with_client_cert_verifier(verifier.build().expect("client verifier"))
+        .with_single_cert(chain, key)
+        .expect("server certificate and key");
+    Arc::new(config)
+}

@@ -1,0 +1,130 @@
+//! `mcp-acp login --browser` against a hostile neighbour: the loopback callback takes exactly
+//! the answer that carries this login's `state`. A callback without it, or with another one
+//! (another local user's code), is answered 400 and the login keeps waiting; the right one
+//! ends it, and the stored login is the one from that code. The provider's error with our
+//! state ends it too.
+
+mod common;
+
+use common::idp::form;
+use common::*;
+use std::io::{BufRead, BufReader, Lines, Read, Write};
+use std::process::{Child, ChildStderr, Stdio};
+
+fn setup() -> (AmbientEnv, FakeIdp) {
+    let env = AmbientEnv::new();
+    let idp = FakeIdp::start();
+    idp.on_issue(env.api.token_acceptor());
+    env.write(&format!(
+        "clusters:\n  amb:\n    api: ambient\n    server: \"{}\"\n    default_project: team-a\n    oidc:\n      \
+         issuer: \"{}\"\n      client_id: ocm-cli\ndefault_cluster: amb\n",
+        env.api.url(),
+        idp.issuer()
+    ));
+    (env, idp)
+}
+
+/// `mcp-acp login amb --browser`, and the authorization URL it prints.
+fn start(env: &AmbientEnv, idp: &FakeIdp) -> (Child, Lines<BufReader<ChildStderr>>, String) {
+    let mut child = bin_command()
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", env.dir.path())
+        .env("ACP_CLUSTER_CONFIG", env.dir.path().join("clusters.yaml"))
+        .env("RUST_LOG", "trace")
+        .args(["login", "amb", "--browser"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let prefix = format!("{}/protocol/openid-connect/auth?", idp.issuer());
+    let url = loop {
+        let line = lines.next().expect("the URL is printed").unwrap();
+        if line.trim().starts_with(&prefix) {
+            break line.trim().to_string();
+        }
+    };
+    (child, lines, url)
+}
+
+/// GET `url` (http://127.0.0.1:port/...): the status, the Location, the body.
+fn get(url: &str) -> (u16, Option<String>, String) {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_at(rest.find('/').unwrap());
+    let mut tcp = std::net::TcpStream::connect(host).unwrap();
+    write!(tcp, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut text = String::new();
+    tcp.read_to_string(&mut text).unwrap();
+    let status = text.split(' ').nth(1).unwrap().parse().unwrap();
+    let location = text.lines().find_map(|l| l.strip_prefix("Location: ").map(str::to_string));
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, location, body)
+}
+
+#[test]
+fn a_callback_without_this_logins_state_is_refused_and_the_login_waits_for_the_right_one() {
+    let (env, idp) = setup();
+    let (mut child, lines, url) = start(&env, &idp);
+    let fields = form(url.split_once('?').unwrap().1);
+    let (callback, state) = (&fields["redirect_uri"], &fields["state"]);
+    assert_eq!(state.len(), 22, "{url}");
+    // Another local user's code, sent to our loopback port: without a state, with another
+    // one, with ours cut short, and with no query at all.
+    let wrong = format!("{}x", &state[..state.len() - 1]);
+    for attack in [
+        format!("{callback}?code=stolen-code-Qw3rTy"),
+        format!("{callback}?code=stolen-code-Qw3rTy&state=guessed-state"),
+        format!("{callback}?code=stolen-code-Qw3rTy&state={wrong}"),
+        format!("{callback}?code=stolen-code-Qw3rTy&state={}", &state[..10]),
+        format!("{callback}?state=&code=stolen-code-Qw3rTy"),
+        callback.to_string(),
+    ] {
+        let (status, _, body) = get(&attack);
+        assert_eq!(status, 400, "{attack} was not refused: {body}");
+        assert!(body.contains("not the answer to the login under way"), "{body}");
+    }
+    assert!(child.try_wait().unwrap().is_none(), "a refused callback ended the login");
+    // Now the real browser: the provider sends it back with our state and its code.
+    let (status, location, _) = get(&url);
+    assert_eq!(status, 302);
+    let location = location.unwrap();
+    let code = form(location.split_once('?').unwrap().1)["code"].clone();
+    let (status, _, body) = get(&location);
+    assert_eq!((status, body.as_str()), (200, "Logged in to mcp-acp. You can close this tab."));
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    assert!(child.wait().unwrap().success(), "{rest:?}");
+    let log = rest.join("\n");
+    assert!(log.contains("Logged in to cluster amb as ada."), "{log}");
+    assert_eq!(log.matches("refused a request to the login's callback without this login's state").count(), 6, "{log}");
+    assert!(!log.contains("stolen-code"), "the refused code was logged: {log}");
+    // The one code exchanged is the provider's, and the stored login is what it gave.
+    let grants = idp.grants("authorization_code");
+    assert_eq!(grants.len(), 1, "{grants:?}");
+    assert_eq!(grants[0].form["code"], code);
+    let stored: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(env.dir.path().join(".config/acp/tokens/amb.json")).unwrap())
+            .unwrap();
+    assert_eq!(stored["refresh_token"].as_str(), idp.issued_refresh().last().map(String::as_str));
+    // Nothing more is accepted: the listener is gone with the login.
+    assert!(
+        std::net::TcpStream::connect(callback.strip_prefix("http://").unwrap().split('/').next().unwrap()).is_err()
+    );
+}
+
+#[test]
+fn the_providers_error_with_our_state_ends_the_login() {
+    let (env, idp) = setup();
+    let (mut child, lines, url) = start(&env, &idp);
+    let fields = form(url.split_once('?').unwrap().1);
+    let (status, _, _) = get(&format!("{}?error=access_denied", fields["redirect_uri"]));
+    assert_eq!(status, 400, "an error without our state is not the provider's");
+    let (status, _, body) = get(&format!("{}?error=access_denied&state={}", fields["redirect_uri"], fields["state"]));
+    assert_eq!((status, body.as_str()), (200, "The login failed; see the terminal."));
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    assert!(!child.wait().unwrap().success(), "{rest:?}");
+    assert!(rest.iter().any(|l| l.contains("access_denied")), "{rest:?}");
+    assert!(idp.grants("authorization_code").is_empty());
+    assert!(!env.dir.path().join(".config/acp/tokens/amb.json").exists());
+}
