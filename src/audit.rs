@@ -201,6 +201,23 @@ impl AuditLog {
     }
 }
 
+/// Let a write past the file-size limit (`ulimit -f`) fail with EFBIG rather than kill the
+/// process with SIGXFSZ: a record that cannot be written is then said in the result and
+/// blocks further changes, instead of the server dying in the middle of a call that acted.
+pub fn survive_file_size_limit() {
+    // SIGXFSZ is 25 on every Linux architecture but MIPS (31), and SIG_IGN is 1.
+    #[cfg(all(target_os = "linux", not(any(target_arch = "mips", target_arch = "mips64"))))]
+    {
+        unsafe extern "C" {
+            fn signal(signum: i32, handler: usize) -> usize;
+        }
+        // SAFETY: installs no handler (SIG_IGN), before any other thread exists.
+        unsafe {
+            signal(25, 1);
+        }
+    }
+}
+
 /// `2026-01-02T03:04:05.678Z` for a time since the epoch.
 pub fn timestamp(since_epoch: std::time::Duration) -> String {
     let secs = crate::validate::format_rfc3339(since_epoch.as_secs() as i64);

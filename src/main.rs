@@ -94,6 +94,7 @@ fn serve(ctx: Context) -> ExitCode {
     }
     init_logging();
     server::install_panic_hook();
+    mcp_acp::audit::survive_file_size_limit();
     let mut server = Server::new(ctx);
     let stdin = match mcp_acp::input::Stdin::open() {
         Ok(stdin) => stdin,

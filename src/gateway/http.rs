@@ -19,9 +19,11 @@ pub const MAX_BODY: u64 = 16 * 1024 * 1024;
 pub const MAX_REDIRECTS: usize = 3;
 /// ureq's buffers per connection, filled with zeros when first used (so every byte is
 /// resident): 128 KiB each by default, a third of the static binary's heap after one list.
-/// The input buffer holds the answer's head, as large as ureq allows one (64 KiB); the
-/// output buffer the request's head, a bearer token included.
-pub const INPUT_BUFFER: usize = 64 * 1024;
+/// The input buffer holds the answer's head, which may take up to [`MAX_HEAD`] (a head must
+/// fit with room to spare, or ureq reports a peer that stopped instead of a head too large);
+/// the output buffer holds the request's head, a bearer token included.
+pub const INPUT_BUFFER: usize = 48 * 1024;
+pub const MAX_HEAD: usize = 32 * 1024;
 pub const OUTPUT_BUFFER: usize = 32 * 1024;
 
 /// An answer with its body read.
@@ -104,6 +106,7 @@ impl Transport {
             .user_agent(concat!("mcp-acp/", env!("CARGO_PKG_VERSION")))
             .input_buffer_size(INPUT_BUFFER)
             .output_buffer_size(OUTPUT_BUFFER)
+            .max_response_header_size(MAX_HEAD)
             .build();
         let connects = Arc::new(AtomicU64::new(0));
         // ureq's default chain (a CONNECT proxy if configured, TCP, TLS) with our TLS.

@@ -39,6 +39,7 @@ impl Idp {
             .user_agent(concat!("mcp-acp/", env!("CARGO_PKG_VERSION")))
             .input_buffer_size(crate::gateway::http::INPUT_BUFFER)
             .output_buffer_size(crate::gateway::http::OUTPUT_BUFFER)
+            .max_response_header_size(crate::gateway::http::MAX_HEAD)
             .tls_config(TlsConfig::builder().root_certs(RootCerts::WebPki).build())
             .timeout_global(Some(timeout))
             .build();
