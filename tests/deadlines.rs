@@ -157,3 +157,28 @@ fn a_cancelled_bulk_call_stops_between_sessions() {
     assert_eq!(env.api.session(&ids[2]).unwrap()["phase"], json!("Running"));
     finish(s);
 }
+
+/// `acp_wait_session` keeps its own timeout: a poll that hangs gets what is left of the wait,
+/// not the cluster's `timeout_seconds` afresh, and the wait ends when its time is up.
+#[test]
+fn a_hanging_poll_of_a_wait_gets_only_what_is_left_of_the_wait() {
+    let env = ambient_with_timeout(30);
+    let id = env.session("team-a", "w");
+    env.api.set_phase(&id, "Running");
+    let body = env.api.session(&id).unwrap().to_string();
+    // The first poll answers, the second hangs far past the wait's 3 s.
+    let route = || RouteMatch::new("GET", &format!("{ROOT}/{id}"));
+    env.api.fault_on(route(), Fault::Status(200, body), Times::Once);
+    env.api.fault_on(route(), slow(25_000, Fault::Status(500, String::new())), Times::Always);
+    let mut s = env.spawn();
+    let started = Instant::now();
+    let r = s.call_tool("acp_wait_session", json!({"session": id, "phases": ["completed"], "timeout_seconds": 3}));
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(12), "the wait took {took:?}: a poll got a deadline of its own");
+    assert!(!r.is_error && r.text.starts_with("Timed out after "), "{}", r.text);
+    assert!(r.text.contains(&format!("session '{id}' is still running")), "{}", r.text);
+    assert_eq!(r.raw["structuredContent"]["outcome"], json!("timed_out"));
+    let polls = env.methods().iter().filter(|m| **m == format!("GET {ROOT}/{id}")).count();
+    assert!((1..=3).contains(&polls), "{polls} polls");
+    finish(s);
+}

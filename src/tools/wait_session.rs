@@ -6,7 +6,7 @@ use super::params::{Kind, PROJECT, Param, SESSION};
 use super::render::not_found;
 use super::{Context, Effect, Output, Tool, ToolError};
 use crate::deadline::Deadline;
-use crate::gateway::PHASES;
+use crate::gateway::{ApiError, PHASES};
 use serde::Serialize;
 use serde_json::Value;
 use std::time::{Duration, Instant};
@@ -91,15 +91,18 @@ impl Tool for WaitSession {
             let look = ctx.with_api(args.project.as_deref(), |api, t| {
                 let folds = api.capabilities().creating_is_pending;
                 match api.get(t, id) {
-                    Ok(s) => Ok((t.project.to_string(), s.status.to_ascii_lowercase(), folds)),
+                    Ok(s) => Ok(Some((t.project.to_string(), s.status.to_ascii_lowercase(), folds))),
                     Err(e) if e.is_not_found() => Err(Ok(Output::failure(not_found(t, id)))),
+                    // The wait's time ran out during a poll: the wait timed out, it did not fail.
+                    Err(ApiError::Timeout { .. }) if w.polls > 0 => Ok(None),
                     Err(e) => {
                         Err(Err(ToolError::Api(format!("Failed to read session '{id}' while waiting"), e, "", t.api)))
                     }
                 }
             })?;
             let (project, phase, folds) = match look {
-                Ok(found) => found,
+                Ok(Some(found)) => found,
+                Ok(None) => break,
                 Err(answer) => return answer,
             };
             w.project = project;
