@@ -15,23 +15,14 @@ fn setup() -> (AmbientEnv, FakeIdp) {
     let env = AmbientEnv::new();
     let idp = FakeIdp::start();
     idp.on_issue(env.api.token_acceptor());
-    env.write(&format!(
-        "clusters:\n  amb:\n    api: ambient\n    server: \"{}\"\n    default_project: team-a\n    oidc:\n      \
-         issuer: \"{}\"\n      client_id: ocm-cli\ndefault_cluster: amb\n",
-        env.api.url(),
-        idp.issuer()
-    ));
+    env.write_oidc(&idp.issuer());
     (env, idp)
 }
 
 /// `mcp-acp login amb --browser`, and the authorization URL it prints.
 fn start(env: &AmbientEnv, idp: &FakeIdp) -> (Child, Lines<BufReader<ChildStderr>>, String) {
-    let mut child = bin_command()
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", env.dir.path())
-        .env("ACP_CLUSTER_CONFIG", env.dir.path().join("clusters.yaml"))
-        .env("RUST_LOG", "trace")
+    let mut child = env
+        .command()
         .args(["login", "amb", "--browser"])
         .stdin(Stdio::null())
         .stdout(Stdio::null())

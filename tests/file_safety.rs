@@ -144,12 +144,7 @@ fn oidc_env() -> (AmbientEnv, FakeIdp) {
     let env = AmbientEnv::new();
     let idp = FakeIdp::start();
     idp.on_issue(env.api.token_acceptor());
-    env.write(&format!(
-        "clusters:\n  amb:\n    api: ambient\n    server: \"{}\"\n    default_project: team-a\n    oidc:\n      \
-         issuer: \"{}\"\n      client_id: ocm-cli\ndefault_cluster: amb\n",
-        env.api.url(),
-        idp.issuer()
-    ));
+    env.write_oidc(&idp.issuer());
     (env, idp)
 }
 

@@ -11,30 +11,12 @@ use common::*;
 use serde_json::{Value, json};
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::Duration;
 
 const SEED: &str = "seed-refresh-Lk27Vq9x";
 
 fn chmod(path: &Path, mode: u32) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
-}
-
-/// The server for `env`, with `extra` in its environment, initialized.
-fn spawn(env: &AmbientEnv, extra: &[(&str, &str)]) -> Server {
-    let mut cmd = bin_command();
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", env.dir.path())
-        .env("ACP_CLUSTER_CONFIG", env.dir.path().join("clusters.yaml"))
-        .env("RUST_LOG", "debug")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    cmd.envs(extra.iter().copied());
-    let mut s = Server::start(cmd);
-    s.initialize();
-    s
 }
 
 /// Start acp_list_sessions on each server without waiting, then collect every answer.
@@ -60,12 +42,7 @@ fn two_processes_renewing_one_login_spend_its_refresh_token_once_and_both_work()
     idp.add_refresh_token(SEED, "ada");
     // Slow enough that both processes ask before either has its answer, without the lock.
     idp.slow_tokens(Duration::from_millis(800));
-    env.write(&format!(
-        "clusters:\n  amb:\n    api: ambient\n    server: \"{}\"\n    default_project: team-a\n    oidc:\n      \
-         issuer: \"{}\"\n      client_id: ocm-cli\ndefault_cluster: amb\n",
-        env.api.url(),
-        idp.issuer()
-    ));
+    env.write_oidc(&idp.issuer());
     let tokens = env.dir.path().join(".config/acp/tokens");
     std::fs::create_dir_all(&tokens).unwrap();
     for d in [env.dir.path().join(".config"), env.dir.path().join(".config/acp"), tokens.clone()] {
@@ -75,7 +52,7 @@ fn two_processes_renewing_one_login_spend_its_refresh_token_once_and_both_work()
                        "refresh_token": SEED, "expires_at": 1});
     std::fs::write(tokens.join("amb.json"), login.to_string()).unwrap();
     chmod(&tokens.join("amb.json"), 0o600);
-    let (mut a, mut b) = (spawn(&env, &[]), spawn(&env, &[]));
+    let (mut a, mut b) = (env.spawn_with(&[]), env.spawn_with(&[]));
     let answers = list_at_once(&mut [&mut a, &mut b]);
     for answer in &answers {
         assert_eq!(answer["result"]["isError"], json!(false), "{answer}");
@@ -118,7 +95,7 @@ fn acpctl_renewal_writes_through_our_link_keeps_its_mode_and_a_change_made_meanw
          token_from: acpctl\ndefault_cluster: amb\n",
         env.api.url()
     ));
-    let mut s = spawn(&env, &[("AMBIENT_CONFIG", link.to_str().unwrap())]);
+    let mut s = env.spawn_with(&[("AMBIENT_CONFIG", link.to_str().unwrap())]);
     s.send_json(&json!({"jsonrpc": "2.0", "id": 900, "method": "tools/call",
                         "params": {"name": "acp_list_sessions", "arguments": {}}}));
     // While the provider answers, acpctl changes its file (as `acpctl config set` would).

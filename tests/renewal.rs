@@ -14,32 +14,10 @@ fn logged_in() -> (AmbientEnv, FakeIdp, Server) {
     let env = AmbientEnv::new();
     let idp = FakeIdp::start();
     idp.on_issue(env.api.token_acceptor());
-    env.write(&format!(
-        "clusters:\n  amb:\n    api: ambient\n    server: \"{}\"\n    default_project: team-a\n    oidc:\n      issuer: \"{}\"\n      client_id: ocm-cli\ndefault_cluster: amb\n",
-        env.api.url(),
-        idp.issuer()
-    ));
-    let mut cmd = bin_command();
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", env.dir.path())
-        .env("ACP_CLUSTER_CONFIG", env.dir.path().join("clusters.yaml"))
-        .env("RUST_LOG", "debug")
-        .current_dir(env.dir.path());
-    let out = cmd.arg("login").arg("amb").stdin(Stdio::null()).output().unwrap();
+    env.write_oidc(&idp.issuer());
+    let out = env.command().args(["login", "amb"]).stdin(Stdio::null()).output().unwrap();
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
-    let mut cmd = bin_command();
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", env.dir.path())
-        .env("ACP_CLUSTER_CONFIG", env.dir.path().join("clusters.yaml"))
-        .env("RUST_LOG", "debug")
-        .current_dir(env.dir.path())
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut s = Server::start(cmd);
-    s.initialize();
+    let s = env.spawn();
     (env, idp, s)
 }
 

@@ -64,12 +64,7 @@ fn now() -> i64 {
 /// Cluster `amb` logging in at `p`, with a stored login holding a refresh token and `extra`.
 fn setup(p: &Provider, extra: Value) -> AmbientEnv {
     let env = AmbientEnv::new();
-    env.write(&format!(
-        "clusters:\n  amb:\n    api: ambient\n    server: \"{}\"\n    default_project: team-a\n    oidc:\n      \
-         issuer: \"{}\"\n      client_id: ocm-cli\ndefault_cluster: amb\n",
-        env.api.url(),
-        p.issuer()
-    ));
+    env.write_oidc(&p.issuer());
     let mut login = json!({"issuer": p.issuer(), "client_id": "ocm-cli", "grant": "interactive",
                            "refresh_token": "stored-refresh-Hh7Yt2Qp"});
     login.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());

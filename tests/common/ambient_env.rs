@@ -37,6 +37,29 @@ impl AmbientEnv {
         std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     }
 
+    /// clusters.yaml with the one cluster `amb` logging in at the identity provider `issuer`
+    /// (`oidc:`, client `ocm-cli`, no token).
+    pub fn write_oidc(&self, issuer: &str) {
+        self.write(&format!(
+            "clusters:\n  amb:\n    api: ambient\n    server: \"{}\"\n    default_project: team-a\n    oidc:\n      \
+             issuer: \"{issuer}\"\n      client_id: ocm-cli\ndefault_cluster: amb\n",
+            self.api.url()
+        ));
+    }
+
+    /// The binary with nothing of this process's environment but PATH: HOME and the working
+    /// directory are this env's, clusters.yaml is its own, logging at trace.
+    pub fn command(&self) -> std::process::Command {
+        let mut cmd = bin_command();
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("HOME", self.dir.path())
+            .env("ACP_CLUSTER_CONFIG", self.dir.path().join("clusters.yaml"))
+            .env("RUST_LOG", "trace")
+            .current_dir(self.dir.path());
+        cmd
+    }
+
     /// Started and initialized, logging at trace.
     pub fn spawn(&self) -> Server {
         self.spawn_with(&[])
@@ -44,14 +67,8 @@ impl AmbientEnv {
 
     /// [`AmbientEnv::spawn`] with these environment variables too.
     pub fn spawn_with(&self, vars: &[(&str, &str)]) -> Server {
-        let mut cmd = bin_command();
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", self.dir.path())
-            .env("ACP_CLUSTER_CONFIG", self.dir.path().join("clusters.yaml"))
-            .env("RUST_LOG", "trace")
-            .current_dir(self.dir.path())
-            .stdin(std::process::Stdio::piped())
+        let mut cmd = self.command();
+        cmd.stdin(std::process::Stdio::piped())
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped());
         cmd.envs(vars.iter().copied());
