@@ -98,3 +98,31 @@ fn a_transcript_of_16_mib_keeps_the_newest_messages_and_says_so() {
     assert_small(&s, "a 16 MiB transcript of 230,000 messages");
     finish(s);
 }
+
+/// An error answer is evidence too: 15 MiB of it, in any shape, is read for the few fields an
+/// error may carry and never held as a tree (a `[0,0,…]` body once took 504 MiB).
+#[test]
+fn an_error_answer_of_15_mib_is_read_for_its_fields_only() {
+    let zeros = format!("[{}0]", "0,".repeat(15 * MIB / 2));
+    let deep_field = format!(r#"{{"reason":{zeros},"code":"x"}}"#);
+    for (status, body) in [(409, zeros.clone()), (500, zeros), (409, deep_field)] {
+        let env = AmbientEnv::new();
+        env.api.fault_on(RouteMatch::new("GET", ROOT), Fault::Status(status, body), Times::Always);
+        let mut s = env.spawn_with(&[("RUST_LOG", "warn")]);
+        let r = s.call_tool("acp_list_sessions", json!({}));
+        assert!(r.is_error && r.text.len() < 2_000, "{:.300}", r.text);
+        assert!(r.text.contains(&status.to_string()), "{:.300}", r.text);
+        assert_small(&s, &format!("a {status} with a 15 MiB body"));
+        finish(s);
+    }
+    // A gateway's error answer the same way.
+    let gw = TestEnv::new();
+    gw.write_default_config();
+    gw.gateway.push_fault(Fault::Status(400, format!("[{}0]", "0,".repeat(15 * MIB / 2))));
+    let mut s = gw.spawn();
+    s.initialize();
+    let r = s.call_tool("acp_list_sessions", json!({}));
+    assert!(r.is_error && r.text.contains("The gateway answered 400: \"[0,0,0"), "{:.300}", r.text);
+    assert_small(&s, "a gateway 400 with a 15 MiB body");
+    finish(s);
+}

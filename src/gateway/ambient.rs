@@ -16,7 +16,8 @@ use super::{
     Answer, ApiError, Backend, Capabilities, IdSyntax, Message, MessageList, NewSession, Op, OpKind, Repo, Request,
     Session, SessionList, SessionPatch, Target, same_session, shown,
 };
-use crate::validate::{clip, is_ksuid, quote};
+use super::{ErrorBody, body_text};
+use crate::validate::{is_ksuid, quote};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashSet};
@@ -414,25 +415,20 @@ fn projects_path(page: usize) -> String {
 /// Read an error answer the way this server writes them (§12.8): a trex body (`reason`,
 /// `code`), the router's own 404 shape, RBAC bodies (`reason` only), or text.
 fn error_from(t: &Target, method: &'static str, path: &str, reply: &Reply) -> ApiError {
-    let text = String::from_utf8_lossy(&reply.body);
-    let json: Option<Value> = serde_json::from_slice(&reply.body).ok();
-    let field = |k: &str| json.as_ref().and_then(|j| j.get(k)).and_then(Value::as_str).map(|s| clip(s, shown::ERROR));
+    let body = ErrorBody::of(&reply.body);
     // An unknown route answers 404 with `"type":"Error"` and `"id":"404"`: not a missing session.
-    if reply.status == 404 && field("type").as_deref() == Some("Error") && field("id").as_deref() == Some("404") {
+    if reply.status == 404 && body.kind.as_deref() == Some("Error") && body.id.as_deref() == Some("404") {
         return ApiError::RouteNotServed { method, path: path.to_string() };
     }
-    let message = match (field("reason"), field("code")) {
+    let message = match (&body.reason, &body.code) {
         (Some(reason), Some(code)) => format!("{reason} ({code})"),
-        (Some(reason), None) => reason,
-        _ => match text.trim() {
-            "" => "no details given".to_string(),
-            other => quote(other),
-        },
+        (Some(reason), None) => reason.clone(),
+        _ => body_text(&reply.body),
     };
     match reply.status {
         401 => ApiError::Unauthorized { message, source: t.token_source, cluster: t.cluster.to_string(), after: None },
         // The phase is read from the reason alone, never from the code appended to it.
-        409 => ApiError::conflict(&field("reason").unwrap_or(message)),
+        409 => ApiError::conflict(&body.reason.unwrap_or(message)),
         status => ApiError::Status { status, message },
     }
 }

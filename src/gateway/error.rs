@@ -1,7 +1,9 @@
 //! Every way a call can fail, each with a message an LLM can act on.
 
+use super::shown;
 use crate::credentials::TokenSource;
 use crate::validate::quote;
+use serde::Deserialize;
 use std::fmt;
 
 #[derive(Debug, Clone, PartialEq)]
@@ -411,5 +413,39 @@ mod tests {
             none.to_string().starts_with("the gateway returns no labels with sessions and ignores a label selector")
         );
         assert!(!none.is_not_found());
+    }
+}
+
+/// What an error answer of either API may say, and nothing more: its text fields, each cut as
+/// it is read. A body of another shape (up to 16 MiB of it) is never held as a tree.
+#[derive(Debug, Default, Deserialize)]
+pub(super) struct ErrorBody {
+    #[serde(default, deserialize_with = "shown::error_text")]
+    pub error: Option<String>,
+    #[serde(default, deserialize_with = "shown::error_text")]
+    pub reason: Option<String>,
+    #[serde(default, deserialize_with = "shown::error_text")]
+    pub code: Option<String>,
+    #[serde(default, rename = "type", deserialize_with = "shown::error_text")]
+    pub kind: Option<String>,
+    #[serde(default, deserialize_with = "shown::error_text")]
+    pub id: Option<String>,
+    #[serde(default, deserialize_with = "shown::error_text")]
+    pub retry_after: Option<String>,
+}
+
+impl ErrorBody {
+    /// The fields of `body`, none when it is not a JSON object.
+    pub fn of(body: &[u8]) -> ErrorBody {
+        serde_json::from_slice(body).unwrap_or_default()
+    }
+}
+
+/// The start of a body that is not JSON, quoted: at most 4 KiB of it is looked at.
+pub(super) fn body_text(body: &[u8]) -> String {
+    let head = String::from_utf8_lossy(&body[..body.len().min(4096)]);
+    match head.trim() {
+        "" => "no details given".to_string(),
+        other => quote(other),
     }
 }

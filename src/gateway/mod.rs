@@ -26,6 +26,7 @@ pub use domain::{
     SessionPatch, shown,
 };
 pub use error::{ApiError, Renewal};
+use error::{ErrorBody, body_text};
 
 use crate::credentials::{Secret, TlsProfile, TokenSource};
 use crate::deadline::Deadline;

@@ -5,6 +5,7 @@ use super::{
     Answer, ApiError, Backend, Capabilities, IdSyntax, NewSession, Op, OpKind, Request, Session, SessionList, Target,
     shown,
 };
+use super::{ErrorBody, body_text};
 use crate::validate::{clip, quote};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -239,19 +240,14 @@ pub(super) fn bad_body(reply: &Reply, what: &str, e: &serde_json::Error) -> ApiE
 
 /// Read an error answer the way the gateway writes them (docs/public-api.md §8, §9).
 fn error_from(t: &Target, method: &'static str, path: &str, reply: &Reply) -> ApiError {
-    let text = String::from_utf8_lossy(&reply.body);
-    if reply.status == 404 && text.trim() == "404 page not found" {
+    if reply.status == 404 && reply.body.trim_ascii() == b"404 page not found" {
         return ApiError::RouteNotServed { method, path: path.to_string() };
     }
-    let json: Option<Value> = serde_json::from_slice(&reply.body).ok();
-    let field = |k: &str| json.as_ref().and_then(|j| j.get(k)).and_then(Value::as_str).map(|s| clip(s, shown::ERROR));
-    let message = field("error").unwrap_or_else(|| match text.trim() {
-        "" => "no details given".to_string(),
-        other => quote(other),
-    });
+    let body = ErrorBody::of(&reply.body);
+    let message = body.error.unwrap_or_else(|| body_text(&reply.body));
     match reply.status {
         401 => ApiError::Unauthorized { message, source: t.token_source, cluster: t.cluster.to_string(), after: None },
-        429 => ApiError::RateLimited { retry_after: field("retry_after") },
+        429 => ApiError::RateLimited { retry_after: body.retry_after },
         status => ApiError::Status { status, message },
     }
 }
@@ -266,7 +262,7 @@ fn parse_go_duration(s: &str) -> Option<Duration> {
         return None;
     };
     let v: f64 = num.parse().ok().filter(|v: &f64| v.is_finite() && *v >= 0.0)?;
-    Some(Duration::from_secs_f64(v * unit_secs))
+    Duration::try_from_secs_f64(v * unit_secs).ok()
 }
 
 #[cfg(test)]
@@ -303,5 +299,7 @@ mod tests {
         assert_eq!(parse_go_duration("1.5s"), Some(Duration::from_millis(1500)));
         assert_eq!(parse_go_duration("soon"), None);
         assert_eq!(parse_go_duration("-1s"), None);
+        // Too long for a Duration: no answer, not a panic.
+        assert_eq!(parse_go_duration("1e300s"), None);
     }
 }
