@@ -276,6 +276,41 @@ fn a_panicking_tool_call_is_contained() {
     assert_eq!(ask(&mut s, req(2, "ping", json!({})))["result"], json!({}));
 }
 
+/// A call that panics leaves no state behind: the next call gets a deadline of its own, not
+/// the one of the call that panicked (which had passed, so every later call timed out).
+#[test]
+fn a_panic_does_not_leave_its_deadline_to_the_next_call() {
+    struct Once {
+        panicked: bool,
+        inner: MemoryApi,
+    }
+    impl Backend for Once {
+        fn capabilities(&self) -> &'static Capabilities {
+            self.inner.capabilities()
+        }
+        fn plan(&self, t: &Target, op: &Op) -> Option<Request> {
+            self.inner.plan(t, op)
+        }
+        fn execute(&mut self, t: &Target, op: &Op) -> Result<Answer, ApiError> {
+            if !std::mem::replace(&mut self.panicked, true) {
+                panic!("boom");
+            }
+            match t.deadline.passed() {
+                true => Err(ApiError::Timeout { secs: t.deadline.given_secs() }),
+                false => self.inner.execute(t, op),
+            }
+        }
+    }
+    let yaml = CONFIG.replace("default_project: team-a\n", "default_project: team-a\n    timeout_seconds: 1\n");
+    let backend = Once { panicked: false, inner: MemoryApi::default() };
+    let mut s = Server::new(Context::with_config(config::parse(&yaml, None).unwrap(), Box::new(backend)));
+    let r = ask(&mut s, req(1, "tools/call", json!({"name": "acp_list_sessions"})));
+    assert!(r["result"]["content"][0]["text"].as_str().unwrap().starts_with("Internal error in acp_list_sessions"));
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let r = ask(&mut s, req(2, "tools/call", json!({"name": "acp_list_sessions"})));
+    assert_eq!(r["result"]["isError"], json!(false), "{r}");
+}
+
 #[test]
 fn initialize_is_not_a_2026_07_28_method() {
     let mut s = initialized("2024-11-05");

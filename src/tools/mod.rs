@@ -223,6 +223,8 @@ pub enum ToolError {
     /// The API call failed: context ("Failed to delete session 'x'"), the error, advice to
     /// append (empty when there is none), and what the API is called ([`Target::api`]).
     Api(String, ApiError, &'static str, &'static str),
+    /// The tool panicked (a bug of ours, logged): the name of the tool.
+    Panicked(&'static str),
 }
 
 impl ToolError {
@@ -237,6 +239,11 @@ impl std::fmt::Display for ToolError {
             ToolError::Invalid(m) => write!(f, "Invalid argument: {}. Nothing was sent.", m.0.trim_end_matches('.')),
             ToolError::Config(m) | ToolError::Refused(m) => f.write_str(m),
             ToolError::Api(context, e, hint, api) => write!(f, "{context}: {}{hint}", e.describe(api)),
+            ToolError::Panicked(tool) => write!(
+                f,
+                "Internal error in {tool}; it has been logged. Other calls are not affected. Whether it changed \
+                 anything before it failed is not known: read before repeating it."
+            ),
         }
     }
 }
@@ -253,12 +260,15 @@ pub fn call(ctx: &mut Context, tool: &dyn AnyTool, arguments: &Value) -> Output 
     let (audit, result) = match record::begin(ctx, tool, arguments) {
         Ok(audit) => (
             audit,
-            match ctx.refuses(tool) {
+            // Caught here too, not only by the server, so that the call's state is restored
+            // and its audit record written whatever happens inside it.
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| match ctx.refuses(tool) {
                 Some(why) => Err(ToolError::Refused(why)),
                 None => params::parse(tool.params(), arguments)
                     .map_err(ToolError::Invalid)
                     .and_then(|args| tool.run(ctx, &args)),
-            },
+            }))
+            .unwrap_or(Err(ToolError::Panicked(name))),
         ),
         Err(refused) => (None, Err(refused)),
     };
@@ -278,6 +288,7 @@ pub fn call(ctx: &mut Context, tool: &dyn AnyTool, arguments: &Value) -> Output 
                 ToolError::Api(..) => log::warn!("api_request_failed tool={name} error={e}"),
                 ToolError::Config(_) => log::error!("config_error tool={name} error={e}"),
                 ToolError::Refused(_) => log::warn!("tool_refused tool={name} error={e}"),
+                ToolError::Panicked(_) => log::error!("tool_unexpected_error tool={name}: the tool panicked"),
             }
             Output::failure(e.to_string())
         }

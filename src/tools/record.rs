@@ -118,7 +118,9 @@ impl Pending {
                 | ToolError::Api(_, ApiError::BudgetSpent { .. }, ..)),
             ) => (Outcome::Refused, first_line(&e.to_string()), None),
             Err(e @ ToolError::Api(_, api, ..)) => (Outcome::Error, first_line(&e.to_string()), api.status()),
-            Err(e @ ToolError::Config(_)) => (Outcome::Error, first_line(&e.to_string()), None),
+            Err(e @ (ToolError::Config(_) | ToolError::Panicked(_))) => {
+                (Outcome::Error, first_line(&e.to_string()), None)
+            }
         };
         r.status = r.status.or(ctx.take_status());
         // A by-label call names no session: the ones it matched are its targets.
