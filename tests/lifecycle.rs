@@ -48,10 +48,16 @@ fn stopping_a_stopped_session_names_the_phase_and_is_not_an_error() {
     assert_eq!(r.raw["structuredContent"]["status"], json!("stopped"));
     assert_eq!(phase(&env, &id), json!("Stopped"));
     assert_eq!(env.methods(), [format!("GET {ROOT}/{id}"), format!("POST {ROOT}/{id}/stop")]);
-    // No phase yet: the server's 409 says phase "", and so do we.
+    // No phase yet: the server's 409 says phase "". The session will still run, so that is
+    // no "nothing to stop": an error that says to wait for it.
     let fresh = env.session("team-a", "new");
     let r = s.call_tool("acp_stop_session", json!({"session": fresh}));
-    assert!(!r.is_error && r.text.contains("is not running (phase not set yet)"), "{}", r.text);
+    assert!(
+        r.is_error && r.text.contains("is not picked up yet (no phase): it can be stopped only from"),
+        "{}",
+        r.text
+    );
+    assert_eq!(r.raw["structuredContent"]["outcome"], json!("failed"));
     finish(s);
 }
 

@@ -139,7 +139,7 @@ pub fn one<D>(api: &mut dyn Backend, t: &Target, id: &str, dry_run: bool, action
         Ok(a) => item(action.done, a.status, None, a.note),
         Err(e) if e.is_not_found() => item("not_found", None, Some(not_found(t, id)), None),
         // Already where it was asked to go: an answer. Any other refusal is a failure.
-        Err(ApiError::WrongPhase { phase }) if phase.is_empty() || action.already.contains(&phase) => {
+        Err(ApiError::WrongPhase { phase }) if action.already.contains(&phase) => {
             let status = Some(phase.to_string()).filter(|p| !p.is_empty());
             item("skipped", status, Some(format!("{} ({})", action.state, phase_words(phase))), None)
         }

@@ -63,7 +63,7 @@ pub fn run_one(ctx: &mut Context, args: SessionChangeArgs, w: &Words) -> Result<
                 Ok(Output::new(false, text, &item(a.done, status)))
             }
             // The phase is ours (the backend read it); any other refusal is a failure below.
-            Err(ApiError::WrongPhase { phase }) if phase.is_empty() || a.already.contains(&phase) => {
+            Err(ApiError::WrongPhase { phase }) if a.already.contains(&phase) => {
                 let text =
                     format!("Session '{id}' is {} ({}); nothing to {}.", a.state, bulk::phase_words(phase), a.verb);
                 Ok(Output::new(false, text, &item("skipped", Some(phase.to_string()).filter(|p| !p.is_empty()))))
@@ -72,11 +72,15 @@ pub fn run_one(ctx: &mut Context, args: SessionChangeArgs, w: &Words) -> Result<
                 let text = format!(
                     "Session '{id}' is {}: it can be {} only from {}; nothing was done. Check its phase with \
                      acp_get_session (or wait with acp_wait_session) and try again.",
-                    bulk::capitalized(phase),
+                    match phase {
+                        // Not picked up yet: it will still run, so this is no "nothing to do".
+                        "" => "not picked up yet (no phase)".to_string(),
+                        p => bulk::capitalized(p),
+                    },
                     a.done,
                     w.from_text
                 );
-                Ok(Output::new(true, text, &item("failed", Some(phase.to_string()))))
+                Ok(Output::new(true, text, &item("failed", Some(phase.to_string()).filter(|p| !p.is_empty()))))
             }
             Err(e) => failed(t, id, format!("Failed to {} session '{id}'", a.verb), e),
         }
