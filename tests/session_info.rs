@@ -139,3 +139,27 @@ fn one_session_shows_model_times_labels_and_result_by_default_on_both_apis() {
     assert!(r.text.contains("  Model: claude-y\n") && r.text.contains("  Error: it broke\n"), "{}", r.text);
     finish(s);
 }
+
+/// Labels and repositories are cut last, and only as far as the answer budget needs: a session
+/// whose labels alone pass the budget still shows its status, times and error.
+#[test]
+fn labels_past_the_answer_budget_are_left_out_not_the_session() {
+    let env = AmbientEnv::new();
+    let labels: serde_json::Map<String, serde_json::Value> =
+        (0..150).map(|i| (format!("key-{i:03}"), json!("\u{1}".repeat(15)))).collect();
+    let labels = serde_json::Value::Object(labels).to_string();
+    assert!(labels.len() < 20_000, "{} characters: the server's text must be read whole", labels.len());
+    let id = env.api.add_session(
+        "team-a",
+        json!({"name": "n", "prompt": "x", "phase": "Failed", "labels": labels, "llm_model": "claude-z"}),
+    );
+    let mut s = env.spawn_with(&[("ACP_MAX_ANSWER_TOKENS", "1000")]);
+    let r = s.call_tool("acp_get_session", json!({"session": id}));
+    assert!(!r.is_error, "{:.400}", r.text);
+    assert!(r.text.contains("  Status: failed\n") && r.text.contains("  Model: claude-z\n"), "{:.400}", r.text);
+    assert!(r.text.contains("labels or repositories not shown: raise max_answer_tokens"), "{:.600}", r.text);
+    assert!(r.raw.to_string().len() <= 4_000, "{} bytes", r.raw.to_string().len());
+    let kept = r.raw["structuredContent"]["session"]["labels"].as_object().map_or(0, |m| m.len());
+    assert!(kept < 150, "{kept} labels kept");
+    finish(s);
+}

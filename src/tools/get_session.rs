@@ -125,23 +125,37 @@ fn concise(t: &Target, s: &Session, now: i64) -> Output {
 
 /// Every field; the task, result and error cut, longest first, until the answer fits.
 fn detailed(t: &Target, session: Session, budget: usize) -> Output {
-    let render = |s: Session| {
-        let mut text = heading(t, &s);
+    let render = |s: &Session, left_out: usize| {
+        let mut text = heading(t, s);
         if let Some(name) = &s.display_name {
             let _ = writeln!(text, "  Name: {name}");
         }
-        describe_with(&s, &mut text, usize::MAX);
-        let shown =
-            Shown { cluster: t.cluster.into(), project: t.project.into(), session: View::Detailed(Box::new(s)) };
-        Output::new(false, text, &shown)
+        describe_with(s, &mut text, usize::MAX);
+        if left_out > 0 {
+            let _ = writeln!(text, "  ({left_out} labels or repositories not shown: {REST})");
+        }
+        let view = View::Detailed(Box::new(s.clone()));
+        Output::new(false, text, &Shown { cluster: t.cluster.into(), project: t.project.into(), session: view })
     };
     let mut cap = page::longest_field(&session);
-    let mut out = render(session.clone());
+    let mut shown = session.clone();
+    let mut out = render(&shown, 0);
     while wire_len(&out) > room(budget) && cap > 200 {
         // Each field appears twice (text and structured content): shrink in proportion, by
         // one character at least, to 200 at least.
         cap = ((cap as u128 * room(budget) as u128 / wire_len(&out) as u128) as usize).clamp(200, cap - 1);
-        out = render(page::cut_fields(&session, cap, REST));
+        shown = page::cut_fields(&session, cap, REST);
+        out = render(&shown, 0);
+    }
+    // Then labels and repositories, an eighth of them at a time, last ones first: the status,
+    // times and error are what the answer is for.
+    let mut left_out = 0;
+    while wire_len(&out) > room(budget) && !(shown.labels.is_empty() && shown.repos.is_empty()) {
+        for _ in 0..(shown.labels.len() + shown.repos.len()).div_ceil(8) {
+            let dropped = shown.repos.pop().is_some() || shown.labels.pop_last().is_some();
+            left_out += usize::from(dropped);
+        }
+        out = render(&shown, left_out);
     }
     out
 }
