@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Benchmark mcp-acp: cold start, tools/list, acp_list_sessions (20 / 1 000 / 10 000 sessions)
-# against a stub gateway, peak RSS and CPU per call, each beside a floor measured the
-# same way in the same run. Prints a plain-text table; also saved under bench/out/.
+# Benchmark mcp-acp: cold start, tools/list, acp_list_sessions (20 sessions on a stub public-api
+# gateway, 1 000 in 10 pages on a stub ambient API server), peak RSS and CPU per call, each
+# beside a floor measured the same way in the same run. Prints a plain-text table; also saved
+# under bench/out/.
 #
 #   scripts/bench.sh                      build target/release/mcp-acp and measure it
 #   scripts/bench.sh --static             build the static musl binary (scripts/build-static.sh) and measure it
@@ -40,7 +41,7 @@ while [ $# -gt 0 ]; do
         --upstream) upstream="$2"; shift ;;
         --no-upstream) no_upstream=1 ;;
         --install-upstream) install_upstream=1 ;;
-        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) say "unknown option $1 (try --help)"; exit 2 ;;
         *) servers+=("$(cd "$(dirname "$1")" && pwd)/$(basename "$1")") ;;
     esac
