@@ -18,7 +18,7 @@
 # Options: --quick (about 5× fewer iterations, a smoke test), --strict (exit 1 when a target
 # is missed; by default a miss is reported and the exit status is 0), --framing length
 # (stub answers with Content-Length only; default: like Go, chunked above 2 KiB).
-# Takes 20-40 s per binary on 2 cores, plus the builds the first time (about 2 minutes).
+# Takes about 10 s per binary on 2 cores, plus the builds the first time (about 2 minutes).
 # What is measured and how to read the table: bench/README.md.
 set -euo pipefail
 
