@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Benchmark mcp-acp: cold start, tools/list, acp_list_sessions (20 / 1 000 / 10 000 sessions)
-# against a stub gateway, peak RSS and CPU per call, each beside a floor measured the
-# same way in the same run. Prints a plain-text table; also saved under bench/out/.
+# Benchmark mcp-acp: cold start, tools/list, acp_list_sessions (20 sessions on a stub public-api
+# gateway, 1 000 in 10 pages on a stub ambient API server), peak RSS and CPU per call, each
+# beside a floor measured the same way in the same run. Prints a plain-text table; also saved
+# under bench/out/.
 #
 #   scripts/bench.sh                      build target/release/mcp-acp and measure it
 #   scripts/bench.sh --static             build the static musl binary (scripts/build-static.sh) and measure it
@@ -17,7 +18,7 @@
 # Options: --quick (about 5× fewer iterations, a smoke test), --strict (exit 1 when a target
 # is missed; by default a miss is reported and the exit status is 0), --framing length
 # (stub answers with Content-Length only; default: like Go, chunked above 2 KiB).
-# Takes 20-40 s per binary on 2 cores, plus the builds the first time (about 2 minutes).
+# Takes about 10 s per binary on 2 cores, plus the builds the first time (about 2 minutes).
 # What is measured and how to read the table: bench/README.md.
 set -euo pipefail
 
@@ -40,7 +41,7 @@ while [ $# -gt 0 ]; do
         --upstream) upstream="$2"; shift ;;
         --no-upstream) no_upstream=1 ;;
         --install-upstream) install_upstream=1 ;;
-        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         -*) say "unknown option $1 (try --help)"; exit 2 ;;
         *) servers+=("$(cd "$(dirname "$1")" && pwd)/$(basename "$1")") ;;
     esac
