@@ -223,9 +223,12 @@ fn stored_login_line(cluster: &Cluster, env_fallback: bool, report: &mut Report)
         Some(_) => crate::oidc::Acpctl::load(&path).map(|a| a.is_some()),
         None => crate::oidc::StoredLogin::load(&path).map(|l| l.is_some_and(|l| l.refresh().is_some())),
     };
-    // With no login yet, where `mcp-acp login` would store one must be sound too.
+    // With no login yet, where `mcp-acp login` would store one must be sound too. A login
+    // there is renewed by writing it back: judged by the rules it is written by (the writer's
+    // own check: the directory holding it must be ours), not only those it is read by.
     let found = match (found, cluster.token_from) {
         (Ok(false), None) => crate::oidc::check_store_place(&path).map(|()| false),
+        (Ok(true), _) => crate::oidc::check_store_place(&path).map(|()| true),
         (found, _) => found,
     };
     match found {

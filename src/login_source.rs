@@ -44,8 +44,9 @@ pub trait LoginSource {
     /// [`LoginSource::token`] renews it from the stored login.
     fn forget(&mut self, cluster: &str);
 
-    /// Start the device flow for `cluster`, or poll the one under way once.
-    fn device_step(&mut self, cluster: &Cluster, now: i64) -> Result<DeviceStep, LoginFailed>;
+    /// Start the device flow for `cluster`, or poll the one under way once, within `deadline`
+    /// (the current tool call's: a flow outlives the call that started it, its deadline does not).
+    fn device_step(&mut self, cluster: &Cluster, now: i64, deadline: Deadline) -> Result<DeviceStep, LoginFailed>;
 
     /// A device flow for `cluster` is under way.
     fn pending(&self, cluster: &str) -> bool;

@@ -119,3 +119,52 @@ fn the_providers_error_with_our_state_ends_the_login() {
     assert!(idp.grants("authorization_code").is_empty());
     assert!(!env.dir.path().join(".config/acp/tokens/amb.json").exists());
 }
+
+/// A local process trickling one byte a second to the callback port does not hold the login
+/// up: its connection is answered 408 after a few seconds and the real callback, sent on
+/// another connection meanwhile, ends the login long before the trickler would have.
+#[test]
+fn a_connection_trickling_its_request_is_dropped_and_the_real_callback_gets_through() {
+    use std::time::{Duration, Instant};
+    let (env, idp) = setup();
+    let (mut child, lines, url) = start(&env, &idp);
+    let fields = form(url.split_once('?').unwrap().1);
+    let port = fields["redirect_uri"].strip_prefix("http://").unwrap().split('/').next().unwrap().to_string();
+    let began = Instant::now();
+    let trickler = std::thread::spawn(move || {
+        let mut tcp = std::net::TcpStream::connect(&port).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(1))).unwrap();
+        let (mut answer, mut buf) = (Vec::new(), [0u8; 512]);
+        for b in b"GET /callback?state=xxxxxxxx" {
+            if tcp.write_all(&[*b]).is_err() {
+                break;
+            }
+            // The second between two bytes, spent watching for an answer.
+            match tcp.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+                Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
+                Err(_) => break,
+            }
+            if began.elapsed() >= Duration::from_secs(15) {
+                break;
+            }
+        }
+        String::from_utf8_lossy(&answer).into_owned()
+    });
+    std::thread::sleep(Duration::from_secs(6));
+    let (status, location, _) = get(&url);
+    assert_eq!(status, 302);
+    let (status, _, body) = get(&location.unwrap());
+    assert_eq!((status, body.as_str()), (200, "Logged in to mcp-acp. You can close this tab."));
+    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
+    assert!(child.wait().unwrap().success(), "{rest:?}");
+    let took = began.elapsed();
+    assert!(took < Duration::from_secs(14), "the login waited for the trickler: {took:?}");
+    let log = rest.join("\n");
+    assert!(log.contains("Logged in to cluster amb as ada."), "{log}");
+    assert!(log.contains("did not send its request in time"), "{log}");
+    assert_eq!(idp.grants("authorization_code").len(), 1);
+    let answer = trickler.join().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 408 Request Timeout"), "{answer:?}");
+}

@@ -226,3 +226,81 @@ fn a_file_others_can_write_is_reported_with_everything_else_wrong_in_it() {
     assert_no_token_leak(&out);
     assert_no_token_leak(&String::from_utf8_lossy(&o.stderr));
 }
+
+/// A stored login the server can read but not write back (its directory is root's, not
+/// ours) is an error: renewal would fail. Our stored login and acpctl's file alike. Needs
+/// root, to set it up and to run the check as another user.
+#[test]
+fn a_stored_login_in_a_directory_that_is_not_ours_is_an_error() {
+    use std::os::unix::fs::{PermissionsExt, chown};
+    use std::os::unix::process::CommandExt;
+    if !is_root() {
+        println!("skipped: needs root to run check-config as another user beside a root-owned directory");
+        return;
+    }
+    const USER: u32 = 65534;
+    let dir = private_dir();
+    let (home, mode) = (dir.path(), |p: &Path, m: u32| std::fs::set_permissions(p, PermissionsExt::from_mode(m)));
+    let tokens = home.join(".config/acp/tokens");
+    let acpctl = home.join("acpctl");
+    std::fs::create_dir_all(&tokens).unwrap();
+    std::fs::create_dir(&acpctl).unwrap();
+    let login = format!(
+        "{{\"issuer\": \"https://sso.example.com/realms/acp\", \"client_id\": \"ocm-cli\", \"grant\": \"interactive\", \
+         \"refresh_token\": \"{TOKEN}\"}}"
+    );
+    std::fs::write(tokens.join("amb.json"), &login).unwrap();
+    let acpctl_file = format!(
+        "{{\"refresh_token\": \"{TOKEN}\", \"issuer_url\": \"https://sso.example.com/realms/acp\", \"client_id\": \
+         \"ocm-cli\"}}"
+    );
+    std::fs::write(acpctl.join("config.json"), acpctl_file).unwrap();
+    write(
+        home,
+        "clusters:\n  amb:\n    api: ambient\n    server: https://amb.example.com\n    default_project: team-a\n    \
+         oidc: {issuer: 'https://sso.example.com/realms/acp', client_id: ocm-cli}\n  ctl:\n    api: ambient\n    \
+         server: https://amb.example.com\n    default_project: team-a\n    token_from: acpctl\ndefault_cluster: amb\n",
+    );
+    // Everything the user's, but the two directories holding the logins: root's, 0755.
+    for p in [home, &home.join(".config"), &home.join(".config/acp"), &home.join("clusters.yaml")] {
+        chown(p, Some(USER), Some(USER)).unwrap();
+    }
+    for f in [tokens.join("amb.json"), acpctl.join("config.json")] {
+        chown(&f, Some(USER), Some(USER)).unwrap();
+        mode(&f, 0o600).unwrap();
+    }
+    mode(&tokens, 0o755).unwrap();
+    mode(&acpctl, 0o755).unwrap();
+    let out = bin_command()
+        .arg("check-config")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("HOME", home)
+        .env("ACP_CLUSTER_CONFIG", home.join("clusters.yaml"))
+        .env("AMBIENT_CONFIG", acpctl.join("config.json"))
+        .uid(USER)
+        .gid(USER)
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(2), "{text}{}", String::from_utf8_lossy(&out.stderr));
+    let amb = (tokens.join("amb.json"), &tokens);
+    let ctl = (acpctl.join("config.json"), &acpctl);
+    for (cluster, (file, place)) in [("amb", amb), ("ctl", ctl)] {
+        let want = format!(
+            "error: cluster '{cluster}': Refusing to use the stored login {}: its directory {} is owned by uid 0, \
+             not by you (uid {USER}), so this server cannot write the file there. Fix it with: chown {USER} {}",
+            file.display(),
+            place.display(),
+            place.display()
+        );
+        assert!(text.contains(&want), "{want}\n{text}");
+    }
+    assert!(text.contains("token: a stored OIDC login: unusable"), "{text}");
+    assert!(text.contains("token: acpctl's stored login: unusable"), "{text}");
+    assert_no_token_leak(&text);
+}
+
+fn is_root() -> bool {
+    std::fs::metadata("/proc/self").map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0).unwrap_or(false)
+}

@@ -391,6 +391,31 @@ fn acp_login_without_a_token_runs_the_device_flow_over_two_calls() {
     no_tokens_in(&format!("{}{}", f.stdout, f.stderr), &idp, &[]);
 }
 
+/// The second acp_login of a device flow polls within its own call's deadline, not the first
+/// call's: with `timeout_seconds: 1` and the user confirming a few seconds later, it logs in.
+#[test]
+fn acp_login_finishes_a_device_flow_within_its_own_calls_deadline() {
+    let (env, idp) = setup();
+    env.write(&yaml(&env, &idp, "    timeout_seconds: 1\n"));
+    let mut s = spawn(&env, &[]);
+    let r = s.call_tool("acp_login", json!({"cluster": "amb"}));
+    assert!(!r.is_error && r.raw["structuredContent"]["device"]["user_code"].is_string(), "{}", r.text);
+    assert!(idp.grants(common::idp::DEVICE_GRANT).is_empty(), "the first call only starts the flow");
+    // The first call's deadline is long past when the user confirms and the second call comes.
+    std::thread::sleep(Duration::from_millis(2500));
+    idp.script_device(&[]);
+    let r = s.call_tool("acp_login", json!({"cluster": "amb"}));
+    assert!(!r.is_error, "{}", r.text);
+    assert!(r.text.starts_with("Authentication successful"), "{}", r.text);
+    assert!(!r.text.contains("time ran out"), "{}", r.text);
+    assert_eq!(idp.grants(common::idp::DEVICE_GRANT).len(), 1, "one poll, answered with the tokens");
+    assert!(store(&env).exists());
+    let who = s.call_tool("acp_whoami", json!({}));
+    assert_eq!(who.raw["structuredContent"]["token_source"], json!("oidc"), "{}", who.text);
+    let f = s.close();
+    no_tokens_in(&format!("{}{}", f.stdout, f.stderr), &idp, &[]);
+}
+
 /// GET `url` (http://127.0.0.1:port/...) and return the status and Location.
 fn get(url: &str) -> (u16, Option<String>) {
     let rest = url.strip_prefix("http://").unwrap();

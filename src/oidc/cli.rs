@@ -3,7 +3,7 @@
 
 use super::flows::{self, DeviceLogin};
 use super::pkce::{BROWSER_WAIT, BrowserLogin};
-use super::provider::{HOW_TO_ADD, Logins, SECRET_ENV, client_secret, device_failure, save_interactive};
+use super::provider::{HOW_TO_ADD, IDP_TIMEOUT, Logins, SECRET_ENV, client_secret, device_failure, save_interactive};
 use super::store::{self, Grant, StoredLogin, store_path};
 use super::{OidcError, Tokens};
 use crate::config::{self, Cluster};
@@ -192,7 +192,7 @@ fn login(cluster: &Cluster, mode: Mode) -> Result<(), LoginFailed> {
                 expires_at: None,
             };
             super::provider::update(&mut login, &tokens);
-            super::provider::save_new(&path, &login).map_err(failed)?;
+            super::provider::save_new(&path, &login, IDP_TIMEOUT).map_err(failed)?;
             let from = match &file {
                 Some(f) => format!("the secret file {}", f.display()),
                 None => format!("{SECRET_ENV} (set it for the server too)"),
@@ -205,7 +205,7 @@ fn login(cluster: &Cluster, mode: Mode) -> Result<(), LoginFailed> {
             return Ok(());
         }
     };
-    let path = save_interactive(name, oidc, &tokens).map_err(failed)?;
+    let path = save_interactive(name, oidc, &tokens, IDP_TIMEOUT).map_err(failed)?;
     eprintln!(
         "\nLogged in to cluster {name} as {}. The login is stored in {} (mode 0600); the server renews its \
          access token from it. `mcp-acp logout {name}` deletes it.",

@@ -7,12 +7,14 @@ use super::OidcError;
 use super::client::form_encode;
 use crate::base64::encode_url;
 use crate::credentials::Secret;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 /// How long we wait for the browser to come back.
 pub const BROWSER_WAIT: Duration = Duration::from_secs(300);
+/// The longest one connection to the callback may take to send its request.
+const REQUEST_TIME: Duration = Duration::from_secs(5);
 
 pub fn random(n: usize) -> Result<Vec<u8>, OidcError> {
     let mut buf = vec![0u8; n];
@@ -80,7 +82,10 @@ impl BrowserLogin {
                 }
                 Err(e) => return Err(OidcError::Setup(format!("the loopback listener failed ({e})"))),
             };
-            if let Some(result) = self.answer(stream) {
+            // Each connection has until a fixed time, never past the wait's: one that trickles
+            // its request is dropped then, and the wait goes on.
+            let until = deadline.min(Instant::now() + REQUEST_TIME);
+            if let Some(result) = self.answer(stream, until) {
                 return result;
             }
         }
@@ -89,16 +94,23 @@ impl BrowserLogin {
     /// One request to the listener: `None` if it is not the answer to this login (a favicon, a
     /// probe, or a callback without our `state`: another local user's code must not log us in
     /// as them), and the wait goes on. With our `state`, the provider's answer ends the login.
-    fn answer(&self, mut stream: TcpStream) -> Option<Result<Secret, OidcError>> {
+    /// The request must be in by `until`: past it, the connection is answered 408 and dropped.
+    fn answer(&self, mut stream: TcpStream, until: Instant) -> Option<Result<Secret, OidcError>> {
         let _ = stream.set_nonblocking(false);
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
-        let mut line = String::new();
-        let mut reader = BufReader::new(std::io::Read::take(stream.try_clone().ok()?, 16 * 1024));
-        reader.read_line(&mut line).ok()?;
-        let mut header = String::new();
-        while reader.read_line(&mut header).ok()? > 2 {
-            header.clear();
-        }
+        let _ = stream.set_write_timeout(Some(Duration::from_secs(1)));
+        let head = {
+            let mut reader = BufReader::new(Until { stream: &stream, until }.take(16 * 1024));
+            read_head(&mut reader)
+        };
+        let line = match head {
+            Ok(line) => line,
+            Err(e) if matches!(e.kind(), ErrorKind::TimedOut | ErrorKind::WouldBlock) => {
+                log::warn!("dropped a connection to the login's callback that did not send its request in time");
+                reply(&mut stream, "408 Request Timeout", "The request took too long.");
+                return None;
+            }
+            Err(_) => return None,
+        };
         let target = line.split(' ').nth(1).unwrap_or_default();
         let (path, query) = target.split_once('?').unwrap_or((target, ""));
         if path != "/callback" {
@@ -127,6 +139,36 @@ impl BrowserLogin {
         reply(&mut stream, "200 OK", body);
         Some(result)
     }
+}
+
+/// A connection read only until `until`: each read waits at most what is left of it, and none
+/// starts once it is gone (a peer sending a byte now and then does not keep it open).
+struct Until<'a> {
+    stream: &'a TcpStream,
+    until: Instant,
+}
+
+impl Read for Until<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let left = self.until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(ErrorKind::TimedOut.into());
+        }
+        self.stream.set_read_timeout(Some(left))?;
+        let mut stream = self.stream;
+        stream.read(buf)
+    }
+}
+
+/// The request line, its headers read past (to the blank line, or the end of what may be read).
+fn read_head(reader: &mut impl BufRead) -> std::io::Result<String> {
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let mut header = String::new();
+    while reader.read_line(&mut header)? > 2 {
+        header.clear();
+    }
+    Ok(line)
 }
 
 fn reply(stream: &mut TcpStream, status: &str, body: &str) {

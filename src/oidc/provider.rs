@@ -182,8 +182,9 @@ pub fn update(login: &mut StoredLogin, tokens: &Tokens) {
     }
 }
 
-/// Store the tokens of an interactive login (device code, browser) for `cluster`.
-pub fn save_interactive(cluster: &str, oidc: &Oidc, tokens: &Tokens) -> Result<PathBuf, OidcError> {
+/// Store the tokens of an interactive login (device code, browser) for `cluster`, waiting at
+/// most `wait` for another process holding the login's lock.
+pub fn save_interactive(cluster: &str, oidc: &Oidc, tokens: &Tokens, wait: Duration) -> Result<PathBuf, OidcError> {
     let path = store_path(cluster)?;
     let mut login = StoredLogin {
         issuer: oidc.issuer.base(),
@@ -199,14 +200,15 @@ pub fn save_interactive(cluster: &str, oidc: &Oidc, tokens: &Tokens) -> Result<P
             "the identity provider gave no refresh token: the login for {cluster} ends when its access token does"
         );
     }
-    save_new(&path, &login)?;
+    save_new(&path, &login, wait)?;
     Ok(path)
 }
 
 /// Store a new login under its lock: a server renewing the old one meanwhile does not write
-/// the old one back over it.
-pub fn save_new(path: &Path, login: &StoredLogin) -> Result<(), OidcError> {
-    let _lock = LoginLock::take(path, IDP_TIMEOUT)?;
+/// the old one back over it. Waits at most `wait` for the lock (in a tool call, what is left
+/// of it).
+pub fn save_new(path: &Path, login: &StoredLogin, wait: Duration) -> Result<(), OidcError> {
+    let _lock = LoginLock::take(path, wait)?;
     login.save(path)
 }
 
@@ -291,7 +293,9 @@ impl LoginSource for Logins {
         self.pending.iter().any(|(c, _)| c == cluster)
     }
 
-    fn device_step(&mut self, cluster: &Cluster, now: i64) -> Result<DeviceStep, LoginFailed> {
+    fn device_step(&mut self, cluster: &Cluster, now: i64, deadline: Deadline) -> Result<DeviceStep, LoginFailed> {
+        // This call's deadline, not the one of the call that started the flow (long passed).
+        self.deadline = Some(deadline);
         let name = &cluster.name;
         let Some(oidc) = &cluster.oidc else {
             return Err(LoginFailed(format!(
@@ -324,7 +328,8 @@ impl LoginSource for Logins {
             Ok(None) => Ok(waiting(&self.pending[i].1, false)),
             Ok(Some(tokens)) => {
                 self.pending.remove(i);
-                save_interactive(name, oidc, &tokens).map_err(|e| LoginFailed(format!("Logged in, but {e}")))?;
+                save_interactive(name, oidc, &tokens, self.lock_wait())
+                    .map_err(|e| LoginFailed(format!("Logged in, but {e}")))?;
                 self.keep(name, &tokens.access, tokens.expires_at, TokenSource::StoredLogin);
                 Ok(DeviceStep::Done)
             }

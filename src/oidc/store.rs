@@ -121,7 +121,8 @@ fn file_error(e: secure_file::FileError) -> OidcError {
 
 /// Whether a login can be stored at `path` by the rules the server reads it with (no
 /// directory on its way others can write, no link of theirs), and in a directory of ours;
-/// nothing is made. For `mcp-acp login`, before the identity provider is asked.
+/// nothing is made. For `mcp-acp login`, before the identity provider is asked, and for
+/// `check-config`, on a login the server will write back when it renews it.
 pub fn check_place(path: &Path) -> Result<(), OidcError> {
     secure_file::place_to_replace(path, FileKind::Tokens, false).map(|_| ()).map_err(file_error)
 }

@@ -180,8 +180,10 @@ impl Context {
         let Some(cluster) = config.cluster(name).cloned() else {
             return Err(ToolError::Config(format!("cluster '{name}' is not configured")));
         };
+        // The current call's deadline: a flow started by an earlier call is polled within this one.
+        let deadline = self.deadline_for(cluster.timeout);
         match self.login_source.as_mut() {
-            Some(source) => source.device_step(&cluster, now).map_err(|e| ToolError::Refused(e.0)),
+            Some(source) => source.device_step(&cluster, now, deadline).map_err(|e| ToolError::Refused(e.0)),
             None => Err(ToolError::Config("this build cannot log in to an identity provider".into())),
         }
     }
@@ -190,6 +192,11 @@ impl Context {
     /// `check-config --online`), or clear the bound.
     pub fn set_deadline(&mut self, deadline: Option<Deadline>) {
         self.deadline = deadline;
+    }
+
+    /// What is left of the bound in force, if one is set.
+    pub(super) fn time_left(&self) -> Option<Duration> {
+        self.deadline.map(|d| d.left())
     }
 
     /// The bound in force, else `timeout` from now (which, in a tool call, becomes the bound

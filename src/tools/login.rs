@@ -50,8 +50,11 @@ struct Device {
     expires_in: u64,
 }
 
-/// How long one acp_login call waits for the user to confirm a device login.
+/// How long one acp_login call waits for the user to confirm a device login (at most: no
+/// longer than the call's own deadline).
 const DEVICE_WAIT: std::time::Duration = std::time::Duration::from_secs(90);
+/// Between two polls of a device login within one call.
+const PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl Tool for Login {
     const NAME: &'static str = "acp_login";
@@ -173,7 +176,8 @@ pub fn check_cluster(ctx: &mut Context, name: &str, hint: &'static str) -> Resul
 
 /// The device flow of `name`: `Some` while the user has yet to confirm (the URL and code to
 /// show them), `None` once the login is stored (the caller then checks it like any token).
-/// A call after the first waits up to [`DEVICE_WAIT`], telling progress, before it answers.
+/// A call after the first waits up to [`DEVICE_WAIT`] (within the call's deadline), telling
+/// progress, before it answers.
 fn device_login(ctx: &mut Context, name: &str, api: &'static str, server: &str) -> Result<Option<Output>, ToolError> {
     let started = std::time::Instant::now();
     loop {
@@ -183,7 +187,10 @@ fn device_login(ctx: &mut Context, name: &str, api: &'static str, server: &str) 
             return Ok(None);
         };
         let waited = started.elapsed();
-        if first || waited >= DEVICE_WAIT {
+        // The wait ends before the call's deadline does: a poll past it would fail, and the
+        // flow under way with it.
+        let out_of_time = ctx.time_left().is_some_and(|left| left <= PAUSE);
+        if first || waited >= DEVICE_WAIT || out_of_time {
             let open =
                 complete.as_deref().map(|c| format!(" (or {c}, which has the code filled in)")).unwrap_or_default();
             let text = format!(
@@ -206,7 +213,7 @@ fn device_login(ctx: &mut Context, name: &str, api: &'static str, server: &str) 
         }
         let message = format!("waiting for the user to enter {user_code} at {verification_uri}");
         ctx.report_progress(waited.as_secs() as usize, DEVICE_WAIT.as_secs() as usize, message);
-        match ctx.pause(std::time::Duration::from_secs(1)) {
+        match ctx.pause(PAUSE) {
             Wake::Elapsed => {}
             Wake::Cancelled | Wake::Closed => {
                 return Err(ToolError::Refused(format!(
