@@ -7,6 +7,7 @@
 mod common;
 
 use common::idp::form;
+use common::raw::get_url;
 use common::*;
 use std::io::{BufRead, BufReader, Lines, Read, Write};
 use std::process::{Child, ChildStderr, Stdio};
@@ -40,20 +41,6 @@ fn start(env: &AmbientEnv, idp: &FakeIdp) -> (Child, Lines<BufReader<ChildStderr
     (child, lines, url)
 }
 
-/// GET `url` (http://127.0.0.1:port/...): the status, the Location, the body.
-fn get(url: &str) -> (u16, Option<String>, String) {
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_at(rest.find('/').unwrap());
-    let mut tcp = std::net::TcpStream::connect(host).unwrap();
-    write!(tcp, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
-    let mut text = String::new();
-    tcp.read_to_string(&mut text).unwrap();
-    let status = text.split(' ').nth(1).unwrap().parse().unwrap();
-    let location = text.lines().find_map(|l| l.strip_prefix("Location: ").map(str::to_string));
-    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
-    (status, location, body)
-}
-
 #[test]
 fn a_callback_without_this_logins_state_is_refused_and_the_login_waits_for_the_right_one() {
     let (env, idp) = setup();
@@ -72,17 +59,17 @@ fn a_callback_without_this_logins_state_is_refused_and_the_login_waits_for_the_r
         format!("{callback}?state=&code=stolen-code-Qw3rTy"),
         callback.to_string(),
     ] {
-        let (status, _, body) = get(&attack);
+        let (status, _, body) = get_url(&attack);
         assert_eq!(status, 400, "{attack} was not refused: {body}");
         assert!(body.contains("not the answer to the login under way"), "{body}");
     }
     assert!(child.try_wait().unwrap().is_none(), "a refused callback ended the login");
     // Now the real browser: the provider sends it back with our state and its code.
-    let (status, location, _) = get(&url);
+    let (status, location, _) = get_url(&url);
     assert_eq!(status, 302);
     let location = location.unwrap();
     let code = form(location.split_once('?').unwrap().1)["code"].clone();
-    let (status, _, body) = get(&location);
+    let (status, _, body) = get_url(&location);
     assert_eq!((status, body.as_str()), (200, "Logged in to mcp-acp. You can close this tab."));
     let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
     assert!(child.wait().unwrap().success(), "{rest:?}");
@@ -109,9 +96,10 @@ fn the_providers_error_with_our_state_ends_the_login() {
     let (env, idp) = setup();
     let (mut child, lines, url) = start(&env, &idp);
     let fields = form(url.split_once('?').unwrap().1);
-    let (status, _, _) = get(&format!("{}?error=access_denied", fields["redirect_uri"]));
+    let (status, _, _) = get_url(&format!("{}?error=access_denied", fields["redirect_uri"]));
     assert_eq!(status, 400, "an error without our state is not the provider's");
-    let (status, _, body) = get(&format!("{}?error=access_denied&state={}", fields["redirect_uri"], fields["state"]));
+    let (status, _, body) =
+        get_url(&format!("{}?error=access_denied&state={}", fields["redirect_uri"], fields["state"]));
     assert_eq!((status, body.as_str()), (200, "The login failed; see the terminal."));
     let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
     assert!(!child.wait().unwrap().success(), "{rest:?}");
@@ -153,9 +141,9 @@ fn a_connection_trickling_its_request_is_dropped_and_the_real_callback_gets_thro
         String::from_utf8_lossy(&answer).into_owned()
     });
     std::thread::sleep(Duration::from_secs(6));
-    let (status, location, _) = get(&url);
+    let (status, location, _) = get_url(&url);
     assert_eq!(status, 302);
-    let (status, _, body) = get(&location.unwrap());
+    let (status, _, body) = get_url(&location.unwrap());
     assert_eq!((status, body.as_str()), (200, "Logged in to mcp-acp. You can close this tab."));
     let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
     assert!(child.wait().unwrap().success(), "{rest:?}");

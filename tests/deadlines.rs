@@ -51,19 +51,25 @@ fn slow_pages_share_one_deadline() {
     finish(s);
 }
 
-#[test]
-fn every_session_of_a_bulk_call_draws_on_the_same_deadline() {
-    let env = ambient_with_timeout(1);
+/// Three running sessions whose read-first each answers after `ms`.
+fn running_slow_to_read(env: &AmbientEnv, ms: u64) -> Vec<String> {
     let ids: Vec<String> = (0..3).map(|i| env.session("team-a", &format!("t{i}"))).collect();
     for id in &ids {
         env.api.set_phase(id, "Running");
         let body = env.api.session(id).unwrap().to_string();
         env.api.fault_on(
             RouteMatch::new("GET", &format!("{ROOT}/{id}")),
-            slow(450, Fault::Status(200, body)),
+            slow(ms, Fault::Status(200, body)),
             Times::Once,
         );
     }
+    ids
+}
+
+#[test]
+fn every_session_of_a_bulk_call_draws_on_the_same_deadline() {
+    let env = ambient_with_timeout(1);
+    let ids = running_slow_to_read(&env, 450);
     let mut s = env.spawn();
     let r = s.call_tool("acp_bulk_stop_sessions", json!({"sessions": ids, "confirm": true}));
     assert!(r.is_error, "{}", r.text);
@@ -136,16 +142,7 @@ fn a_cancelled_list_reads_no_more_pages() {
 #[test]
 fn a_cancelled_bulk_call_stops_between_sessions() {
     let env = AmbientEnv::new();
-    let ids: Vec<String> = (0..3).map(|i| env.session("team-a", &format!("t{i}"))).collect();
-    for id in &ids {
-        env.api.set_phase(id, "Running");
-        let body = env.api.session(id).unwrap().to_string();
-        env.api.fault_on(
-            RouteMatch::new("GET", &format!("{ROOT}/{id}")),
-            slow(500, Fault::Status(200, body)),
-            Times::Once,
-        );
-    }
+    let ids = running_slow_to_read(&env, 500);
     let mut s = env.spawn();
     let args = json!({"sessions": ids, "confirm": true});
     let answer = cancelled_call(&mut s, "bulk-1", "acp_bulk_stop_sessions", args, Duration::from_millis(250));

@@ -65,9 +65,9 @@ fn switch(s: &mut Server, cluster: &str) {
     assert!(!r.is_error, "{}", r.text);
 }
 
-#[test]
-fn a_server_that_demands_a_client_certificate_gets_client_cert_and_key() {
-    let env = TestEnv::new();
+/// A server CA (trusted as `ca.pem`) and a client CA, with two client identities written beside
+/// clusters.yaml: `me.crt`/`me.key`, issued by the client CA, and `other.crt`/`other.key`, not.
+fn identities(env: &TestEnv) -> (Ca, Ca) {
     let (server_ca, client_ca) = (Ca::new("Server CA"), Ca::new("Client CA"));
     let dir = env.dir.path();
     write_mode(&dir.join("ca.pem"), &server_ca.pem(), 0o600);
@@ -77,6 +77,14 @@ fn a_server_that_demands_a_client_certificate_gets_client_cert_and_key() {
     let stranger = Ca::new("Some other CA").issue_client("mcp-acp");
     write_mode(&dir.join("other.crt"), &stranger.chain_pem, 0o644);
     write_mode(&dir.join("other.key"), &stranger.key_pem, 0o600);
+    (server_ca, client_ca)
+}
+
+#[test]
+fn a_server_that_demands_a_client_certificate_gets_client_cert_and_key() {
+    let env = TestEnv::new();
+    let (server_ca, client_ca) = identities(&env);
+    let dir = env.dir.path();
     let cert = server_ca.issue(HOSTS);
     let gw = gateway(server_config_requiring_client(&cert.chain_pem, &cert.key_pem, &client_ca));
     let identity = |c: &str, k: &str| format!("    client_cert: {c}\n    client_key: {k}\n");
@@ -122,15 +130,8 @@ fn a_server_that_demands_a_client_certificate_gets_client_cert_and_key() {
 #[test]
 fn a_server_that_asks_for_a_client_certificate_says_so_with_tls_1_2_and_1_3() {
     let env = TestEnv::new();
-    let (server_ca, client_ca) = (Ca::new("Server CA"), Ca::new("Client CA"));
+    let (server_ca, client_ca) = identities(&env);
     let dir = env.dir.path();
-    write_mode(&dir.join("ca.pem"), &server_ca.pem(), 0o600);
-    let me = client_ca.issue_client("mcp-acp");
-    write_mode(&dir.join("me.crt"), &me.chain_pem, 0o644);
-    write_mode(&dir.join("me.key"), &me.key_pem, 0o600);
-    let stranger = Ca::new("Some other CA").issue_client("mcp-acp");
-    write_mode(&dir.join("other.crt"), &stranger.chain_pem, 0o644);
-    write_mode(&dir.join("other.key"), &stranger.key_pem, 0o600);
     let cert = server_ca.issue(HOSTS);
     let serve = |versions, optional| {
         gateway(server_config_asking_client(&cert.chain_pem, &cert.key_pem, &client_ca, versions, optional))

@@ -7,9 +7,10 @@
 
 mod common;
 
+use common::raw::get_url;
 use common::*;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::PathBuf;
 use std::process::{Output, Stdio};
@@ -416,19 +417,6 @@ fn acp_login_finishes_a_device_flow_within_its_own_calls_deadline() {
     no_tokens_in(&format!("{}{}", f.stdout, f.stderr), &idp, &[]);
 }
 
-/// GET `url` (http://127.0.0.1:port/...) and return the status and Location.
-fn get(url: &str) -> (u16, Option<String>) {
-    let rest = url.strip_prefix("http://").unwrap();
-    let (host, path) = rest.split_at(rest.find('/').unwrap());
-    let mut tcp = std::net::TcpStream::connect(host).unwrap();
-    write!(tcp, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
-    let mut text = String::new();
-    tcp.read_to_string(&mut text).unwrap();
-    let status = text.split(' ').nth(1).unwrap().parse().unwrap();
-    let location = text.lines().find_map(|l| l.strip_prefix("Location: ").map(str::to_string));
-    (status, location)
-}
-
 #[test]
 fn browser_login_uses_pkce_s256_and_a_loopback_redirect() {
     let (env, idp) = setup();
@@ -450,9 +438,9 @@ fn browser_login_uses_pkce_s256_and_a_loopback_redirect() {
         "{url}"
     );
     // The scripted browser: the provider redirects it to the loopback address.
-    let (status, location) = get(&url);
+    let (status, location, _) = get_url(&url);
     assert_eq!(status, 302);
-    let (status, _) = get(&location.unwrap());
+    let (status, _, _) = get_url(&location.unwrap());
     assert_eq!(status, 200);
     let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
     assert!(child.wait().unwrap().success(), "{rest:?}");

@@ -135,3 +135,17 @@ pub fn jwt(payload: &str) -> String {
 }
 
 // ---------------------------------------------------------------- list / get / delete
+
+/// GET `url` (`http://host:port/path`) on a new connection: the status, the Location, the body.
+pub fn get_url(url: &str) -> (u16, Option<String>, String) {
+    let rest = url.strip_prefix("http://").unwrap();
+    let (host, path) = rest.split_at(rest.find('/').unwrap());
+    let mut tcp = TcpStream::connect(host).unwrap();
+    write!(tcp, "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n").unwrap();
+    let mut text = String::new();
+    tcp.read_to_string(&mut text).unwrap();
+    let status = text.split(' ').nth(1).unwrap().parse().unwrap();
+    let location = text.lines().find_map(|l| l.strip_prefix("Location: ").map(str::to_string));
+    let body = text.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, location, body)
+}
