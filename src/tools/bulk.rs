@@ -140,19 +140,17 @@ pub fn one<D>(api: &mut dyn Backend, t: &Target, id: &str, dry_run: bool, action
         Err(e) if e.is_not_found() => item("not_found", None, Some(not_found(t, id)), None),
         // Already where it was asked to go: an answer. Any other refusal is a failure.
         Err(ApiError::WrongPhase { phase }) if action.already.contains(&phase) => {
-            let status = Some(phase.to_string()).filter(|p| !p.is_empty());
-            item("skipped", status, Some(format!("{} ({})", action.state, phase_words(phase))), None)
+            let why = format!("{} ({})", action.state, phase_words(phase));
+            item("skipped", Some(phase.to_string()), Some(why), None)
         }
         Err(e) => item("failed", None, Some(e.describe(t.api)), None),
     }
 }
 
-/// "phase Stopped", or "phase not set yet" for none: our words for a phase of ours.
+/// "phase Stopped": our words for a phase of ours (one an action has nothing to do in; an
+/// unset phase never is).
 pub fn phase_words(phase: &str) -> String {
-    match phase {
-        "" => "phase not set yet".into(),
-        p => format!("phase {}", capitalized(p)),
-    }
+    format!("phase {}", capitalized(phase))
 }
 
 /// Run `action` with `data` on each of `ids` (already checked: 1 to [`MAX_BULK`] distinct

@@ -66,7 +66,7 @@ pub fn run_one(ctx: &mut Context, args: SessionChangeArgs, w: &Words) -> Result<
             Err(ApiError::WrongPhase { phase }) if a.already.contains(&phase) => {
                 let text =
                     format!("Session '{id}' is {} ({}); nothing to {}.", a.state, bulk::phase_words(phase), a.verb);
-                Ok(Output::new(false, text, &item("skipped", Some(phase.to_string()).filter(|p| !p.is_empty()))))
+                Ok(Output::new(false, text, &item("skipped", Some(phase.to_string()))))
             }
             Err(ApiError::WrongPhase { phase }) => {
                 let text = format!(
